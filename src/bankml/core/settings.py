@@ -1,0 +1,99 @@
+"""One typed settings object: environment variables ``BANKML_*`` over an optional ``bankml.toml``.
+
+Nothing else in bankml reads the environment. Outside development the settings refuse a
+placeholder secret key, because the key protects every PII token bankml issues.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bankml.core.errors import ConfigError
+
+__all__ = ["PLACEHOLDER_SECRET", "Settings", "get_settings", "load_settings"]
+
+PLACEHOLDER_SECRET = "changethis-dev-only"  # noqa: S105 - the known-unsafe default we refuse in prod
+_CONFIG_FILE_ENV = "BANKML_CONFIG"
+
+
+class Settings(BaseSettings):
+    """Every knob bankml has. Read once at start; pass it down, never re-read the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BANKML_", extra="forbid", frozen=True)
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    home: Path = Field(default=Path(".bankml"), description="Where embedded state lives.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to a SQLite file in home."
+    )
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get(_CONFIG_FILE_ENV, "bankml.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_values(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.env != "dev" and key == PLACEHOLDER_SECRET:
+            raise ValueError(
+                "BANKML_SECRET_KEY is the development placeholder; set a real secret "
+                f"(at least 32 characters) before running with BANKML_ENV={self.env}"
+            )
+        if self.env != "dev" and len(key) < 32:
+            raise ValueError("BANKML_SECRET_KEY must be at least 32 characters outside dev")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``sqlite:///<home>/bankml.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'bankml.db').resolve()}"
+
+    @property
+    def secret_bytes(self) -> bytes:
+        """The secret key as bytes, for HMAC."""
+        return self.secret_key.get_secret_value().encode("utf-8")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation failures into one readable ConfigError line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the kwargs
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {where}: {msg}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached). Tests build their own with ``load_settings``."""
+    return load_settings()

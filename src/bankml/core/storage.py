@@ -1,0 +1,126 @@
+"""The app database: one SQLAlchemy engine, migrated by Alembic, same code on SQLite and PostgreSQL.
+
+SQLite is the embedded default (WAL mode, a busy timeout, ``BEGIN IMMEDIATE`` for writers
+that must serialise); PostgreSQL is the scale-out path, where writers that must serialise take
+a transaction-scoped advisory lock instead. ``Database.write_lock`` hides the difference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+
+from bankml.core.errors import ConfigError
+from bankml.core.settings import Settings
+
+__all__ = ["Database", "normalize_url", "open_database"]
+
+log = logging.getLogger(__name__)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_WRITE_LOCK_OPTION = "bankml_write_lock"
+_PG_LOCK_KEY = 0x62616E6B  # "bank": advisory lock id for serialised writers
+
+
+def normalize_url(url: str) -> str:
+    """Map ``postgresql://`` to the psycopg 3 driver that bankml installs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Database:
+    """The app database: engine, migrations, and a portable serialised-writer transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self.engine: Engine = self._create_engine()
+
+    def _create_engine(self) -> Engine:
+        if self.is_sqlite:
+            engine = create_engine(self.url, connect_args={"timeout": 60})
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+                # Take transaction control from pysqlite so we can choose BEGIN IMMEDIATE.
+                dbapi_conn.isolation_level = None
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                immediate = conn.get_execution_options().get(_WRITE_LOCK_OPTION, False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+            return engine
+        return create_engine(self.url, pool_pre_ping=True)
+
+    @contextmanager
+    def write_lock(self) -> Iterator[Connection]:
+        """A transaction that no other serialised writer (thread or process) runs beside."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn = conn.execution_options(**{_WRITE_LOCK_OPTION: True})
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+                yield conn
+
+    def _alembic_config(self, conn: Connection) -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def current_revision(self) -> str | None:
+        """The Alembic revision the database is at (None when never migrated)."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision; cheap when it is already there."""
+        try:
+            with self.engine.connect() as conn:
+                cfg = self._alembic_config(conn)
+                head = ScriptDirectory.from_config(cfg).get_current_head()
+                if MigrationContext.configure(conn).get_current_revision() == head:
+                    return
+                log.info("migrating database to %s", head)
+                with conn.begin():
+                    command.upgrade(cfg, "head")
+        except OperationalError as exc:
+            raise ConfigError(
+                f"cannot open the database at {self.safe_url}: {exc.orig}".splitlines()[0]
+            ) from None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password masked, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+    """Open (and by default migrate) the app database named by the settings."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    if migrate:
+        db.migrate()
+    return db

@@ -1,0 +1,58 @@
+"""The relational schema bankml keeps in its app database (SQLite or PostgreSQL).
+
+Alembic migrations in ``migrations/versions`` create exactly these tables; a test compares
+the two so they cannot drift apart. Timestamps are stored as fixed-width ISO-8601 UTC text
+so that the ledger hashes the same bytes on every database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Integer, MetaData, String, Table, Text
+
+__all__ = ["api_keys", "ledger_entries", "ledger_head", "metadata", "users"]
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(32), nullable=False),
+    Column("groups", Text, nullable=False, default=""),  # comma-separated, sorted
+    Column("created_at", String(27), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(27), nullable=False),
+    Column("revoked_at", String(27), nullable=True),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", String(27), nullable=False, index=True),
+    Column("kind", String(64), nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("subject", String(128), nullable=False, index=True),
+    Column("payload", Text, nullable=False),  # canonical JSON, hashed byte for byte
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+# One row: the last sequence number and hash. Written in the same transaction as each append,
+# so truncating the tail of the chain is detected too.
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
