@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,6 +38,13 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; defaults to a SQLite file in home."
     )
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "mlflow_tracking_uri", "BANKML_MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_URI"
+        ),
+        description="MLflow tracking/registry URI; defaults to a SQLite store in home.",
+    )
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -75,6 +82,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'bankml.db').resolve()}"
+
+    @property
+    def resolved_mlflow_uri(self) -> str:
+        """The MLflow tracking URI, defaulting to ``sqlite:///<home>/mlflow.db``."""
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
 
     @property
     def secret_bytes(self) -> bytes:

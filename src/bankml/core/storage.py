@@ -80,6 +80,15 @@ class Database:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
                 yield conn
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read transaction that sees one consistent state of the database."""
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
     def _alembic_config(self, conn: Connection) -> Config:
         cfg = Config()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
@@ -95,13 +104,12 @@ class Database:
         """Bring the schema to the newest revision; cheap when it is already there."""
         try:
             with self.engine.connect() as conn:
-                cfg = self._alembic_config(conn)
-                head = ScriptDirectory.from_config(cfg).get_current_head()
+                head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
                 if MigrationContext.configure(conn).get_current_revision() == head:
                     return
-                log.info("migrating database to %s", head)
-                with conn.begin():
-                    command.upgrade(cfg, "head")
+            log.info("migrating database to %s", head)
+            with self.engine.begin() as conn:
+                command.upgrade(self._alembic_config(conn), "head")
         except OperationalError as exc:
             raise ConfigError(
                 f"cannot open the database at {self.safe_url}: {exc.orig}".splitlines()[0]

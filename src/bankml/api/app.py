@@ -1,0 +1,104 @@
+"""The HTTP service: FastAPI app factory, problem+json errors, and the routers.
+
+The service builds its ``Services`` once at start (models load once, not per request).
+Every error leaves as an RFC 9457 problem document with a 4xx/5xx status; unexpected
+exceptions are logged (redacted) and answered with a generic 500, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bankml import __version__
+from bankml.api.auth import current_user, require_roles, services
+from bankml.app import Services
+from bankml.core.errors import BankmlError
+from bankml.core.identity import Role, User
+
+__all__ = ["create_app", "problem"]
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str) -> JSONResponse:
+    """An RFC 9457 problem response."""
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type=PROBLEM_JSON,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BankmlError)
+    async def _bankml(_: Request, exc: BankmlError) -> JSONResponse:
+        return problem(exc.http_status, exc.title, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
+        return problem(422, "Invalid input", f"{where}: {first.get('msg', 'invalid value')}")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s: %s", request.method, request.url.path,
+                  type(exc).__name__, exc_info=exc)
+        return problem(500, "Internal error", "the server failed; the error was logged")
+
+
+def create_app(svc: Services) -> FastAPI:
+    """Build the service around already-constructed services."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc.db  # noqa: B018 - open and migrate the database before the first request
+        yield
+        svc.close()
+
+    app = FastAPI(title="bankml", version=__version__, lifespan=lifespan)
+    app.state.services = svc
+    _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        log.info("%s %s %s %.1fms", request.method, request.url.path, response.status_code,
+                 (time.perf_counter() - t0) * 1e3)
+        return response
+
+    @app.get("/v1/health")
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/v1/me")
+    def me(user: User = Depends(current_user)) -> dict[str, object]:
+        """Who the API key belongs to."""
+        return {"name": user.name, "role": user.role.value, "groups": sorted(user.groups)}
+
+    @app.get("/v1/audit/verify")
+    def audit_verify(
+        _: User = Depends(require_roles(Role.AUDITOR, Role.ADMIN)),
+        s: Services = Depends(services),
+    ) -> dict[str, object]:
+        """Verify the whole ledger chain (auditors and admins)."""
+        return dict(s.ledger.verify().__dict__)
+
+    return app

@@ -1,0 +1,51 @@
+"""The ``bankml`` command line: one Typer app with a sub-command per capability.
+
+Commands parse input, call a service, and render the result (tables for people, ``--json``
+for machines). Errors from below arrive as ``BankmlError`` and leave as one red line on
+stderr and a non-zero exit code, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from bankml.cli import audit, data, demo, serve, users
+from bankml.cli._common import err_console
+from bankml.core.errors import BankmlError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="bankml",
+    help="Ship AI features into a regulated bank without breaking auditability.\n\n"
+    "Start with `bankml demo`; every command takes --help.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+app.add_typer(data.app, name="data")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
+
+log = logging.getLogger(__name__)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning bankml errors into one line and an exit code."""
+    try:
+        app()
+    except BankmlError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/]")
+        sys.exit(130)
+    except OSError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}")
+        sys.exit(2)

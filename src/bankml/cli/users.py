@@ -1,0 +1,71 @@
+"""`bankml users`: who may do what."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from bankml.cli._common import console, open_services, print_json
+from bankml.core.identity import Role, parse_groups, parse_role
+
+app = typer.Typer(help="Manage users, roles, document groups and API keys.", no_args_is_help=True)
+
+_ROLES = ", ".join(r.value for r in Role)
+
+
+@app.command("add")
+def add(
+    name: str = typer.Argument(..., help="Login name (lowercase letters, digits, . _ -)."),
+    role: str = typer.Option(..., "--role", "-r", help=f"One of: {_ROLES}."),
+    groups: str = typer.Option(
+        "", "--groups", "-g", help="Comma-separated document groups, e.g. credit-risk,hr."
+    ),
+    key: bool = typer.Option(True, "--key/--no-key", help="Issue an API key (shown once)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Add a user with one role and any number of document groups.
+
+    Example: bankml users add alice --role validator --groups model-risk
+    """
+    parsed_role, parsed_groups = parse_role(role), parse_groups(groups)
+    with open_services() as s:
+        user = s.users.add(name, parsed_role, parsed_groups)
+        s.ledger.append("user.added", "cli", f"user:{user.name}", {"role": user.role.value,
+                                                                     "groups": sorted(user.groups)})
+        api_key = s.users.issue_key(user.name) if key else None
+    if as_json:
+        print_json({"name": user.name, "role": user.role, "groups": user.groups, "api_key": api_key})
+        return
+    console.print(f"added [bold]{user.name}[/] as {user.role.value}"
+                  + (f" in groups {', '.join(sorted(user.groups))}" if user.groups else ""))
+    if api_key:
+        console.print(f"API key (shown once, store it now): [bold]{api_key}[/]")
+
+
+@app.command("list")
+def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List users with their role and groups."""
+    with open_services() as s:
+        people = s.users.list()
+    if as_json:
+        print_json([{"name": u.name, "role": u.role, "groups": u.groups,
+                     "created_at": u.created_at} for u in people])
+        return
+    table = Table("name", "role", "groups", "created (UTC)", title=f"{len(people)} users")
+    for u in people:
+        table.add_row(u.name, u.role.value, ", ".join(sorted(u.groups)) or "-", u.created_at[:19])
+    console.print(table)
+
+
+@app.command("key")
+def new_key(name: str = typer.Argument(..., help="User to issue a key for."),
+            revoke_old: bool = typer.Option(False, "--revoke-old", help="Revoke existing keys.")
+            ) -> None:
+    """Issue a fresh API key for a user (optionally revoking the old ones)."""
+    with open_services() as s:
+        revoked = s.users.revoke_keys(name) if revoke_old else 0
+        api_key = s.users.issue_key(name)
+        s.ledger.append("user.key_issued", "cli", f"user:{name}", {"revoked": revoked})
+    console.print(f"API key for {name} (shown once): [bold]{api_key}[/]")
+    if revoked:
+        console.print(f"revoked {revoked} older key(s)")

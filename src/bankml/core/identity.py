@@ -1,0 +1,182 @@
+"""Users, roles, document groups and API keys.
+
+Roles gate actions (maker-checker rules live in governance); groups gate which policy
+documents a user may read. API keys are shown once and stored only as a SHA-256 hash: a key
+is 32 random bytes, so a fast hash is enough (there is nothing to brute-force).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.exc import IntegrityError as SAIntegrityError
+
+from bankml.core.clock import Clock, SystemClock, utc_iso
+from bankml.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from bankml.core.storage import Database
+from bankml.core.tables import api_keys, users
+
+__all__ = ["EVERYONE", "Role", "User", "UserDirectory", "parse_groups", "parse_role"]
+
+EVERYONE = "everyone"
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_KEY_PREFIX = "bkml_"
+
+
+class Role(StrEnum):
+    """What a user does in the bank; each action checks the role it needs."""
+
+    MODEL_DEVELOPER = "model_developer"
+    VALIDATOR = "validator"
+    FRAUD_ANALYST = "fraud_analyst"
+    CREDIT_OFFICER = "credit_officer"
+    COMPLIANCE_REVIEWER = "compliance_reviewer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class User:
+    """A person (or service) known to bankml."""
+
+    id: int
+    name: str
+    role: Role
+    groups: frozenset[str]
+    created_at: str
+
+    @property
+    def reading_groups(self) -> frozenset[str]:
+        """Groups whose documents this user may read: their own plus ``everyone``."""
+        return self.groups | {EVERYONE}
+
+    def require(self, *roles: Role) -> None:
+        """Raise PermissionDeniedError unless the user holds one of ``roles``."""
+        if self.role not in roles:
+            wanted = " or ".join(r.value for r in roles)
+            raise PermissionDeniedError(f"user {self.name} is {self.role.value}; needs {wanted}")
+
+
+def _check_name(kind: str, value: str) -> str:
+    if not _NAME_RE.match(value):
+        raise InputError(
+            f"invalid {kind} {value!r}: use lowercase letters, digits, '.', '_' or '-' "
+            "(at most 64 characters)"
+        )
+    return value
+
+
+def parse_groups(text: str | None) -> frozenset[str]:
+    """Parse ``"g1,g2"`` into validated group names (empty or None -> no groups)."""
+    if not text:
+        return frozenset()
+    return frozenset(_check_name("group", g.strip().lower()) for g in text.split(",") if g.strip())
+
+
+def parse_role(text: str) -> Role:
+    """Parse a role name, listing the valid ones when it is unknown."""
+    try:
+        return Role(text.strip().lower())
+    except ValueError:
+        valid = ", ".join(r.value for r in Role)
+        raise InputError(f"unknown role {text!r}; choose one of: {valid}") from None
+
+
+def _hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class UserDirectory:
+    """Creates and finds users, issues and checks API keys."""
+
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+        self._db = db
+        self._clock = clock or SystemClock()
+
+    def add(self, name: str, role: Role | str, groups: frozenset[str] = frozenset()) -> User:
+        """Create a user; ConflictError when the name is taken."""
+        name = _check_name("user name", name.strip().lower())
+        role = role if isinstance(role, Role) else parse_role(role)
+        for g in groups:
+            _check_name("group", g)
+        row = {
+            "name": name,
+            "role": role.value,
+            "groups": ",".join(sorted(groups)),
+            "created_at": utc_iso(self._clock.now()),
+        }
+        try:
+            with self._db.engine.begin() as conn:
+                conn.execute(insert(users).values(**row))
+        except SAIntegrityError:
+            raise ConflictError(f"user {name} already exists") from None
+        return self.get(name)
+
+    def get(self, name: str) -> User:
+        """Find a user by name; NotFoundError when absent."""
+        with self._db.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.name == name.lower())).first()
+        if row is None:
+            raise NotFoundError(f"no user named {name!r}; add one with `bankml users add`")
+        return _to_user(row._mapping)
+
+    def list(self) -> list[User]:
+        """All users, by name."""
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(select(users).order_by(users.c.name)).all()
+        return [_to_user(r._mapping) for r in rows]
+
+    def issue_key(self, name: str) -> str:
+        """Issue a new API key for a user. The key is returned once and stored only hashed."""
+        user = self.get(name)
+        key = _KEY_PREFIX + secrets.token_urlsafe(32)
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                insert(api_keys).values(
+                    user_id=user.id,
+                    prefix=key[:12],
+                    key_hash=_hash_key(key),
+                    created_at=utc_iso(self._clock.now()),
+                )
+            )
+        return key
+
+    def revoke_keys(self, name: str) -> int:
+        """Revoke every active key of a user; returns how many were revoked."""
+        user = self.get(name)
+        with self._db.engine.begin() as conn:
+            result = conn.execute(
+                update(api_keys)
+                .where(api_keys.c.user_id == user.id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=utc_iso(self._clock.now()))
+            )
+        return int(result.rowcount)
+
+    def authenticate(self, key: str) -> User:
+        """The user an active API key belongs to; PermissionDeniedError otherwise."""
+        if not key or not key.startswith(_KEY_PREFIX):
+            raise PermissionDeniedError("missing or malformed API key")
+        with self._db.engine.connect() as conn:
+            row = conn.execute(
+                select(users)
+                .join(api_keys, api_keys.c.user_id == users.c.id)
+                .where(api_keys.c.key_hash == _hash_key(key), api_keys.c.revoked_at.is_(None))
+            ).first()
+        if row is None:
+            raise PermissionDeniedError("unknown or revoked API key")
+        return _to_user(row._mapping)
+
+
+def _to_user(m: RowMapping) -> User:
+    return User(
+        id=int(m["id"]),
+        name=str(m["name"]),
+        role=Role(m["role"]),
+        groups=frozenset(g for g in str(m["groups"]).split(",") if g),
+        created_at=str(m["created_at"]),
+    )

@@ -1,0 +1,180 @@
+"""Fraud model, evaluation metrics and capacity planning on small hand-made data."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bankml.core.errors import InputError
+from bankml.fraud.capacity import choose_threshold, recall_cost
+from bankml.fraud.evaluation import (
+    card_precision_at_k,
+    evaluate,
+    expected_calibration_error,
+    precision_at_k,
+)
+from bankml.fraud.model import FraudModel
+from bankml.fraud.training import TrainConfig, split, train
+
+
+def _toy(n: int = 6000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    logit = 2.5 * x[:, 0] - 1.5 * x[:, 1] - 5.0
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return x, y
+
+
+def test_same_data_and_seed_give_identical_predictions() -> None:
+    x, y = _toy()
+    a = FraudModel(n_estimators=50, random_state=3).fit(x, y).predict_proba(x)
+    b = FraudModel(n_estimators=50, random_state=3).fit(x, y).predict_proba(x)
+    assert np.array_equal(a, b)
+
+
+def test_save_load_round_trip_and_hot_path_agree(tmp_path: Path) -> None:
+    x, y = _toy()
+    model = FraudModel(n_estimators=40).fit(x, y, ["a", "b", "c", "d"])
+    model.save(tmp_path / "m")
+    loaded = FraudModel.load(tmp_path / "m")
+    assert np.array_equal(model.predict_proba(x[:50]), loaded.predict_proba(x[:50]))
+    assert loaded.score_row(x[7]) == pytest.approx(loaded.predict_proba(x[7:8])[0, 1], abs=1e-12)
+    contrib = loaded.contributions(x[:3])
+    assert contrib.shape == (3, 5)
+    # Contributions plus bias reproduce the raw margin exactly (TreeSHAP is additive).
+    margin = loaded.booster_.predict(x[:3], raw_score=True)
+    assert np.allclose(contrib.sum(axis=1), margin)
+
+
+def test_calibration_brings_probabilities_near_observed_rates() -> None:
+    x, y = _toy(20000)
+    raw = FraudModel(n_estimators=60, calibrate=False).fit(x, y)
+    cal = FraudModel(n_estimators=60, calibrate=True).fit(x, y)
+    xt, yt = _toy(20000, seed=1)
+    ece_cal = expected_calibration_error(yt, cal.predict_proba(xt)[:, 1])
+    assert ece_cal < 0.02
+    assert abs(cal.predict_proba(xt)[:, 1].mean() - yt.mean()) < 0.01
+    assert raw.predict_proba(xt).shape == (20000, 2)
+
+
+def test_single_class_training_data_is_refused() -> None:
+    with pytest.raises(InputError, match="only one class"):
+        FraudModel().fit(np.zeros((10, 2)), np.zeros(10))
+
+
+def _scored() -> pd.DataFrame:
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    rows = [
+        # day 1: card A fraud (0.9), card B legit (0.8), card C fraud (0.3)
+        (1, t0, "A", True, 0.9, 100.0), (2, t0, "B", False, 0.8, 50.0),
+        (3, t0, "C", True, 0.3, 70.0), (4, t0, "B", False, 0.1, 10.0),
+        # day 2: card A again fraud 0.95 (already found -> removed), D legit 0.7, C fraud 0.6
+        (5, t0 + timedelta(days=1), "A", True, 0.95, 100.0),
+        (6, t0 + timedelta(days=1), "D", False, 0.7, 20.0),
+        (7, t0 + timedelta(days=1), "C", True, 0.6, 30.0),
+    ]
+    return pd.DataFrame(rows, columns=["transaction_id", "timestamp", "card", "label", "score",
+                                       "amount"])
+
+
+def test_card_precision_at_k_removes_cards_found_earlier() -> None:
+    mean, per_day = card_precision_at_k(_scored(), k=1)
+    # Day 1: top card A is fraud -> 1.0. Day 2: A removed; top is D (0.7) legit -> 0.0.
+    assert per_day == [1.0, 0.0]
+    assert mean == 0.5
+    _, per_day2 = card_precision_at_k(_scored(), k=2)
+    assert per_day2 == [0.5, 0.5]  # day 1: A, B; day 2: D, C
+
+
+def test_precision_at_k_is_daily_share_of_fraud_in_top_k() -> None:
+    assert precision_at_k(_scored(), 2) == pytest.approx((0.5 + 0.5) / 2)
+
+
+def test_evaluate_counts_alerts_money_and_capacity() -> None:
+    ev = evaluate(_scored(), threshold=0.65, k=1)
+    assert ev.alerts_per_day == 2.0 and ev.max_alerts_per_day == 2
+    assert ev.days_over_capacity == 2
+    assert ev.recall == pytest.approx(2 / 4) and ev.precision == pytest.approx(2 / 4)
+    assert ev.caught_amount == 200.0
+    assert ev.net_saving == pytest.approx(200.0 - 4 * 5.0)
+
+
+def test_threshold_keeps_reference_days_within_capacity() -> None:
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2026-02-01", periods=20, freq="D", tz="UTC")
+    ref = pd.DataFrame({
+        "timestamp": np.repeat(days, 500),
+        "score": rng.beta(1, 30, size=20 * 500),
+    })
+    thr = choose_threshold(ref, capacity=25, quantile=1.0)
+    alerts = (ref["score"] >= thr).groupby(ref["timestamp"]).sum()
+    assert alerts.max() <= 25
+    thr90 = choose_threshold(ref, capacity=25, quantile=0.9)
+    assert ((ref["score"] >= thr90).groupby(ref["timestamp"]).sum() <= 25).mean() >= 0.9
+
+
+def test_recall_cost_reports_more_alerts_for_more_recall() -> None:
+    rng = np.random.default_rng(1)
+    n = 5000
+    label = rng.random(n) < 0.02
+    score = np.clip(rng.normal(0.2 + 0.5 * label, 0.15), 0, 1)
+    scored = pd.DataFrame({"timestamp": pd.Timestamp("2026-03-01", tz="UTC")
+                           + pd.to_timedelta(np.arange(n) % 10, unit="D"),
+                           "label": label, "score": score})
+    cost = recall_cost(scored, threshold=0.6, points=0.02)
+    assert cost is not None
+    assert cost["recall_target"] == pytest.approx(cost["recall_now"] + 0.02)
+    assert cost["alerts_per_day_needed"] >= cost["alerts_per_day_now"]
+
+
+def _feature_frame(days: int = 40) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = days * 300
+    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.sort(rng.random(n)) * days,
+                                                                 unit="D")
+    f1 = rng.normal(size=n)
+    label = rng.random(n) < 1 / (1 + np.exp(-(3 * f1 - 6)))
+    return pd.DataFrame({
+        "transaction_id": np.arange(n), "timestamp": ts, "customer": rng.integers(0, 500, n),
+        "card": rng.integers(0, 700, n), "amount": rng.lognormal(3, 1, n), "label": label,
+        "label_time": ts + pd.Timedelta(days=5), "f1": f1, "f2": rng.normal(size=n),
+    })
+
+
+def test_training_uses_only_labels_known_at_go_live() -> None:
+    frame = _feature_frame()
+    config = TrainConfig(train_start=date(2026, 1, 1), train_days=20, delay_days=7,
+                         test_days=10, capacity=10, n_estimators=30)
+    result = train(frame, ["f1", "f2"], config)
+    c = result.counts
+    # Labels arrive 5 days after the transaction: a 7-day gap means all are known at go-live;
+    # a 2-day gap leaves the last 3 training days' frauds unconfirmed, so they train as legit.
+    assert c["train_frauds_known"] == c["train_frauds_total"]
+    short = TrainConfig(train_start=date(2026, 1, 1), train_days=20, delay_days=2,
+                        test_days=10, capacity=10, n_estimators=30)
+    c2 = train(frame, ["f1", "f2"], short).counts
+    assert c2["train_frauds_known"] < c2["train_frauds_total"]
+    assert result.evaluation.roc_auc > 0.85
+    assert result.evaluation.k == 10
+
+
+def test_empty_period_is_one_clear_error() -> None:
+    config = TrainConfig(train_start=date(2027, 1, 1), train_days=5, delay_days=1, test_days=5)
+    with pytest.raises(InputError, match="has no transactions; the data covers"):
+        split(_feature_frame(), config)
+
+
+def test_plan_lays_out_tradeoffs_around_the_threshold() -> None:
+    frame = _feature_frame()
+    config = TrainConfig(train_start=date(2026, 1, 1), train_days=20, delay_days=7,
+                         test_days=10, capacity=10, n_estimators=30)
+    result = train(frame, ["f1", "f2"], config)
+    thresholds = [r.threshold for r in result.capacity_plan.rows]
+    assert result.capacity_plan.threshold in thresholds
+    assert thresholds == sorted(thresholds, reverse=True)
+    alerts = [r.alerts_per_day for r in result.capacity_plan.rows]
+    assert alerts == sorted(alerts)
