@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from bankml.cli import audit, data, demo, serve, users
+from bankml.cli import audit, data, demo, policy, serve, users
 from bankml.cli._common import err_console
 from bankml.core.errors import BankmlError
 
@@ -30,6 +30,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(policy.app, name="policy")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

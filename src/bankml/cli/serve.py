@@ -20,5 +20,7 @@ def serve(
     from bankml.core.settings import load_settings
 
     services = build_services(load_settings())
-    configure_logging(services.settings.log_level, json_lines=log_json)
+    # A service logs its requests: at least INFO, whatever the CLI's quieter default.
+    level = "INFO" if services.settings.log_level == "WARNING" else services.settings.log_level
+    configure_logging(level, json_lines=log_json)
     uvicorn.run(create_app(services), host=host, port=port, log_config=None, access_log=False)

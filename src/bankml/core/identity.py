@@ -38,6 +38,7 @@ class Role(StrEnum):
     COMPLIANCE_REVIEWER = "compliance_reviewer"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    SERVICE = "service"  # a machine client, e.g. the card-payments switch calling /score
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         ),
         description="MLflow tracking/registry URI; defaults to a SQLite store in home.",
     )
-    log_level: str = "INFO"
+    log_level: str = "WARNING"
     log_json: bool = False
 
     @classmethod
