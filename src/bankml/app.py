@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bankml.core.clock import Clock, SystemClock
 from bankml.core.logging import configure_logging
@@ -16,6 +17,12 @@ from bankml.core.settings import Settings, load_settings
 from bankml.core.storage import Database, open_database
 from bankml.core.identity import UserDirectory
 from bankml.governance.ledger import DecisionLedger
+
+if TYPE_CHECKING:
+    from bankml.fraud.queue import ReviewQueue
+    from bankml.fraud.service import FraudScorer
+    from bankml.governance.registry import ModelRegistry
+    from bankml.policy.service import PolicyAssistant
 
 __all__ = ["Services", "build_services"]
 
@@ -46,6 +53,51 @@ class Services:
     def tokenizer(self) -> PIITokenizer:
         """Keyed PII tokenizer (HMAC with the secret key)."""
         return PIITokenizer(self.settings.secret_bytes)
+
+    @cached_property
+    def policy(self) -> PolicyAssistant:
+        """The policy assistant; its search index lives in ``home/policy_index``."""
+        from bankml.policy.index import TantivyIndex
+        from bankml.policy.service import PolicyAssistant
+
+        index_dir = self.settings.home / "policy_index"
+        return PolicyAssistant(self.db, self.ledger, TantivyIndex(index_dir), clock=self.clock,
+                               fingerprint_file=self.settings.home / "policy_index.fingerprint")
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        """The MLflow-backed model registry (MLflow itself is imported on first use)."""
+        from bankml.governance.registry import ModelRegistry
+
+        return ModelRegistry(self.settings.resolved_mlflow_uri, self.settings.home)
+
+    @cached_property
+    def fraud_queue(self) -> ReviewQueue:
+        """The fraud analysts' review queue."""
+        from bankml.fraud.queue import ReviewQueue
+
+        return ReviewQueue(self.db, self.ledger, self.clock)
+
+    @cached_property
+    def fraud_scorer(self) -> FraudScorer:
+        """Real-time fraud scoring with the served model, loaded once per process.
+
+        The online feature store starts from the transactions the model was trained on
+        (the path recorded with the model).
+        """
+        from pathlib import Path
+
+        from bankml.fraud.online import OnlineFeatureStore
+        from bankml.fraud.service import FraudScorer, load_serving, resolve_serving_version
+
+        info = resolve_serving_version(self.registry)
+        serving = load_serving(self.registry.download(info.name, info.version), info.name,
+                               info.version)
+        store = OnlineFeatureStore.from_history(
+            Path(serving.meta["data_path"]), serving.mapping,
+            label_delay_days=int(serving.meta["label_delay_days"]),
+        )
+        return FraudScorer(serving, store, self.ledger, self.tokenizer)
 
     def close(self) -> None:
         """Release database connections."""

@@ -1,0 +1,218 @@
+"""`bankml fraud`: train, plan capacity, triage a day, work the review queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from bankml.cli._common import console, open_services, print_json, progress_callback
+from bankml.core.errors import InputError
+
+app = typer.Typer(help="Fraud triage: capacity-aware model, ranked review queue, dispositions.",
+                  no_args_is_help=True)
+
+
+def _parse_day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} must be a date like 2026-03-01, not {text!r}") from None
+
+
+@app.command("train")
+def train_cmd(
+    transactions: Path = typer.Option(..., "--transactions", "-t",
+                                      help="Transactions table (.parquet or .csv)."),
+    mapping: Path = typer.Option(None, "--mapping", help="TOML naming your columns "
+                                 "(see docs/fraud.md); default: the synthetic bank's names."),
+    train_start: str = typer.Option(..., "--train-start", help="First training day, YYYY-MM-DD."),
+    train_days: int = typer.Option(..., "--train-days", help="Days of training data."),
+    delay_days: int = typer.Option(7, "--delay-days", help="Label-delay gap between training "
+                                   "and test (days)."),
+    test_days: int = typer.Option(..., "--test-days", help="Days of test data."),
+    capacity: int = typer.Option(None, "--capacity", "-k", help="Alerts the team can review "
+                                 "per day."),
+    analysts: int = typer.Option(None, "--analysts", help="Analysts (with --reviews-per-analyst "
+                                 "instead of --capacity)."),
+    reviews_per_analyst: int = typer.Option(None, "--reviews-per-analyst",
+                                            help="Reviews one analyst does per day."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same data+config+seed -> same model)."),
+    calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
+                                   help="Platt-calibrate scores on the last 20%% of training."),
+    review_cost: float = typer.Option(5.0, "--review-cost", help="Cost of reviewing one alert."),
+    out: Path = typer.Option(None, "--out", help="Run directory (default: home/fraud/runs/TIME)."),
+    register: bool = typer.Option(True, "--register/--no-register",
+                                  help="Register the model as a new version in MLflow."),
+    user: str = typer.Option("cli", "--user", help="Who is training (recorded as the maker)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
+) -> None:
+    """Train the fraud model with a time split and a label-delay gap; evaluate it; choose the
+    threshold for the team's capacity; log and register it in MLflow.
+
+    Example: bankml fraud train -t bank/transactions.parquet --train-start 2026-01-01
+    --train-days 30 --delay-days 7 --test-days 14 --capacity 50
+    """
+    from bankml.fraud.mapping import DEFAULT_MAPPING, load_mapping
+    from bankml.fraud.service import train_and_register
+    from bankml.fraud.training import TrainConfig
+
+    if capacity is None:
+        if analysts is None or reviews_per_analyst is None:
+            raise InputError("give --capacity K, or --analysts N with --reviews-per-analyst M")
+        capacity = analysts * reviews_per_analyst
+    config = TrainConfig(
+        train_start=_parse_day(train_start, "--train-start"), train_days=train_days,
+        delay_days=delay_days, test_days=test_days, capacity=capacity, seed=seed,
+        calibrate=calibrate, review_cost_per_alert=review_cost,
+    )
+    column_mapping = load_mapping(mapping) if mapping else DEFAULT_MAPPING
+    with open_services() as s:
+        run_dir = out or s.settings.home / "fraud" / "runs" / datetime.now(UTC).strftime(
+            "%Y%m%dT%H%M%S%f")
+        with progress_callback(not as_json) as progress:
+            outcome = train_and_register(
+                transactions, column_mapping, config, registry=s.registry if register else None,
+                ledger=s.ledger, actor=user, out_dir=run_dir, progress=progress,
+            )
+    summary = outcome.summary()
+    if as_json:
+        print_json(summary)
+        return
+    for w in outcome.warnings:
+        console.print(f"[yellow]warning:[/] {w}")
+    _print_train(summary)
+
+
+def _print_train(summary: dict[str, Any]) -> None:
+    t = summary["test"]
+    k = t["k"]
+    table = Table("metric", "test period", title=f"fraud model v{summary['version'] or '-'}")
+    for label, value in [
+        ("ROC-AUC", f"{t['roc_auc']:.4f}"), ("average precision", f"{t['average_precision']:.4f}"),
+        (f"card precision@{k}", f"{t['card_precision_at_k']:.4f}"),
+        (f"precision@{k}", f"{t['precision_at_k']:.4f}"),
+        ("threshold", f"{t['threshold']:.5f}"),
+        ("precision / recall", f"{t['precision']:.3f} / {t['recall']:.3f}"),
+        ("alerts per day (mean / max)", f"{t['alerts_per_day']:.1f} / {t['max_alerts_per_day']}"),
+        ("days over capacity", str(t["days_over_capacity"])),
+        ("Brier / ECE", f"{t['brier']:.5f} / {t['ece']:.5f}"),
+        ("net saving", f"{t['net_saving']:,.0f}"),
+    ]:
+        table.add_row(label, value)
+    console.print(table)
+    _print_plan(summary["capacity_plan"])
+    console.print(f"report: {summary['report']}")
+
+
+def _print_plan(plan: dict[str, Any]) -> None:
+    table = Table("threshold", "alerts/day", "max/day", "recall", "precision", "net saving",
+                  title=f"capacity plan: {plan['capacity']} alerts/day")
+    for r in plan["rows"]:
+        mark = " ◀" if r["threshold"] == plan["threshold"] else ""
+        table.add_row(f"{r['threshold']:.5f}{mark}", f"{r['alerts_per_day']:.1f}",
+                      str(r["max_alerts_per_day"]), f"{r['recall']:.3f}",
+                      f"{r['precision']:.3f}", f"{r['net_saving']:,.0f}")
+    console.print(table)
+    more = plan.get("recall_plus_2pts")
+    if more:
+        console.print(
+            f"2 more points of recall ({more['recall_now']:.3f} → {more['recall_target']:.3f}) "
+            f"cost {more['alerts_per_day_needed'] - more['alerts_per_day_now']:+.1f} alerts/day "
+            f"({more['alerts_per_day_now']:.1f} → {more['alerts_per_day_needed']:.1f})")
+
+
+def _serving(s: Any, version: int | None) -> Any:
+    from bankml.fraud.service import MODEL_NAME, load_serving, resolve_serving_version
+
+    v = version or resolve_serving_version(s.registry).version
+    return load_serving(s.registry.download(MODEL_NAME, v), MODEL_NAME, v)
+
+
+@app.command("plan")
+def plan_cmd(
+    version: int = typer.Option(None, "--version", help="Model version (default: served one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show the capacity plan of a model version: threshold -> alerts/day, recall, money."""
+    with open_services() as s:
+        plan = _serving(s, version).meta["capacity_plan"]
+    if as_json:
+        print_json(plan)
+        return
+    _print_plan(plan)
+
+
+@app.command("triage")
+def triage_cmd(
+    day: str = typer.Option(..., "--date", "-d", help="Day to triage, YYYY-MM-DD (UTC)."),
+    transactions: Path = typer.Option(None, "--transactions", "-t", help="Transactions table "
+                                      "(default: the one the model was trained on)."),
+    version: int = typer.Option(None, "--version", help="Model version (default: served one)."),
+    capacity: int = typer.Option(None, "--capacity", "-k", help="Override today's capacity."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Score a day's transactions and build the ranked review queue, capped at capacity."""
+    from bankml.fraud.service import triage_day
+
+    when = _parse_day(day, "--date")
+    with open_services() as s:
+        serving = _serving(s, version)
+        source = transactions or Path(serving.meta["data_path"])
+        scored, alerts = triage_day(source, when, serving, s.fraud_queue, s.tokenizer,
+                                    actor="triage", capacity=capacity)
+        queue = s.fraud_queue.alerts(when)
+    if as_json:
+        print_json({"day": when, "scored": scored, "added": len(alerts),
+                    "alerts": [a.to_dict() for a in queue]})
+        return
+    console.print(f"{when}: scored {scored:,} transactions with fraud v{serving.version}; "
+                  f"{len(alerts)} new alerts (threshold {serving.threshold:.5f})")
+    _print_queue(queue)
+
+
+def _print_queue(alerts: list[Any]) -> None:
+    table = Table("#", "alert", "txn", "score", "amount", "status", "reasons",
+                  title=f"review queue ({len(alerts)} alerts)")
+    for a in alerts:
+        table.add_row(str(a.rank), a.alert_id[:8], str(a.transaction_id), f"{a.score:.3f}",
+                      f"{a.amount:,.2f}", a.status, "; ".join(a.reasons))
+    console.print(table)
+
+
+@app.command("queue")
+def queue_cmd(
+    day: str = typer.Option(None, "--date", "-d", help="Only this day's alerts."),
+    status: str = typer.Option(None, "--status", help="open, needs_info or closed."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List alerts in the review queue."""
+    when = _parse_day(day, "--date") if day else None
+    with open_services() as s:
+        alerts = s.fraud_queue.alerts(when, status=status)
+    if as_json:
+        print_json([a.to_dict() for a in alerts])
+        return
+    _print_queue(alerts)
+
+
+@app.command("disposition")
+def disposition_cmd(
+    alert_id: str = typer.Argument(..., help="Alert id (a unique prefix is enough)."),
+    outcome: str = typer.Option(..., "--outcome", "-o", help="fraud, legitimate or needs_info."),
+    user: str = typer.Option(..., "--user", "-u", help="The analyst recording it."),
+    note: str = typer.Option("", "--note", help="Free text; PII is redacted before storing."),
+) -> None:
+    """Record an analyst's outcome for an alert; it becomes a label with today's timestamp."""
+    with open_services() as s:
+        analyst = s.users.get(user)
+        matches = [a for a in s.fraud_queue.alerts() if a.alert_id.startswith(alert_id)]
+        if len(matches) != 1:
+            raise InputError(f"alert id {alert_id!r} matches {len(matches)} alerts; "
+                             "give more characters (see `bankml fraud queue`)")
+        d = s.fraud_queue.disposition(matches[0].alert_id, outcome, analyst, note)
+    console.print(f"alert {d.alert_id[:8]} → {d.outcome.value} by {d.analyst} "
+                  f"(ledger #{d.ledger_seq})")

@@ -1,0 +1,72 @@
+"""Reasons in words: the features that pushed a transaction's score up, as an analyst reads them.
+
+Contributions are LightGBM's exact per-feature TreeSHAP values (``pred_contrib``), in
+log-odds; a reason is only given for a feature that *raised* the score.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Reason", "reason_text", "top_reasons"]
+
+_WINDOW_WORDS = {"1d": "24 hours", "7d": "7 days", "30d": "30 days", "10m": "10 minutes",
+                 "1h": "hour"}
+_WINDOWED = re.compile(r"^(?P<base>.+)_(?P<w>\d+[mhd])$")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason: the feature, its value, how much it raised the score, and the words."""
+
+    feature: str
+    value: float
+    contribution: float
+    text: str
+
+
+def reason_text(feature: str, value: float) -> str:
+    """A short sentence for a feature's value, in the fraud team's words."""
+    if math.isnan(value):
+        return f"{feature} unknown"
+    m = _WINDOWED.match(feature)
+    base, window = (m["base"], _WINDOW_WORDS.get(m["w"], m["w"])) if m else (feature, "")
+    if feature == "amount_to_customer_mean_30d":
+        return f"amount is {value:.1f}x the customer's 30-day average"
+    texts = {
+        "amount": f"amount {value:,.2f}",
+        "customer_txn_count": f"{value:.0f} transactions by the customer in the last {window}",
+        "customer_mean_amount": f"customer's mean amount over the last {window} is {value:,.2f}",
+        "terminal_txn_count": f"{value:.0f} transactions at this terminal in the last {window}",
+        "terminal_fraud_rate": f"terminal's confirmed fraud rate over {window} is {value:.1%}",
+        "card_small_txn_count": f"{value:.0f} small-amount transactions on the card in the last "
+        f"{window} (card-testing pattern)",
+        "card_new_terminal": "first use of this terminal by the card" if value >= 0.5
+        else "card has used this terminal before",
+        "card_new_country": "first transaction in this country for the card" if value >= 0.5
+        else "card has been used in this country before",
+        "is_night": "night-time transaction (00:00-06:00 UTC)" if value >= 0.5 else "daytime",
+        "is_weekend": "weekend transaction" if value >= 0.5 else "weekday transaction",
+    }
+    return texts.get(base, f"{feature} = {value:g}")
+
+
+def top_reasons(
+    values: NDArray[np.float64], contributions: NDArray[np.float64], feature_names: list[str],
+    n: int = 3,
+) -> list[Reason]:
+    """The ``n`` features with the largest positive contributions, as reasons."""
+    order = np.argsort(-contributions[: len(feature_names)], kind="stable")
+    out = []
+    for i in order[:n]:
+        c = float(contributions[i])
+        if c <= 0:
+            break
+        out.append(Reason(feature_names[i], float(values[i]), c,
+                          reason_text(feature_names[i], float(values[i]))))
+    return out

@@ -1,0 +1,351 @@
+"""Fraud use cases the faces call: train and register, triage a day, score one transaction.
+
+A model version on disk is a directory with the LightGBM booster, ``model.json`` and
+``serving.json`` (feature names, operating threshold, capacity, mapping, label delay,
+lineage hashes): everything needed to score, explain and replay a decision.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bankml.core.errors import DataFileError, InputError, NotFoundError
+from bankml.core.files import atomic_write_text
+from bankml.core.pii import PIITokenizer
+from bankml.fraud.explain import top_reasons
+from bankml.fraud.features import build_fraud_features
+from bankml.fraud.mapping import ColumnMapping
+from bankml.fraud.model import FraudModel
+from bankml.fraud.online import OnlineFeatureStore
+from bankml.fraud.queue import Alert, ReviewQueue
+from bankml.fraud.report import render_evaluation_html
+from bankml.fraud.training import TrainConfig, TrainingResult, file_sha256, train
+from bankml.governance.ledger import DecisionLedger, Event
+from bankml.governance.registry import ModelRegistry, ModelVersionInfo, code_version, library_versions
+
+__all__ = [
+    "MODEL_NAME",
+    "FraudScorer",
+    "ServingModel",
+    "TrainOutcome",
+    "load_serving",
+    "resolve_serving_version",
+    "train_and_register",
+    "triage_day",
+]
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "fraud"
+_SERVING_FILE = "serving.json"
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class TrainOutcome:
+    """A finished training run: the evidence, where it is, and the registered version."""
+
+    result: TrainingResult
+    model_dir: Path
+    report: Path
+    version: ModelVersionInfo | None
+    data_sha256: str
+    definitions_hash: str
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON the CLI prints (``test`` holds the headline metrics)."""
+        ev = self.result.evaluation
+        return {
+            "model": MODEL_NAME,
+            "version": self.version.version if self.version else None,
+            "test": {
+                "roc_auc": ev.roc_auc,
+                "average_precision": ev.average_precision,
+                "card_precision_at_k": ev.card_precision_at_k,
+                "precision_at_k": ev.precision_at_k,
+                "k": ev.k,
+                "alerts_per_day": ev.alerts_per_day,
+                "max_alerts_per_day": ev.max_alerts_per_day,
+                "days_over_capacity": ev.days_over_capacity,
+                "threshold": ev.threshold,
+                "precision": ev.precision,
+                "recall": ev.recall,
+                "brier": ev.brier,
+                "ece": ev.ece,
+                "net_saving": ev.net_saving,
+            },
+            "evaluation": ev.to_dict(),
+            "capacity_plan": self.result.capacity_plan.to_dict(),
+            "counts": self.result.counts,
+            "config": self.result.config.to_dict(),
+            "data_sha256": self.data_sha256,
+            "feature_definitions_sha256": self.definitions_hash,
+            "features": self.result.feature_names,
+            "warnings": self.warnings,
+            "report": str(self.report),
+            "model_dir": str(self.model_dir),
+        }
+
+
+def _read_source(path: Path) -> None:
+    if not path.exists():
+        raise DataFileError(f"{path} does not exist; generate data with `bankml data generate`")
+    if path.suffix.lower() not in {".parquet", ".csv"}:
+        raise DataFileError(f"{path}: only .parquet and .csv transaction files are read")
+    if path.stat().st_size == 0:
+        raise DataFileError(f"{path} is empty")
+
+
+def train_and_register(
+    source: Path,
+    mapping: ColumnMapping,
+    config: TrainConfig,
+    *,
+    registry: ModelRegistry | None,
+    ledger: DecisionLedger,
+    actor: str,
+    out_dir: Path,
+    label_delay_days: int | None = None,
+    progress: Progress | None = None,
+) -> TrainOutcome:
+    """Features -> train -> evaluate -> plan capacity -> save -> register -> ledger."""
+    step = progress or (lambda _s, _d, _t: None)
+    _read_source(source)
+    step("hashing data", 0, 1)
+    data_sha = file_sha256(source)
+    step("hashing data", 1, 1)
+    step("features", 0, 1)
+    delay = label_delay_days if label_delay_days is not None else max(config.delay_days, 1)
+    features = build_fraud_features(source, mapping, label_delay_days=delay)
+    step("features", 1, 1)
+    step("training", 0, 1)
+    result = train(features.frame, features.feature_names, config)
+    result.warnings.extend(features.warnings)
+    step("training", 1, 1)
+
+    model_dir = out_dir / "model"
+    if model_dir.exists():
+        raise InputError(f"{out_dir} already holds a training run; choose another --out")
+    result.model.save(model_dir)
+    serving = {
+        "model_name": MODEL_NAME,
+        "feature_names": result.feature_names,
+        "threshold": result.capacity_plan.threshold,
+        "capacity": config.capacity,
+        "label_delay_days": delay,
+        "mapping": features.mapping.as_dict(),
+        "feature_definitions_sha256": features.definitions_hash,
+        "data_sha256": data_sha,
+        "data_path": str(source.resolve()),
+        "config": config.to_dict(),
+        "capacity_plan": result.capacity_plan.to_dict(),
+    }
+    (model_dir / _SERVING_FILE).write_text(json.dumps(serving, indent=2, sort_keys=True))
+    eval_dir = out_dir / "evaluation"
+    report = eval_dir / "evaluation.html"
+    render_evaluation_html(result, report, title="Fraud model evaluation")
+    atomic_write_text(eval_dir / "evaluation.json", json.dumps(
+        {"evaluation": result.evaluation.to_dict(),
+         "capacity_plan": result.capacity_plan.to_dict(), "counts": result.counts},
+        indent=2, sort_keys=True, default=str))
+
+    version = None
+    if registry is not None:
+        step("registering", 0, 1)
+        ev = result.evaluation
+        version = registry.register(
+            MODEL_NAME, model_dir,
+            params={**config.to_dict(), "label_delay_days": delay,
+                    "features": ",".join(result.feature_names)},
+            metrics={"roc_auc": ev.roc_auc, "average_precision": ev.average_precision,
+                     "card_precision_at_k": ev.card_precision_at_k,
+                     "precision_at_k": ev.precision_at_k, "brier": ev.brier, "ece": ev.ece,
+                     "alerts_per_day": ev.alerts_per_day, "threshold": ev.threshold,
+                     "recall": ev.recall, "precision": ev.precision},
+            tags={"data_sha256": data_sha,
+                  "feature_definitions_sha256": features.definitions_hash,
+                  "code_version": code_version(),
+                  "library_versions": json.dumps(library_versions(), sort_keys=True),
+                  "trained_by": actor, "bankml.state": "registered",
+                  "data_path": str(source.resolve())},
+            extra_artifacts=eval_dir,
+        )
+        step("registering", 1, 1)
+    ledger.append("model.registered", actor, f"model:{MODEL_NAME}/"
+                  f"{version.version if version else 'unregistered'}", {
+                      "data_sha256": data_sha,
+                      "feature_definitions_sha256": features.definitions_hash,
+                      "metrics": {"roc_auc": result.evaluation.roc_auc,
+                                  "average_precision": result.evaluation.average_precision},
+                      "config": config.to_dict(),
+                  })
+    return TrainOutcome(result, model_dir, report, version, data_sha, features.definitions_hash,
+                        list(result.warnings))
+
+
+@dataclass(frozen=True)
+class ServingModel:
+    """A model version ready to score: the model and its serving metadata."""
+
+    name: str
+    version: int
+    model: FraudModel
+    meta: dict[str, Any]
+
+    @property
+    def feature_names(self) -> list[str]:
+        """The model's feature order."""
+        return list(self.meta["feature_names"])
+
+    @property
+    def threshold(self) -> float:
+        """The operating threshold chosen for the team's capacity."""
+        return float(self.meta["threshold"])
+
+    @property
+    def mapping(self) -> ColumnMapping:
+        """The column mapping the model was trained with."""
+        return ColumnMapping(**self.meta["mapping"])
+
+
+def load_serving(model_dir: Path, name: str = MODEL_NAME, version: int = 0) -> ServingModel:
+    """Load a model directory written by ``train_and_register``."""
+    try:
+        meta = json.loads((model_dir / _SERVING_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{model_dir} is not a bankml fraud model: {exc}") from None
+    return ServingModel(name, version, FraudModel.load(model_dir), meta)
+
+
+def _read_until(source: Path, end: datetime, time_column: str) -> pd.DataFrame:
+    _read_source(source)
+    if source.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(source, filters=[(time_column, "<", pd.Timestamp(end))])
+    else:
+        frame = pd.read_csv(source)
+        frame[time_column] = pd.to_datetime(frame[time_column], utc=True)
+        frame = frame[frame[time_column] < end]
+    return frame
+
+
+def triage_day(
+    source: Path,
+    day: date,
+    serving: ServingModel,
+    queue: ReviewQueue,
+    tokenizer: PIITokenizer,
+    *,
+    actor: str,
+    capacity: int | None = None,
+) -> tuple[int, list[Alert]]:
+    """Score a day's transactions and queue the best-ranked alerts, up to capacity.
+
+    Features use everything in the file up to the end of the day (point-in-time correct per
+    transaction). Returns how many transactions were scored and the alerts queued.
+    """
+    mapping = serving.mapping
+    start = datetime.combine(day, datetime.min.time(), UTC)
+    frame = _read_until(source, start + timedelta(days=1), mapping.timestamp)
+    features = build_fraud_features(frame, mapping,
+                                    label_delay_days=int(serving.meta["label_delay_days"]))
+    day_rows = features.frame[features.frame["timestamp"] >= start]
+    if day_rows.empty:
+        raise InputError(f"no transactions on {day} in {source}")
+    x = day_rows[serving.feature_names].to_numpy(np.float64)
+    scores = serving.model.predict_proba(x)[:, 1]
+    cap = capacity or int(serving.meta["capacity"])
+    order = np.argsort(-scores, kind="stable")
+    chosen = [i for i in order if scores[i] >= serving.threshold][:cap]
+    contrib = serving.model.contributions(x[chosen]) if chosen else np.empty((0, 0))
+    card_col = "card" if "card" in day_rows.columns else "customer"
+    alerts = []
+    for rank, (i, c) in enumerate(zip(chosen, contrib, strict=True), start=1):
+        row = day_rows.iloc[i]
+        reasons = top_reasons(x[i], c, serving.feature_names)
+        alerts.append({
+            "transaction_id": int(row["transaction_id"]), "day": day.isoformat(), "rank": rank,
+            "score": float(scores[i]), "threshold": serving.threshold,
+            "model_name": serving.name, "model_version": serving.version,
+            "card_token": tokenizer.token(str(row[card_col]), "card"),
+            "amount": float(row["amount"]), "reasons": [r.text for r in reasons],
+        })
+    return len(day_rows), queue.add_alerts(alerts, actor=actor)
+
+
+class FraudScorer:
+    """Real-time scoring: online features -> score -> decision -> ledger, one transaction."""
+
+    def __init__(
+        self,
+        serving: ServingModel,
+        store: OnlineFeatureStore,
+        ledger: DecisionLedger,
+        tokenizer: PIITokenizer,
+    ) -> None:
+        self.serving = serving
+        self._store = store
+        self._ledger = ledger
+        self._tokenizer = tokenizer
+        self._lock = threading.Lock()
+
+    def decide(self, txn: Mapping[str, Any]) -> dict[str, Any]:
+        """Score one transaction without recording it (for benchmarks and dry runs)."""
+        values = self._store.features(txn)
+        score = self.serving.model.score_row(values)
+        return {"values": values, "score": score,
+                "decision": "review" if score >= self.serving.threshold else "pass"}
+
+    def score(self, txn: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
+        """Score, explain, record in the ledger, and add the transaction to history."""
+        d = self.decide(txn)
+        values, score = d["values"], d["score"]
+        contrib = self.serving.model.contributions(values.reshape(1, -1))[0]
+        reasons = top_reasons(values, contrib, self.serving.feature_names)
+        decision_id = str(uuid.uuid4())
+        names = self.serving.feature_names
+        payload = {
+            "model": {"name": self.serving.name, "version": self.serving.version},
+            "transaction_id": txn.get("transaction_id"),
+            "customer_token": self._tokenizer.token(str(txn.get("customer_id")), "customer"),
+            "card_token": self._tokenizer.token(str(txn.get("card_id")), "card"),
+            "features": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)},
+            "score": score,
+            "threshold": self.serving.threshold,
+            "decision": d["decision"],
+            "explanation": {"contributions": {n: float(c) for n, c in zip(names, contrib, strict=False)},
+                            "bias": float(contrib[-1]),
+                            "reasons": [r.text for r in reasons]},
+        }
+        entry = self._ledger.append_many([Event("fraud.scored", actor, f"decision:{decision_id}",
+                                                payload)])[0]
+        self._store.add(txn)
+        return {
+            "decision_id": decision_id,
+            "score": score,
+            "decision": d["decision"],
+            "threshold": self.serving.threshold,
+            "reasons": [r.text for r in reasons],
+            "model": {"name": self.serving.name, "version": self.serving.version},
+            "ledger_seq": entry.seq,
+        }
+
+
+def resolve_serving_version(registry: ModelRegistry) -> ModelVersionInfo:
+    """The version to serve: the ``champion`` alias, else the newest registered version."""
+    versions = registry.versions(MODEL_NAME)
+    if not versions:
+        raise NotFoundError("no fraud model is registered; train one with `bankml fraud train`")
+    champions = [v for v in versions if "champion" in v.aliases]
+    return champions[0] if champions else versions[-1]
