@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bankml.core.clock import Clock, SystemClock
+from bankml.core.errors import NotFoundError, UnavailableError
 from bankml.core.logging import configure_logging
 from bankml.core.pii import PIITokenizer
 from bankml.core.settings import Settings, load_settings
@@ -90,7 +91,13 @@ class Services:
         from bankml.fraud.online import OnlineFeatureStore
         from bankml.fraud.service import FraudScorer, load_serving, resolve_serving_version
 
-        info = resolve_serving_version(self.registry)
+        if not self.registry.has_local_store():
+            raise UnavailableError("no fraud model is registered; train one with "
+                                   "`bankml fraud train`")
+        try:
+            info = resolve_serving_version(self.registry)
+        except NotFoundError as exc:
+            raise UnavailableError(exc.message) from None
         serving = load_serving(self.registry.download(info.name, info.version), info.name,
                                info.version)
         store = OnlineFeatureStore.from_history(

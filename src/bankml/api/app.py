@@ -19,8 +19,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bankml import __version__
 from bankml.api.auth import current_user, require_roles, services
+from bankml.api.fraud import router as fraud_router
+from bankml.api.policy import router as policy_router
 from bankml.app import Services
-from bankml.core.errors import BankmlError
+from bankml.core.errors import BankmlError, UnavailableError
 from bankml.core.identity import Role, User
 
 __all__ = ["create_app", "problem"]
@@ -66,6 +68,10 @@ def create_app(svc: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.db  # noqa: B018 - open and migrate the database before the first request
+        try:
+            svc.fraud_scorer  # noqa: B018 - load the served model once, not per request
+        except UnavailableError as exc:
+            log.warning("fraud scoring disabled: %s", exc.message)
         yield
         svc.close()
 
@@ -101,4 +107,6 @@ def create_app(svc: Services) -> FastAPI:
         """Verify the whole ledger chain (auditors and admins)."""
         return dict(s.ledger.verify().__dict__)
 
+    app.include_router(policy_router)
+    app.include_router(fraud_router)
     return app

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from bankml.cli import audit, data, demo, policy, serve, users
+from bankml.cli import audit, data, demo, fraud, policy, serve, users
 from bankml.cli._common import err_console
 from bankml.core.errors import BankmlError
 
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(data.app, name="data")
 app.add_typer(users.app, name="users")
+app.add_typer(fraud.app, name="fraud")
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.command("demo")(demo.demo)

@@ -43,6 +43,8 @@ def demo(
         bank = _generate(s, home / "demo" / "bank", customers, days, seed)
         _check(s, bank)
         _users(s)
+        version = _fraud(s, bank, days)
+        _live_scoring(s, bank, version)
         _ledger(s)
     console.print(f"\n[green]demo finished[/] in {time.perf_counter() - started:.1f}s. "
                   "Next: `bankml data check --help`, `bankml audit log`, `bankml users list`.")
@@ -105,8 +107,91 @@ def _users(s: Services) -> None:
     console.print(table)
 
 
+def _fraud(s: Services, bank: Path, days: int) -> int:
+    from datetime import date, timedelta
+
+    from bankml.cli.fraud import _print_plan, _print_queue
+    from bankml.fraud.mapping import DEFAULT_MAPPING
+    from bankml.fraud.service import load_serving, train_and_register, triage_day
+    from bankml.fraud.training import TrainConfig
+
+    _step("4. Fraud: point-in-time features, training, evaluation, capacity plan")
+    test_days = max(days // 4, 5)
+    delay = 5
+    train_days = days - test_days - delay
+    config = TrainConfig(train_start=date(2026, 1, 1), train_days=train_days, delay_days=delay,
+                         test_days=test_days, capacity=25)
+    run_dir = s.settings.home / "demo" / "fraud-run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    with progress_callback() as progress:
+        outcome = train_and_register(bank / "transactions.parquet", DEFAULT_MAPPING, config,
+                                     registry=s.registry, ledger=s.ledger, actor="maria",
+                                     out_dir=run_dir, progress=progress)
+    ev = outcome.result.evaluation
+    version = outcome.version.version if outcome.version else 0
+    console.print(f"fraud model v{version}: ROC-AUC {ev.roc_auc:.3f}, AP "
+                  f"{ev.average_precision:.3f}, card precision@{ev.k} "
+                  f"{ev.card_precision_at_k:.3f}, {ev.alerts_per_day:.1f} alerts/day at "
+                  f"threshold {ev.threshold:.4f}")
+    _print_plan(outcome.result.capacity_plan.to_dict())
+    console.print(f"evaluation report: {outcome.report.resolve()}")
+
+    _step("5. Today's review queue, capped at the team's capacity")
+    day = date(2026, 1, 1) + timedelta(days=days - 1)
+    serving = load_serving(outcome.model_dir, "fraud", version)
+    scored, _ = triage_day(bank / "transactions.parquet", day, serving, s.fraud_queue,
+                           s.tokenizer, actor="triage", capacity=10)
+    queue = s.fraud_queue.alerts(day)
+    console.print(f"{day}: scored {scored:,} transactions; {len(queue)} alerts queued")
+    _print_queue(queue[:5])
+    if queue and queue[0].status == "open":
+        fiona = s.users.get("fiona")
+        d = s.fraud_queue.disposition(queue[0].alert_id, "fraud", fiona, "demo: confirmed")
+        console.print(f"fiona dispositions alert {d.alert_id[:8]} as fraud → a label known at "
+                      f"{d.created_at} (ledger #{d.ledger_seq})")
+    return version
+
+
+def _live_scoring(s: Services, bank: Path, version: int) -> None:
+    import pandas as pd
+
+    from bankml.api.app import create_app
+    from bankml.cli.serve import BackgroundServer
+
+    _step("6. Real-time scoring through the API")
+    try:
+        s.users.add("payments-switch", Role.SERVICE)
+    except ConflictError:
+        pass
+    key = s.users.issue_key("payments-switch")
+    last = pd.read_parquet(bank / "transactions.parquet").iloc[-1]
+    start = last["ts"] + pd.Timedelta(minutes=5)
+    # One ordinary purchase, then a card-testing burst on the same card: small amounts a
+    # minute apart, then a large online purchase.
+    amounts = [35.0, 1.00, 2.49, 0.99, 3.10, 1.75, 1890.0]
+    table = Table("time", "amount", "score", "decision", "top reason", "ledger #")
+    with BackgroundServer(create_app(s)) as server:
+        import httpx
+
+        for i, amount in enumerate(amounts):
+            at = start + pd.Timedelta(minutes=i)
+            txn = {"transaction_id": 900_000_000 + i, "timestamp": at.isoformat(),
+                   "customer_id": int(last["customer_id"]),
+                   "terminal_id": int(last["terminal_id"]), "card_id": int(last["card_id"]),
+                   "amount": amount, "country": str(last["country"])}
+            r = httpx.post(f"{server.url}/v1/fraud/score", json=txn,
+                           headers={"Authorization": f"Bearer {key}"}, timeout=30)
+            body = r.json()
+            style = "bold red" if body["decision"] == "review" else "green"
+            table.add_row(at.strftime("%H:%M"), f"{amount:,.2f}", f"{body['score']:.4f}",
+                          f"[{style}]{body['decision']}[/]", (body["reasons"] or ["-"])[0],
+                          str(body["ledger_seq"]))
+    console.print(f"POST /v1/fraud/score on {server.url} with fraud v{version}:")
+    console.print(table)
+
+
 def _ledger(s: Services) -> None:
-    _step("4. The tamper-evident decision ledger")
+    _step("7. The tamper-evident decision ledger")
     report = s.ledger.verify()
     console.print(f"verify: {'[green]OK[/]' if report.ok else '[red]BROKEN[/]'} - "
                   f"{report.entries:,} entries, head #{report.head_seq} {report.head_hash[:16]}...")

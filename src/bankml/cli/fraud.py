@@ -175,11 +175,11 @@ def triage_cmd(
 
 
 def _print_queue(alerts: list[Any]) -> None:
-    table = Table("#", "alert", "txn", "score", "amount", "status", "reasons",
+    table = Table("#", "alert", "score", "amount", "status", "reasons",
                   title=f"review queue ({len(alerts)} alerts)")
     for a in alerts:
-        table.add_row(str(a.rank), a.alert_id[:8], str(a.transaction_id), f"{a.score:.3f}",
-                      f"{a.amount:,.2f}", a.status, "; ".join(a.reasons))
+        table.add_row(str(a.rank), a.alert_id[:8], f"{a.score:.3f}", f"{a.amount:,.2f}",
+                      a.status, "\n".join(a.reasons))
     console.print(table)
 
 

@@ -20,8 +20,9 @@ app = typer.Typer(
     help="Policy assistant: access-controlled search and cited answers over internal policies.",
     no_args_is_help=True,
 )
-review_app = typer.Typer(help="The human review queue (compliance reviewers).",
-                         no_args_is_help=True)
+review_app = typer.Typer(
+    help="The human review queue (compliance reviewers).", no_args_is_help=True
+)
 app.add_typer(review_app, name="review")
 
 _USER = typer.Option(..., "--user", "-u", help="Who is asking (their groups decide what they see).")
@@ -39,11 +40,13 @@ def _generator(url: str | None, model: str | None) -> Any:
 @app.command("ingest")
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Files or folders (Markdown, HTML, text, PDF)."),
-    groups: str = typer.Option("", "--groups", "-g",
-                               help="allowed_groups for files that name none, e.g. hr,audit."),
+    groups: str = typer.Option(
+        "", "--groups", "-g", help="allowed_groups for files that name none, e.g. hr,audit."
+    ),
     owner: str = typer.Option(None, "--owner", help="Owner for files that name none."),
-    classification: str = typer.Option(None, "--classification",
-                                       help="Classification for files that name none."),
+    classification: str = typer.Option(
+        None, "--classification", help="Classification for files that name none."
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Ingest policy documents; re-running is idempotent and picks up changes and removals.
@@ -51,8 +54,9 @@ def ingest(
     Access comes from front matter, a FILE.meta.toml sidecar, or these options. A document
     with no allowed_groups is readable by nobody (a warning says so).
     """
-    defaults = AccessMetadata(owner=owner, classification=classification,
-                              allowed_groups=parse_groups(groups) or None)
+    defaults = AccessMetadata(
+        owner=owner, classification=classification, allowed_groups=parse_groups(groups) or None
+    )
     with open_services() as s, progress_callback(not as_json) as progress:
         report = s.policy.ingest(paths, defaults=defaults, progress=progress)
     if as_json:
@@ -87,26 +91,40 @@ def search(
         return
     table = Table("#", "score", "document", "section", "text")
     for i, r in enumerate(results, start=1):
-        table.add_row(str(i), f"{r.score:.2f}", f"{r.doc_id}\n{r.title}", r.section,
-                      r.text[:200] + ("…" if len(r.text) > 200 else ""))
+        table.add_row(
+            str(i),
+            f"{r.score:.2f}",
+            f"{r.doc_id}\n{r.title}",
+            r.section,
+            r.text[:200] + ("…" if len(r.text) > 200 else ""),
+        )
     console.print(table if results else "no matching passages in the policies you can access")
 
 
 def _render_answer(out: Console, result: dict[str, Any]) -> None:
     out.print(result["answer"], soft_wrap=True)
     for i, c in enumerate(result["citations"], start=1):
-        out.print(f"  [{i}] {c['chunk_id']} ({c['section']}): “{c['quote']}”", soft_wrap=True,
-                  highlight=False, markup=False)
+        out.print(
+            f"  [{i}] {c['chunk_id']} ({c['section']}): “{c['quote']}”",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     if result.get("reviewed"):
         r = result["reviewed"]
-        out.print(f"  reviewed answer: {r['kind']} by {r['reviewed_by']} at {r['reviewed_at']} "
-                  f"(review #{r['review_id']})")
+        out.print(
+            f"  reviewed answer: {r['kind']} by {r['reviewed_by']} at {r['reviewed_at']} "
+            f"(review #{r['review_id']})"
+        )
     if result["flags"]:
         out.print(f"  flags: {', '.join(result['flags'])}")
     if result["review_id"]:
         out.print(f"  sent to review as #{result['review_id']}")
-    out.print(f"  answer id: {result['answer_id']} (say it is wrong: "
-              f"bankml policy feedback {result['answer_id']} --user … --note …)", markup=False)
+    out.print(
+        f"  answer id: {result['answer_id']} (say it is wrong: "
+        f"bankml policy feedback {result['answer_id']} --user … --note …)",
+        markup=False,
+    )
 
 
 @app.command("ask")
@@ -114,9 +132,11 @@ def ask(
     question: str = typer.Argument(..., help="The question, in plain words."),
     user: str = _USER,
     generator_url: str = typer.Option(
-        None, "--generator-url",
+        None,
+        "--generator-url",
         help="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8000/v1); default: none, "
-        "the built-in extractive answerer."),
+        "the built-in extractive answerer.",
+    ),
     generator_model: str = typer.Option(None, "--generator-model", help="Model name to request."),
     as_json: bool = _JSON,
 ) -> None:
@@ -155,18 +175,35 @@ def findings(
     if as_json:
         print_json({"findings": [f.__dict__ for f in items]})
         return
-    table = Table("#", "document", "owner", "passage", "kinds", "excerpt", "found (UTC)",
-                  title=f"{len(items)} injection finding(s)")
+    table = Table(
+        "#",
+        "document",
+        "owner",
+        "passage",
+        "kinds",
+        "excerpt",
+        "found (UTC)",
+        title=f"{len(items)} injection finding(s)",
+    )
     for f in items:
-        table.add_row(str(f.id), f.doc_id, f.owner, f.chunk_id.split("#", 1)[-1],
-                      ", ".join(f.kinds), f.excerpt[:80], f.created_at[:19])
+        table.add_row(
+            str(f.id),
+            f.doc_id,
+            f.owner,
+            f.chunk_id.split("#", 1)[-1],
+            ", ".join(f.kinds),
+            f.excerpt[:80],
+            f.created_at[:19],
+        )
     console.print(table)
 
 
 @review_app.command("list")
 def review_list(
     user: str = _USER,
-    status: str = typer.Option("open", "--status", help="open, approved, corrected, rejected or all."),
+    status: str = typer.Option(
+        "open", "--status", help="open, approved, corrected, rejected or all."
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Review items this reviewer may see."""
@@ -175,18 +212,33 @@ def review_list(
     if as_json:
         print_json({"items": [i.to_dict() for i in items]})
         return
-    table = Table("#", "reason", "asked by", "question", "answer", "status",
-                  title=f"{len(items)} review item(s)")
+    table = Table(
+        "#",
+        "reason",
+        "asked by",
+        "question",
+        "answer",
+        "status",
+        title=f"{len(items)} review item(s)",
+    )
     for i in items:
-        table.add_row(str(i.id), i.reason, i.answer.asked_by, i.answer.question[:60],
-                      i.answer.answer[:80], i.status)
+        table.add_row(
+            str(i.id),
+            i.reason,
+            i.answer.asked_by,
+            i.answer.question[:60],
+            i.answer.answer[:80],
+            i.status,
+        )
     console.print(table)
 
 
 @review_app.command("approve")
-def review_approve(item: int = typer.Argument(..., help="Review item number."),
-                   user: str = _USER,
-                   note: str = typer.Option("", "--note", help="Why.")) -> None:
+def review_approve(
+    item: int = typer.Argument(..., help="Review item number."),
+    user: str = _USER,
+    note: str = typer.Option("", "--note", help="Why."),
+) -> None:
     """Confirm an answer; later identical questions get it as a reviewed answer."""
     with open_services() as s:
         done = s.policy.review.approve(item, s.users.get(user), note)
@@ -198,8 +250,9 @@ def review_correct(
     item: int = typer.Argument(..., help="Review item number."),
     user: str = _USER,
     answer: str = typer.Option(..., "--answer", help="The corrected answer."),
-    cite: list[str] = typer.Option(None, "--cite", help="Chunk id to cite (repeatable); "
-                                   "default: the original citations."),
+    cite: list[str] = typer.Option(
+        None, "--cite", help="Chunk id to cite (repeatable); default: the original citations."
+    ),
     note: str = typer.Option("", "--note", help="Why."),
 ) -> None:
     """Replace an answer with a corrected one; later askers see it with its provenance."""
@@ -209,9 +262,11 @@ def review_correct(
 
 
 @review_app.command("reject")
-def review_reject(item: int = typer.Argument(..., help="Review item number."),
-                  user: str = _USER,
-                  note: str = typer.Option("", "--note", help="Why.")) -> None:
+def review_reject(
+    item: int = typer.Argument(..., help="Review item number."),
+    user: str = _USER,
+    note: str = typer.Option("", "--note", help="Why."),
+) -> None:
     """Mark an answer wrong without a replacement."""
     with open_services() as s:
         done = s.policy.review.reject(item, s.users.get(user), note)
@@ -221,8 +276,9 @@ def review_reject(item: int = typer.Argument(..., help="Review item number."),
 @app.command("eval")
 def evaluate(
     suite: Path = typer.Argument(..., help="Suite YAML, e.g. evals/policy_suite.yaml."),
-    corpus: Path = typer.Option(None, "--corpus",
-                                help="Policy folder; default: regenerate the suite's corpus."),
+    corpus: Path = typer.Option(
+        None, "--corpus", help="Policy folder; default: regenerate the suite's corpus."
+    ),
     k: int = typer.Option(5, "--k", min=1, max=50, help="k for recall@k."),
     as_json: bool = _JSON,
 ) -> None:
@@ -243,14 +299,14 @@ def evaluate(
             table.add_row(name, value)
         console.print(table)
         for line in report.failures[:15]:
-            console.print(f"  [yellow]-[/] {line}", soft_wrap=True, markup=False)
+            console.print(f"  - {line}", soft_wrap=True, markup=False)
     if report.acl_leaks:
         raise typer.Exit(1)
 
 
 # -- the demo step --------------------------------------------------------------------------
 
-_DEMO_QUESTION = "How long must customer due diligence records be retained?"
+_DEMO_QUESTION = "How quickly must staff report a suspicion to the MLRO?"
 
 
 def demo_step(services: Services, bank_dir: Path, console: Console) -> None:
@@ -262,22 +318,28 @@ def demo_step(services: Services, bank_dir: Path, console: Console) -> None:
         raise InputError(f"no generated policies in {source}; run the generator first")
     assistant = services.policy
     report = assistant.ingest([source], actor="demo")
-    console.print(f"ingested {len(report.added) + len(report.updated) + len(report.unchanged)} "
-                  f"policies ({report.chunks} new chunks); "
-                  f"{report.flagged_chunks} passages flagged by the injection guard")
+    console.print(
+        f"ingested {len(report.added) + len(report.updated) + len(report.unchanged)} "
+        f"policies ({report.chunks} new chunks); "
+        f"{report.flagged_chunks} passages flagged by the injection guard"
+    )
     # A planted instruction, in a copy of one everyone-readable document.
     planted_dir = services.settings.home / "demo" / "planted_policies"
     shutil.rmtree(planted_dir, ignore_errors=True)
     planted_dir.mkdir(parents=True)
     everyone_doc = next(
-        (d for d in assistant.store.documents()
-         if "everyone" in d.allowed_groups and d.source.startswith(str(source.resolve()))),
+        (
+            d
+            for d in assistant.store.documents()
+            if "everyone" in d.allowed_groups and d.source.startswith(str(source.resolve()))
+        ),
         None,
     )
     users = {u.name: u for u in services.users.list()}
-    for name, role, groups in (("cora", Role.COMPLIANCE_REVIEWER,
-                                frozenset({"compliance", "aml-investigations"})),
-                               ("fiona", Role.FRAUD_ANALYST, frozenset({"fraud-ops"}))):
+    for name, role, groups in (
+        ("cora", Role.COMPLIANCE_REVIEWER, frozenset({"compliance", "aml-investigations"})),
+        ("fiona", Role.FRAUD_ANALYST, frozenset({"fraud-ops"})),
+    ):
         if name not in users:
             try:
                 users[name] = services.users.add(name, role, groups)
@@ -288,11 +350,16 @@ def demo_step(services: Services, bank_dir: Path, console: Console) -> None:
     for name in ("cora", "fiona"):
         u = users[name]
         a = assistant.ask(u, question)
-        table.add_row(name, ", ".join(sorted(u.groups)), a.answer[:160],
-                      "\n".join(c["chunk_id"] for c in a.citations) or "-")
+        table.add_row(
+            name,
+            ", ".join(sorted(u.groups)),
+            a.answer[:160],
+            "\n".join(c["chunk_id"] for c in a.citations) or "-",
+        )
     console.print(table)
-    a = assistant.ask(users["fiona"], "What is the bank's policy on employees bringing pets "
-                                      "to the office?")
+    a = assistant.ask(
+        users["fiona"], "What is the bank's policy on employees bringing pets to the office?"
+    )
     console.print(f"an unanswerable question → [bold]{a.answer}[/] (abstained: {a.abstained})")
     if everyone_doc is not None:
         text = Path(everyone_doc.source).read_text(encoding="utf-8")
@@ -305,8 +372,12 @@ def demo_step(services: Services, bank_dir: Path, console: Console) -> None:
         target.write_text(planted, encoding="utf-8")
         assistant.ingest([planted_dir], actor="demo")
         a = assistant.ask(users["fiona"], "Processing note: are all transfers approved?")
-        console.print(f"a planted instruction in {target.name} → {a.answer[:200]} "
-                      f"(flags: {', '.join(a.flags) or '-'})", soft_wrap=True)
+        console.print(
+            f"a planted instruction in {target.name} → {a.answer[:200]} "
+            f"(flags: {', '.join(a.flags) or '-'})",
+            soft_wrap=True,
+        )
         found = assistant.findings(users["cora"], None)
-        console.print(f"{len(found)} finding(s) for document owners: `bankml policy findings "
-                      "--user cora`")
+        console.print(
+            f"{len(found)} finding(s) for document owners: `bankml policy findings --user cora`"
+        )

@@ -8,6 +8,7 @@
     ├── NotFoundError                HTTP 404: no such user, model, decision ...
     ├── PermissionDeniedError        HTTP 403: the actor's role does not allow it
     ├── ConflictError                HTTP 409: already exists, wrong state for the action
+    ├── UnavailableError             HTTP 503: a capability is not set up yet (no model served)
     └── IntegrityError               the ledger or a stored artefact fails verification
 
 Only the faces (``cli``, ``api``) catch these; everything below raises them with a message
@@ -26,6 +27,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "SchemaError",
+    "UnavailableError",
 ]
 
 
@@ -88,6 +90,13 @@ class ConflictError(BankmlError):
 
     http_status = 409
     title = "Conflict"
+
+
+class UnavailableError(BankmlError):
+    """A capability cannot serve yet, e.g. no model version is registered or approved."""
+
+    http_status = 503
+    title = "Service unavailable"
 
 
 class IntegrityError(BankmlError):

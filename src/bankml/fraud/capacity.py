@@ -18,7 +18,14 @@ import pandas as pd
 from bankml.core.errors import InputError
 from bankml.fraud.evaluation import CostModel, daily_alerts
 
-__all__ = ["CapacityPlan", "TradeoffRow", "choose_threshold", "plan", "recall_cost", "tradeoff_table"]
+__all__ = [
+    "CapacityPlan",
+    "TradeoffRow",
+    "choose_threshold",
+    "plan",
+    "recall_cost",
+    "tradeoff_table",
+]
 
 
 @dataclass(frozen=True)
@@ -80,18 +87,22 @@ def tradeoff_table(
         alert = score >= t
         tp = alert & label
         per_day = daily_alerts(scored, t)
-        rows.append(TradeoffRow(
-            threshold=float(t),
-            alerts_per_day=float(per_day.mean()),
-            max_alerts_per_day=int(per_day.max()),
-            recall=float(tp.sum()) / frauds,
-            precision=float(tp.sum()) / int(alert.sum()) if alert.any() else 0.0,
-            net_saving=cost.net_saving(float(amount[tp].sum()), int(alert.sum())),
-        ))
+        rows.append(
+            TradeoffRow(
+                threshold=float(t),
+                alerts_per_day=float(per_day.mean()),
+                max_alerts_per_day=int(per_day.max()),
+                recall=float(tp.sum()) / frauds,
+                precision=float(tp.sum()) / int(alert.sum()) if alert.any() else 0.0,
+                net_saving=cost.net_saving(float(amount[tp].sum()), int(alert.sum())),
+            )
+        )
     return rows
 
 
-def recall_cost(scored: pd.DataFrame, threshold: float, points: float = 0.02) -> dict[str, float] | None:
+def recall_cost(
+    scored: pd.DataFrame, threshold: float, points: float = 0.02
+) -> dict[str, float] | None:
     """What ``points`` more recall costs in daily review volume, from the test period.
 
     Returns None when no threshold reaches that recall.
@@ -120,7 +131,11 @@ def recall_cost(scored: pd.DataFrame, threshold: float, points: float = 0.02) ->
 
 
 def plan(
-    reference: pd.DataFrame, test: pd.DataFrame, capacity: int, *, quantile: float = 0.9,
+    reference: pd.DataFrame,
+    test: pd.DataFrame,
+    capacity: int,
+    *,
+    quantile: float = 0.9,
     cost: CostModel | None = None,
 ) -> CapacityPlan:
     """Choose the threshold on ``reference`` days and lay out the trade-off on ``test`` days."""

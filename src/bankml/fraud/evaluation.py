@@ -120,18 +120,22 @@ def daily_alerts(scored: pd.DataFrame, threshold: float) -> pd.Series:
     return (scored["score"] >= threshold).groupby(_day(scored), sort=True).sum().astype(int)
 
 
-def reliability_curve(label: np.ndarray, score: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+def reliability_curve(
+    label: np.ndarray, score: np.ndarray, bins: int = 10
+) -> list[dict[str, float]]:
     """Mean predicted vs observed fraud rate in equal-frequency score bins."""
     order = np.argsort(score, kind="stable")
     out = []
     for chunk in np.array_split(order, bins):
         if len(chunk) == 0:
             continue
-        out.append({
-            "predicted": float(score[chunk].mean()),
-            "observed": float(label[chunk].mean()),
-            "count": float(len(chunk)),
-        })
+        out.append(
+            {
+                "predicted": float(score[chunk].mean()),
+                "observed": float(label[chunk].mean()),
+                "count": float(len(chunk)),
+            }
+        )
     return out
 
 
@@ -168,8 +172,12 @@ def evaluate(
     days = per_day.index
     frauds_per_day = scored.groupby(_day(scored))["label"].sum()
     daily = [
-        {"day": d.date().isoformat(), "alerts": int(per_day[d]), "frauds": int(frauds_per_day[d]),
-         "card_precision_at_k": cpk_days[i]}
+        {
+            "day": d.date().isoformat(),
+            "alerts": int(per_day[d]),
+            "frauds": int(frauds_per_day[d]),
+            "card_precision_at_k": cpk_days[i],
+        }
         for i, d in enumerate(days)
     ]
     return FraudEvaluation(

@@ -37,7 +37,8 @@ def reason_text(feature: str, value: float) -> str:
     m = _WINDOWED.match(feature)
     base, window = (m["base"], _WINDOW_WORDS.get(m["w"], m["w"])) if m else (feature, "")
     if feature == "amount_to_customer_mean_30d":
-        return f"amount is {value:.1f}x the customer's 30-day average"
+        return f"amount is {value:.1f}x the customer's 30-day average" if value >= 0.95 else \
+            f"amount is {value:.0%} of the customer's 30-day average"
     texts = {
         "amount": f"amount {value:,.2f}",
         "customer_txn_count": f"{value:.0f} transactions by the customer in the last {window}",
@@ -60,13 +61,23 @@ def top_reasons(
     values: NDArray[np.float64], contributions: NDArray[np.float64], feature_names: list[str],
     n: int = 3,
 ) -> list[Reason]:
-    """The ``n`` features with the largest positive contributions, as reasons."""
+    """The ``n`` features with the largest positive contributions, as reasons.
+
+    One reason per feature family: "5 small transactions in the last 10 minutes" and "... in
+    the last hour" say the same thing to an analyst, so only the stronger one is kept.
+    """
     order = np.argsort(-contributions[: len(feature_names)], kind="stable")
-    out = []
-    for i in order[:n]:
+    out: list[Reason] = []
+    families: set[str] = set()
+    for i in order:
         c = float(contributions[i])
-        if c <= 0:
+        if c <= 0 or len(out) == n:
             break
+        m = _WINDOWED.match(feature_names[i])
+        family = m["base"] if m else feature_names[i]
+        if family in families:
+            continue
+        families.add(family)
         out.append(Reason(feature_names[i], float(values[i]), c,
                           reason_text(feature_names[i], float(values[i]))))
     return out

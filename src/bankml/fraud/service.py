@@ -300,6 +300,10 @@ class FraudScorer:
         self._tokenizer = tokenizer
         self._lock = threading.Lock()
 
+    def add_label(self, transaction_id: int, is_fraud: bool) -> None:
+        """A label became known now (a disposition): later features see it."""
+        self._store.add_label(transaction_id, is_fraud, datetime.now(UTC))
+
     def decide(self, txn: Mapping[str, Any]) -> dict[str, Any]:
         """Score one transaction without recording it (for benchmarks and dry runs)."""
         values = self._store.features(txn)

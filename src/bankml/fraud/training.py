@@ -117,7 +117,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def split(frame: pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def split(
+    frame: pd.DataFrame, config: TrainConfig
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Train, gap and test slices of a feature frame (canonical column names)."""
     p = config.periods()
     ts = frame["timestamp"]
@@ -125,8 +127,10 @@ def split(frame: pd.DataFrame, config: TrainConfig) -> tuple[pd.DataFrame, pd.Da
     gap = frame[(ts >= p.train_end) & (ts < p.test_start)]
     test = frame[(ts >= p.test_start) & (ts < p.test_end)]
     first, last = ts.min(), ts.max()
-    for name, part, lo, hi in (("training", train, p.train_start, p.train_end),
-                               ("test", test, p.test_start, p.test_end)):
+    for name, part, lo, hi in (
+        ("training", train, p.train_start, p.train_end),
+        ("test", test, p.test_start, p.test_end),
+    ):
         if part.empty:
             raise InputError(
                 f"the {name} period {lo.date()} .. {(hi - timedelta(days=1)).date()} has no "
@@ -146,13 +150,15 @@ def _training_labels(train: pd.DataFrame, known_by: datetime) -> np.ndarray:
 
 def score_frame(model: FraudModel, frame: pd.DataFrame, feature_names: list[str]) -> pd.DataFrame:
     """The scored frame evaluation expects: ids, time, card, label, amount, score."""
-    out = pd.DataFrame({
-        "transaction_id": frame["transaction_id"].to_numpy(),
-        "timestamp": frame["timestamp"].to_numpy(),
-        "card": (frame["card"] if "card" in frame.columns else frame["customer"]).to_numpy(),
-        "label": frame["label"].to_numpy(dtype=bool),
-        "amount": frame["amount"].to_numpy(dtype=np.float64),
-    })
+    out = pd.DataFrame(
+        {
+            "transaction_id": frame["transaction_id"].to_numpy(),
+            "timestamp": frame["timestamp"].to_numpy(),
+            "card": (frame["card"] if "card" in frame.columns else frame["customer"]).to_numpy(),
+            "label": frame["label"].to_numpy(dtype=bool),
+            "amount": frame["amount"].to_numpy(dtype=np.float64),
+        }
+    )
     out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True)
     out["score"] = model.predict_proba(frame[feature_names].to_numpy(np.float64))[:, 1]
     return out
@@ -172,10 +178,12 @@ def train(frame: pd.DataFrame, feature_names: list[str], config: TrainConfig) ->
     # Threshold from the unlabelled gap days; without a gap, from the training days' scores.
     reference = score_frame(model, gap if not gap.empty else train_part, feature_names)
     cost = CostModel(review_cost_per_alert=config.review_cost_per_alert)
-    capacity_plan = plan(reference, test_scored, config.capacity,
-                         quantile=config.threshold_quantile, cost=cost)
-    evaluation = evaluate(test_scored, threshold=capacity_plan.threshold, k=config.capacity,
-                          cost=cost)
+    capacity_plan = plan(
+        reference, test_scored, config.capacity, quantile=config.threshold_quantile, cost=cost
+    )
+    evaluation = evaluate(
+        test_scored, threshold=capacity_plan.threshold, k=config.capacity, cost=cost
+    )
     counts = {
         "train_rows": len(train_part),
         "train_frauds_known": int(y.sum()),
@@ -185,5 +193,6 @@ def train(frame: pd.DataFrame, feature_names: list[str], config: TrainConfig) ->
         "test_frauds": int(test["label"].sum()),
     }
     log.info("trained fraud model on %s rows; test AUC %.3f", len(train_part), evaluation.roc_auc)
-    return TrainingResult(model, config, list(feature_names), evaluation, capacity_plan,
-                          test_scored, counts)
+    return TrainingResult(
+        model, config, list(feature_names), evaluation, capacity_plan, test_scored, counts
+    )

@@ -233,6 +233,13 @@ class ModelRegistry:
         """Mirror a governance fact onto the version as a tag."""
         self._client.set_model_version_tag(name, str(version), key, value)
 
+    def has_local_store(self) -> bool:
+        """False when the tracking URI is a SQLite file that does not exist yet (no models),
+        so callers can skip importing MLflow and migrating an empty store."""
+        if self.tracking_uri.startswith("sqlite:///"):
+            return Path(self.tracking_uri.removeprefix("sqlite:///")).exists()
+        return True
+
     def check_reachable(self) -> None:
         """Raise ConfigError when the tracking store cannot be opened."""
         try:

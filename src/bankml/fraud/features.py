@@ -1,0 +1,265 @@
+"""The fraud feature set: declarations, and the offline build over a transaction table.
+
+Every feature is point-in-time correct: a transaction's features use only transactions at
+or before it in ``(timestamp, transaction_id)`` order, and labels only once they were known.
+Windows are ``(t - w, t]``; which of them include the transaction itself:
+
+=============================  ============================================================
+feature                        definition at transaction time ``t``
+=============================  ============================================================
+amount                         the transaction's amount
+customer_txn_count_{w}         customer's transactions in ``(t - w, t]``, **this one
+                               included** (so >= 1); w = 1d, 7d, 30d
+customer_mean_amount_{w}       mean amount over the same transactions (this one included)
+amount_to_customer_mean_30d    amount / mean amount of the customer's *earlier*
+                               transactions in ``(t - 30d, t)`` (this one excluded); 1.0
+                               when there are none
+terminal_txn_count_{w}         terminal's transactions in ``(t - w, t]``, this one included
+terminal_fraud_rate_{w}        over the terminal's transactions in the *delayed* window
+                               ``(t - d - w, t - d]`` (d = ``label_delay_days``): those
+                               whose fraud label was known by ``t`` / all of them; 0.0 when
+                               there are none. A label is known at the mapped label time,
+                               or at ``timestamp + d`` when the table has none. The current
+                               transaction is never in its own delayed window.
+card_small_txn_count_{w}       card's transactions with amount < 5.0 in ``(t - w, t]``,
+                               this one included; w = 10m, 1h  (needs ``card``)
+card_new_terminal              1.0 if the card has no earlier transaction at this terminal
+                               in the table, else 0.0  (needs ``card``)
+card_new_country               the same for the transaction's country  (needs ``card``
+                               and ``country``)
+is_night                       1.0 for 00:00-05:59 UTC
+is_weekend                     1.0 on Saturday and Sunday (UTC)
+=============================  ============================================================
+
+"Earlier" means earlier in ``(timestamp, transaction_id)`` order, so two transactions with
+the same timestamp are ordered by id. Novelty looks back over the whole table: the first
+days of a table see every terminal as new. Features of a transaction with no card (or
+country) are NaN.
+
+The output frame uses **fixed canonical column names** whatever the source calls them:
+``transaction_id, timestamp, customer, terminal, [card], amount, label, label_time`` and
+then the features in :data:`FEATURE_NAMES` order (the model's column order), rows sorted
+by ``(timestamp, transaction_id)``. ``label_time`` is when the label became known (the
+mapped column, or ``timestamp + label_delay_days``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from bankml.core.errors import InputError
+from bankml.data.features import (
+    EngineOptions,
+    EventTable,
+    FeatureDef,
+    compute_features,
+    definitions_hash,
+    source_columns,
+)
+from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, resolve
+
+__all__ = [
+    "CUSTOMER_WINDOWS",
+    "FEATURE_NAMES",
+    "FRAUD_FEATURES",
+    "SMALL_AMOUNT",
+    "TERMINAL_WINDOWS",
+    "FeatureFrame",
+    "build_fraud_features",
+    "enabled_features",
+]
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
+TERMINAL_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
+CARD_TESTING_WINDOWS: tuple[str, ...] = ("10m", "1h")
+SMALL_AMOUNT = 5.0
+"""Card testing probes a stolen card with amounts below this (in the table's currency)."""
+
+_SMALL = f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END"
+
+
+def _declare() -> tuple[FeatureDef, ...]:
+    defs = [FeatureDef("amount", None, None, "The transaction's amount.", "row", "amount")]
+    for w in CUSTOMER_WINDOWS:
+        defs += [
+            FeatureDef(
+                f"customer_txn_count_{w}",
+                "customer",
+                w,
+                f"Customer's transactions in the last {w}, this one included.",
+                "count",
+            ),
+            FeatureDef(
+                f"customer_mean_amount_{w}",
+                "customer",
+                w,
+                f"Mean amount of the customer's transactions in the last {w}, this one included.",
+                "mean",
+                "amount",
+            ),
+        ]
+    defs.append(
+        FeatureDef(
+            "amount_to_customer_mean_30d",
+            "customer",
+            "30d",
+            "Amount / mean amount of the customer's earlier transactions in the last 30d "
+            "(1.0 without any).",
+            "ratio_to_prior_mean",
+            "amount",
+        )
+    )
+    for w in TERMINAL_WINDOWS:
+        defs += [
+            FeatureDef(
+                f"terminal_txn_count_{w}",
+                "terminal",
+                w,
+                f"Terminal's transactions in the last {w}, this one included.",
+                "count",
+            ),
+            FeatureDef(
+                f"terminal_fraud_rate_{w}",
+                "terminal",
+                w,
+                f"Share of the terminal's transactions in the {w} before the label delay "
+                "whose fraud label was known at scoring time.",
+                "label_rate",
+            ),
+        ]
+    for w in CARD_TESTING_WINDOWS:
+        defs.append(
+            FeatureDef(
+                f"card_small_txn_count_{w}",
+                "card",
+                w,
+                f"Card's transactions under {SMALL_AMOUNT:g} in the last {w}, this one included.",
+                "sum",
+                _SMALL,
+                requires=("card",),
+            )
+        )
+    defs += [
+        FeatureDef(
+            "card_new_terminal",
+            "card",
+            None,
+            "1 if the card was never used at this terminal before.",
+            "first_seen",
+            key="terminal",
+            requires=("card",),
+        ),
+        FeatureDef(
+            "card_new_country",
+            "card",
+            None,
+            "1 if the card was never used in this country before.",
+            "first_seen",
+            key="country",
+            requires=("card", "country"),
+        ),
+        FeatureDef(
+            "is_night",
+            None,
+            None,
+            "1 between 00:00 and 05:59 UTC.",
+            "row",
+            'CASE WHEN hour("timestamp") < 6 THEN 1 ELSE 0 END',
+        ),
+        FeatureDef(
+            "is_weekend",
+            None,
+            None,
+            "1 on Saturday or Sunday (UTC).",
+            "row",
+            'CASE WHEN isodow("timestamp") >= 6 THEN 1 ELSE 0 END',
+        ),
+    ]
+    return tuple(defs)
+
+
+FRAUD_FEATURES: tuple[FeatureDef, ...] = _declare()
+FEATURE_NAMES: tuple[str, ...] = tuple(d.name for d in FRAUD_FEATURES)
+"""Every fraud feature in the model's column order (a table may enable fewer)."""
+
+
+def enabled_features(mapping: ColumnMapping) -> tuple[FeatureDef, ...]:
+    """The features a (resolved) mapping can feed: those whose optional columns are mapped."""
+    return tuple(
+        d for d in FRAUD_FEATURES if all(getattr(mapping, col) is not None for col in d.requires)
+    )
+
+
+@dataclass
+class FeatureFrame:
+    """Features of every transaction in a table, with what was left out and why.
+
+    ``frame`` is sorted by (timestamp, transaction_id) with canonical column names (see the
+    module docstring); ``feature_names`` are the enabled features in model order;
+    ``definitions_hash`` covers those definitions and the label-delay settings, so the
+    registry can tell two feature sets apart.
+    """
+
+    frame: pd.DataFrame
+    feature_names: list[str]
+    warnings: list[str] = field(default_factory=list)
+    definitions_hash: str = ""
+    mapping: ColumnMapping = DEFAULT_MAPPING
+    label_delay_days: int = 7
+
+
+def build_fraud_features(
+    source: Path | pd.DataFrame,
+    mapping: ColumnMapping = DEFAULT_MAPPING,
+    *,
+    label_delay_days: int = 7,
+    options: EngineOptions | None = None,
+) -> FeatureFrame:
+    """Compute the fraud features for every transaction in a Parquet/CSV file or frame.
+
+    The mapping is checked against the table first (missing required column ->
+    :class:`InputError`; missing optional column -> features disabled, reason in
+    ``warnings``). ``label_delay_days`` is the delay of the terminal-risk window and, for
+    tables without a label-time column, when a label counts as known.
+    """
+    if isinstance(label_delay_days, bool) or not isinstance(label_delay_days, int):
+        raise InputError("label_delay_days must be a whole number of days")
+    if label_delay_days < 1:
+        raise InputError("label_delay_days must be at least 1: a label is never known at once")
+    resolved, warnings = resolve(mapping, set(source_columns(source)))
+    for message in warnings:
+        log.warning("%s", message)
+    defs = enabled_features(resolved)
+    roles = resolved.as_dict()
+    table = EventTable(
+        columns=roles,
+        id="transaction_id",
+        time="timestamp",
+        label="label",
+        label_time="label_time" if resolved.label_time is not None else None,
+        label_delay=timedelta(days=label_delay_days),
+    )
+    passthrough = [c for c in ("customer", "terminal", "card") if c in roles]
+    frame = compute_features(source, defs, table, passthrough=passthrough, options=options)
+    # The "amount" feature is the amount itself (as float64), so it sits among the keys.
+    head = ["transaction_id", "timestamp", *passthrough, "amount", "label", "label_time"]
+    frame = frame[[*head, *(d.name for d in defs if d.name not in head)]]
+    params = {
+        "label_delay_days": label_delay_days,
+        "label_known_at": "label_time column" if resolved.label_time else "timestamp + delay",
+    }
+    return FeatureFrame(
+        frame=frame,
+        feature_names=[d.name for d in defs],
+        warnings=warnings,
+        definitions_hash=definitions_hash(defs, params),
+        mapping=resolved,
+        label_delay_days=label_delay_days,
+    )
