@@ -45,6 +45,7 @@ def demo(
         _users(s)
         version = _fraud(s, bank, days)
         _live_scoring(s, bank, version)
+        _policy(s, bank)
         _ledger(s)
     console.print(f"\n[green]demo finished[/] in {time.perf_counter() - started:.1f}s. "
                   "Next: `bankml data check --help`, `bankml audit log`, `bankml users list`.")
@@ -190,8 +191,15 @@ def _live_scoring(s: Services, bank: Path, version: int) -> None:
     console.print(table)
 
 
+def _policy(s: Services, bank: Path) -> None:
+    from bankml.cli.policy import demo_step
+
+    _step("7. Policy assistant: permitted answers, citations, abstention, injection guard")
+    demo_step(s, bank, console)
+
+
 def _ledger(s: Services) -> None:
-    _step("7. The tamper-evident decision ledger")
+    _step("8. The tamper-evident decision ledger")
     report = s.ledger.verify()
     console.print(f"verify: {'[green]OK[/]' if report.ok else '[red]BROKEN[/]'} - "
                   f"{report.entries:,} entries, head #{report.head_seq} {report.head_hash[:16]}...")

@@ -1,0 +1,233 @@
+"""Composing answers from permitted chunks, and the output check every answer must pass.
+
+``ExtractiveAnswerer`` needs no model: it picks the sentences of the retrieved chunks that
+cover the question best and cites each one, so an answer is grounded by construction.
+``check_grounding`` does not trust that: whoever wrote the answer (this answerer or an LLM),
+every sentence must carry a citation, every citation must point at a retrieved, permitted
+chunk and quote it verbatim, and the sentence's words and numbers must come from the cited
+text. Anything else is refused upstream (abstain, or send to review).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bankml.policy.index import STOPWORDS, IndexedChunk, SearchHit, stem
+
+__all__ = [
+    "ABSTAIN_MESSAGE",
+    "AnswerSentence",
+    "Citation",
+    "Draft",
+    "ExtractiveAnswerer",
+    "GroundingReport",
+    "check_grounding",
+    "split_sentences",
+    "support_terms",
+]
+
+ABSTAIN_MESSAGE = "I can't find this in the policies you can access."
+# Words that shape a question but are not what it is about ("how long", "how many days").
+_QUESTION_WORDS_TEXT = """
+long many much often soon quickly fast need needs needed required require requires do does
+happen happens allowed allow permitted ok okay rule rules apply applies applicable
+expected procedure process steps step handle handled bank banks staff employee employees
+"""
+_QUESTION_WORDS = frozenset(_QUESTION_WORDS_TEXT.split())
+_WORD_RE = re.compile(r"[A-Za-z0-9]+")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+_LIST_MARK_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)]|\d+(?:\.\d+)+\.?|\*\*\d+(?:\.\d+)*\.?\*\*)\s+")
+_XREF_RE = re.compile(r"^\s*(?:[-*+]\s*)?[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+\s*§")
+_MARKER_RE = re.compile(r"\s*\[(\d+)\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer sentence comes from: the chunk and the verbatim quote."""
+
+    doc_id: str
+    chunk_id: str
+    section: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer and the (1-based) citations that support it."""
+
+    text: str
+    cites: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before the output check: sentences, citations, and how well it is supported."""
+
+    sentences: tuple[AnswerSentence, ...]
+    citations: tuple[Citation, ...]
+    support: float  # 0..1: share of the question's content words the answer covers
+    abstained: bool = False
+
+    @property
+    def text(self) -> str:
+        """The sentences with their citation markers, e.g. ``Records are kept 5 years. [1]``."""
+        return " ".join(
+            f"{s.text} " + "".join(f"[{i}]" for i in s.cites) for s in self.sentences
+        ).strip()
+
+
+@dataclass(frozen=True)
+class GroundingReport:
+    """Outcome of the output check: ok, or the reasons it failed."""
+
+    ok: bool
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a chunk: each line (list items, numbered rules) then sentence ends."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("|---"):
+            continue
+        for piece in _SENTENCE_SPLIT_RE.split(line):
+            piece = piece.strip()
+            if len(_WORD_RE.findall(piece)) >= 3:
+                out.append(piece)
+    return out
+
+
+def support_terms(text: str) -> set[str]:
+    """Stemmed content words of a text (what support is measured in)."""
+    return {
+        stem(w)
+        for w in _WORD_RE.findall(text.lower())
+        if w not in STOPWORDS and (len(w) > 1 or w.isdigit())
+    }
+
+
+def _question_terms(question: str) -> set[str]:
+    terms = support_terms(question)
+    focused = {t for t in terms if t not in {stem(w) for w in _QUESTION_WORDS}}
+    return focused or terms
+
+
+def _clean(sentence: str) -> str:
+    return _LIST_MARK_RE.sub("", sentence).strip()
+
+
+class ExtractiveAnswerer:
+    """Answers with up to ``max_sentences`` cited sentences taken verbatim from the chunks.
+
+    ``min_support`` is the share of the question's content words that the chosen sentence
+    together with its section heading and title must cover; below it the answerer abstains.
+    The thresholds were set on the shipped evaluation suite (see docs/policy.md).
+    """
+
+    def __init__(self, *, min_support: float = 0.6, max_sentences: int = 2) -> None:
+        self.min_support = min_support
+        self.max_sentences = max_sentences
+
+    def answer(self, question: str, hits: Sequence[SearchHit]) -> Draft:
+        """A draft from the permitted, unflagged hits; abstains when nothing covers the question."""
+        q = _question_terms(question)
+        if not q or not hits:
+            return Draft((), (), 0.0, abstained=True)
+        candidates: list[tuple[float, float, float, str, IndexedChunk]] = []
+        for hit in hits:
+            context = support_terms(f"{hit.chunk.title} {hit.chunk.section}")
+            for pos, sentence in enumerate(split_sentences(hit.chunk.text)):
+                if _XREF_RE.match(sentence):
+                    continue  # "POL-AML-002 §5: customer due diligence" points, it does not say
+                words = support_terms(sentence)
+                own = len(q & words) / len(q)
+                covered = len(q & (words | context)) / len(q)
+                # Rank by coverage first, then retrieval rank, then position in the chunk.
+                key = covered + 0.5 * own - 0.02 * hit.rank - 0.001 * pos
+                candidates.append((key, covered, own, sentence, hit.chunk))
+        if not candidates:
+            return Draft((), (), 0.0, abstained=True)
+        candidates.sort(key=lambda c: -c[0])
+        best_cover, best_own = candidates[0][1], candidates[0][2]
+        if best_cover < self.min_support:
+            return Draft((), (), best_cover, abstained=True)
+        chosen: list[tuple[str, IndexedChunk]] = [(candidates[0][3], candidates[0][4])]
+        for _key, covered, own, sentence, chunk in candidates[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            # A further sentence must match the question on its own words at least as well
+            # as the first: sentences carried only by their heading drift off topic.
+            if (
+                covered >= self.min_support
+                and own >= max(best_own, 0.5)
+                and all(sentence != s for s, _ in chosen)
+            ):
+                chosen.append((sentence, chunk))
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = []
+        for sentence, chunk in chosen:
+            citations.append(Citation(chunk.doc_id, chunk.chunk_id, chunk.section, sentence))
+            sentences.append(AnswerSentence(_clean(sentence), (len(citations),)))
+        return Draft(tuple(sentences), tuple(citations), best_cover)
+
+
+def parse_generated(text: str) -> list[AnswerSentence]:
+    """Split generated text into sentences with their ``[n]`` markers."""
+    out: list[AnswerSentence] = []
+    for raw in re.split(r"(?<=[.!?\]])\s+(?=[A-Z(\"'])", text.strip()):
+        cites = tuple(int(n) for n in re.findall(r"\[(\d+)\]", raw))
+        clean = _MARKER_RE.sub("", raw).strip()
+        if clean:
+            out.append(AnswerSentence(clean, cites))
+    return out
+
+
+def _norm_ws(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def check_grounding(
+    sentences: Sequence[AnswerSentence],
+    citations: Sequence[Citation],
+    permitted: dict[str, IndexedChunk],
+    *,
+    min_overlap: float = 0.8,
+) -> GroundingReport:
+    """Check every sentence against its cited, retrieved, permitted chunks.
+
+    ``permitted`` maps chunk ids to the chunks that were retrieved for this caller and not
+    withheld. The overlap rule lets a generator rephrase lightly but not add facts: 80% of a
+    sentence's content words, and every number in it, must appear in the cited text.
+    """
+    problems: list[str] = []
+    for i, c in enumerate(citations, start=1):
+        chunk = permitted.get(c.chunk_id)
+        if chunk is None:
+            problems.append(f"citation [{i}] points at a chunk that was not retrieved for you")
+        elif _norm_ws(c.quote) not in _norm_ws(chunk.text):
+            problems.append(f"citation [{i}] does not quote its chunk")
+    if not sentences:
+        problems.append("the answer has no sentences")
+    for s in sentences:
+        if not s.cites:
+            problems.append(f"uncited sentence: {s.text[:60]!r}")
+            continue
+        sources: list[str] = []
+        for n in s.cites:
+            if not 1 <= n <= len(citations) or citations[n - 1].chunk_id not in permitted:
+                problems.append(f"sentence cites [{n}], which is not a permitted citation")
+                break
+            sources.append(permitted[citations[n - 1].chunk_id].text)
+        else:
+            source = " ".join(sources)
+            words = support_terms(s.text)
+            have = support_terms(source)
+            if words and len(words & have) / len(words) < min_overlap:
+                problems.append(f"unsupported sentence: {s.text[:60]!r}")
+            elif any(n not in source for n in _NUMBER_RE.findall(s.text)):
+                problems.append(f"a number in {s.text[:40]!r} is not in the cited text")
+    return GroundingReport(not problems, tuple(problems))
