@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -40,8 +41,12 @@ SECRET = "bench-secret-key-bench-secret-key-0123456789"
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {**os.environ, "BANKML_HOME": str(home), "BANKML_ENV": "test",
-           "BANKML_SECRET_KEY": SECRET}
+    env = {
+        **os.environ,
+        "BANKML_HOME": str(home),
+        "BANKML_ENV": "test",
+        "BANKML_SECRET_KEY": SECRET,
+    }
     env.pop("MLFLOW_TRACKING_URI", None)
     return env
 
@@ -60,11 +65,17 @@ def prepare(home: Path) -> None:
     console.print("preparing: generating a bank and training a model ...")
     generate_bank(home / "bank", customers=3000, days=60, seed=1)
     svc = Services(load_settings(home=home, env="test", secret_key=SECRET))
-    train_and_register(home / "bank" / "transactions.parquet", DEFAULT_MAPPING,
-                       TrainConfig(train_start=date(2026, 1, 1), train_days=38, delay_days=7,
-                                   test_days=15, capacity=50),
-                       registry=svc.registry, ledger=svc.ledger, actor="bench",
-                       out_dir=home / "run")
+    train_and_register(
+        home / "bank" / "transactions.parquet",
+        DEFAULT_MAPPING,
+        TrainConfig(
+            train_start=date(2026, 1, 1), train_days=38, delay_days=7, test_days=15, capacity=50
+        ),
+        registry=svc.registry,
+        ledger=svc.ledger,
+        actor="bench",
+        out_dir=home / "run",
+    )
     svc.close()
 
 
@@ -74,13 +85,18 @@ def transactions(home: Path, n: int) -> list[dict[str, object]]:
     rng = np.random.default_rng(0)
     start = hist["ts"].max()
     rows = hist.sample(n=n, replace=True, random_state=1)
-    return [{
-        "transaction_id": 10_000_000_000 + i,
-        "timestamp": (start + pd.Timedelta(milliseconds=10 * (i + 1))).isoformat(),
-        "customer_id": int(r.customer_id), "terminal_id": int(r.terminal_id),
-        "card_id": int(r.card_id), "amount": float(round(rng.lognormal(3.5, 1.0), 2)),
-        "country": str(r.country),
-    } for i, r in enumerate(rows.itertuples())]
+    return [
+        {
+            "transaction_id": 10_000_000_000 + i,
+            "timestamp": (start + pd.Timedelta(milliseconds=10 * (i + 1))).isoformat(),
+            "customer_id": int(r.customer_id),
+            "terminal_id": int(r.terminal_id),
+            "card_id": int(r.card_id),
+            "amount": float(round(rng.lognormal(3.5, 1.0), 2)),
+            "country": str(r.country),
+        }
+        for i, r in enumerate(rows.itertuples())
+    ]
 
 
 def in_process(home: Path, n: int) -> list[list[str]]:
@@ -104,66 +120,34 @@ def in_process(home: Path, n: int) -> list[list[str]]:
 
     raw = timed(lambda r: booster.predict(r.reshape(1, -1), num_threads=1), rows * (n // 200))
     path = timed(scorer.decide, txns)
-    features = timed(scorer._store.features, txns)  # noqa: SLF001 - the bench looks inside
+    features = timed(scorer._store.features, txns)
     full = timed(lambda t: scorer.score(t, actor="bench"), txns[: min(n, 500)])
     svc.close()
     return [
         ["raw LightGBM Booster.predict, 1 row (peer)", f"{raw:,.0f} µs", "1.0x"],
         ["online features only", f"{features:,.0f} µs", f"{features / raw:.1f}x"],
         ["scoring path: features + calibrated score", f"{path:,.0f} µs", f"{path / raw:.1f}x"],
-        ["full decision: + contributions, reasons, ledger write", f"{full:,.0f} µs",
-         f"{full / raw:.1f}x"],
+        [
+            "full decision: + contributions, reasons, ledger write",
+            f"{full:,.0f} µs",
+            f"{full / raw:.1f}x",
+        ],
     ]
 
 
-LOADGEN = r'''
-import asyncio, json, sys, time, httpx
-url, key, rate, seconds, conc, path = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
-txns = json.load(open(path))
-lat, errors = [], 0
-async def one(client, t):
-    global errors
-    t0 = time.perf_counter()
-    r = await client.post(url, json=t, headers={"X-API-Key": key})
-    lat.append(time.perf_counter() - t0)
-    if r.status_code != 200: errors += 1
-async def open_loop():
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=64)) as c:
-        tasks, start, i = [], time.perf_counter(), 0
-        while (now := time.perf_counter()) - start < seconds:
-            due = start + i / rate
-            if now < due: await asyncio.sleep(due - now)
-            tasks.append(asyncio.create_task(one(c, txns[i % len(txns)]))); i += 1
-        await asyncio.gather(*tasks)
-        return i / (time.perf_counter() - start)
-async def closed_loop():
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=conc)) as c:
-        start, n = time.perf_counter(), 0
-        async def worker(w):
-            nonlocal n
-            j = w
-            while time.perf_counter() - start < seconds:
-                await one(c, txns[j % len(txns)]); j += conc; n += 1
-        await asyncio.gather(*(worker(w) for w in range(conc)))
-        return n / (time.perf_counter() - start)
-achieved = asyncio.run(open_loop() if rate > 0 else closed_loop())
-lat.sort()
-q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1e3
-print(json.dumps({"n": len(lat), "rps": achieved, "p50": q(0.5), "p95": q(0.95), "p99": q(0.99), "errors": errors}))
-'''
+LOADGEN = Path(__file__).with_name("_loadgen.py")
 
 
 def over_http(home: Path, rate: float, seconds: float, clients: int) -> list[list[str]]:
     """Start `bankml serve` and drive it with the load generator in another process."""
     from bankml.app import Services
+    from bankml.core.errors import ConflictError
     from bankml.core.identity import Role
     from bankml.core.settings import load_settings
 
     svc = Services(load_settings(home=home, env="test", secret_key=SECRET))
-    try:
+    with contextlib.suppress(ConflictError):  # the user exists from an earlier run
         svc.users.add("bench-switch", Role.SERVICE)
-    except Exception:  # noqa: BLE001 - the user exists from an earlier run
-        pass
     key = svc.users.issue_key("bench-switch")
     svc.close()
     txn_file = home / "bench_txns.json"
@@ -171,8 +155,10 @@ def over_http(home: Path, rate: float, seconds: float, clients: int) -> list[lis
     port = 8765
     server = subprocess.Popen(
         [sys.executable, "-m", "bankml.cli", "serve", "--port", str(port), "--log-text"],
-        env={**_env(home), "BANKML_LOG_LEVEL": "WARNING"}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+        env={**_env(home), "BANKML_LOG_LEVEL": "WARNING"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -186,15 +172,38 @@ def over_http(home: Path, rate: float, seconds: float, clients: int) -> list[lis
                 raise RuntimeError("server did not start")
             time.sleep(0.2)
         rows = []
-        for label, r, conc in ((f"open loop, {rate:.0f} req/s", rate, 1),
-                               (f"closed loop, {clients} clients", 0.0, clients)):
+        for label, r, conc in (
+            (f"open loop, {rate:.0f} req/s", rate, 1),
+            (f"closed loop, {clients} clients", 0.0, clients),
+        ):
             out = subprocess.run(
-                [sys.executable, "-c", LOADGEN, f"{url}/v1/fraud/score", key, str(r),
-                 str(seconds), str(conc), str(txn_file)],
-                capture_output=True, text=True, check=True)
+                [
+                    sys.executable,
+                    "-c",
+                    LOADGEN,
+                    f"{url}/v1/fraud/score",
+                    key,
+                    str(r),
+                    str(seconds),
+                    str(conc),
+                    str(txn_file),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             m = json.loads(out.stdout)
-            rows.append([label, f"{m['n']:,}", f"{m['rps']:,.0f}", f"{m['p50']:.1f}",
-                         f"{m['p95']:.1f}", f"{m['p99']:.1f}", str(m["errors"])])
+            rows.append(
+                [
+                    label,
+                    f"{m['n']:,}",
+                    f"{m['rps']:,.0f}",
+                    f"{m['p50']:.1f}",
+                    f"{m['p95']:.1f}",
+                    f"{m['p99']:.1f}",
+                    str(m["errors"]),
+                ]
+            )
         return rows
     finally:
         server.terminate()
@@ -216,8 +225,16 @@ def main() -> None:
         for row in in_process(home, args.n):
             t.add_row(*row)
         console.print(t)
-        t = Table("load", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-                  title="POST /v1/fraud/score through HTTP (uvicorn, 1 process)")
+        t = Table(
+            "load",
+            "requests",
+            "req/s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "errors",
+            title="POST /v1/fraud/score through HTTP (uvicorn, 1 process)",
+        )
         for row in over_http(home, args.rate, args.seconds, args.clients):
             t.add_row(*row)
         console.print(t)

@@ -59,4 +59,3 @@ def db(request: pytest.FixtureRequest) -> Database:
     """The app database on each supported backend."""
     name = "sqlite_db" if request.param == "sqlite" else "pg_db"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
-

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 from bankml.core.clock import Clock, SystemClock
 from bankml.core.errors import NotFoundError, UnavailableError
+from bankml.core.identity import UserDirectory
 from bankml.core.logging import configure_logging
 from bankml.core.pii import PIITokenizer
 from bankml.core.settings import Settings, load_settings
 from bankml.core.storage import Database, open_database
-from bankml.core.identity import UserDirectory
 from bankml.governance.ledger import DecisionLedger
 
 if TYPE_CHECKING:
@@ -62,8 +62,13 @@ class Services:
         from bankml.policy.service import PolicyAssistant
 
         index_dir = self.settings.home / "policy_index"
-        return PolicyAssistant(self.db, self.ledger, TantivyIndex(index_dir), clock=self.clock,
-                               fingerprint_file=self.settings.home / "policy_index.fingerprint")
+        return PolicyAssistant(
+            self.db,
+            self.ledger,
+            TantivyIndex(index_dir),
+            clock=self.clock,
+            fingerprint_file=self.settings.home / "policy_index.fingerprint",
+        )
 
     @cached_property
     def registry(self) -> ModelRegistry:
@@ -92,16 +97,19 @@ class Services:
         from bankml.fraud.service import FraudScorer, load_serving, resolve_serving_version
 
         if not self.registry.has_local_store():
-            raise UnavailableError("no fraud model is registered; train one with "
-                                   "`bankml fraud train`")
+            raise UnavailableError(
+                "no fraud model is registered; train one with `bankml fraud train`"
+            )
         try:
             info = resolve_serving_version(self.registry)
         except NotFoundError as exc:
             raise UnavailableError(exc.message) from None
-        serving = load_serving(self.registry.download(info.name, info.version), info.name,
-                               info.version)
+        serving = load_serving(
+            self.registry.download(info.name, info.version), info.name, info.version
+        )
         store = OnlineFeatureStore.from_history(
-            Path(serving.meta["data_path"]), serving.mapping,
+            Path(serving.meta["data_path"]),
+            serving.mapping,
             label_delay_days=int(serving.meta["label_delay_days"]),
         )
         return FraudScorer(serving, store, self.ledger, self.tokenizer)

@@ -19,8 +19,13 @@ BANKML = [sys.executable, "-m", "bankml.cli"]
 
 
 def run(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BANKML_HOME": str(home), "BANKML_ENV": "test",
-           "BANKML_SECRET_KEY": TEST_SECRET, "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "BANKML_HOME": str(home),
+        "BANKML_ENV": "test",
+        "BANKML_SECRET_KEY": TEST_SECRET,
+        "COLUMNS": "200",
+    }
     env.pop("MLFLOW_TRACKING_URI", None)
     proc = subprocess.run([*BANKML, *args], capture_output=True, text=True, env=env, timeout=600)
     if check is not None:
@@ -39,8 +44,19 @@ def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> None:
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("cli-home")
     out = home / "bank"
-    run(home, "data", "generate", "--customers", "400", "--days", "35", "--seed", "3",
-        "--out", str(out))
+    run(
+        home,
+        "data",
+        "generate",
+        "--customers",
+        "400",
+        "--days",
+        "35",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    )
     return out
 
 
@@ -52,15 +68,35 @@ def test_every_command_group_has_help(tmp_path: Path) -> None:
 
 def test_generate_is_deterministic_per_seed(bank: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
-    run(tmp_path, "data", "generate", "--customers", "400", "--days", "35", "--seed", "3",
-        "--out", str(again))
+    run(
+        tmp_path,
+        "data",
+        "generate",
+        "--customers",
+        "400",
+        "--days",
+        "35",
+        "--seed",
+        "3",
+        "--out",
+        str(again),
+    )
     for f in ("transactions.parquet", "customers.parquet", "credit_applications.parquet"):
         assert (bank / f).read_bytes() == (again / f).read_bytes()
 
 
 def test_check_clean_table_exits_0_and_writes_json_and_html(bank: Path, tmp_path: Path) -> None:
-    proc = run(tmp_path, "data", "check", str(bank / "transactions.parquet"), "--schema",
-               "transactions", "--json", "--html", str(tmp_path / "dq.html"))
+    proc = run(
+        tmp_path,
+        "data",
+        "check",
+        str(bank / "transactions.parquet"),
+        "--schema",
+        "transactions",
+        "--json",
+        "--html",
+        str(tmp_path / "dq.html"),
+    )
     assert json.loads(proc.stdout)["status"] == "clean"
     assert "transactions" in (tmp_path / "dq.html").read_text()
 
@@ -69,8 +105,15 @@ def test_check_finds_an_injected_defect_and_exits_2(bank: Path, tmp_path: Path) 
     frame = pd.read_parquet(bank / "transactions.parquet")
     frame.loc[5, "amount"] = -10.0
     frame.to_parquet(tmp_path / "bad.parquet")
-    proc = run(tmp_path, "data", "check", str(tmp_path / "bad.parquet"), "--schema",
-               "transactions", check=2)
+    proc = run(
+        tmp_path,
+        "data",
+        "check",
+        str(tmp_path / "bad.parquet"),
+        "--schema",
+        "transactions",
+        check=2,
+    )
     assert "out_of_range" in proc.stdout
 
 
@@ -104,34 +147,73 @@ def test_users_and_ledger_verify_detects_tampering(tmp_path: Path) -> None:
 
 def _bank_csv(bank: Path, tmp_path: Path, drop: tuple[str, ...] = ()) -> tuple[Path, Path]:
     """The transactions under a bank's own column names, as CSV, with a mapping file."""
-    frame = pd.read_parquet(bank / "transactions.parquet").rename(columns={
-        "transaction_id": "txn_ref", "ts": "booked_at", "customer_id": "client",
-        "terminal_id": "merchant_terminal", "amount": "amt_eur", "is_fraud": "confirmed_fraud",
-        "label_available_at": "confirmed_at", "card_id": "card", "country": "ctry",
-    }).drop(columns=["fraud_scenario", *drop])
+    frame = (
+        pd.read_parquet(bank / "transactions.parquet")
+        .rename(
+            columns={
+                "transaction_id": "txn_ref",
+                "ts": "booked_at",
+                "customer_id": "client",
+                "terminal_id": "merchant_terminal",
+                "amount": "amt_eur",
+                "is_fraud": "confirmed_fraud",
+                "label_available_at": "confirmed_at",
+                "card_id": "card",
+                "country": "ctry",
+            }
+        )
+        .drop(columns=["fraud_scenario", *drop])
+    )
     csv = tmp_path / "txns.csv"
     frame.to_csv(csv, index=False)
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(
-        "[columns]\ntransaction_id = \"txn_ref\"\ntimestamp = \"booked_at\"\n"
-        "customer = \"client\"\nterminal = \"merchant_terminal\"\namount = \"amt_eur\"\n"
-        "label = \"confirmed_fraud\"\nlabel_time = \"confirmed_at\"\ncard = \"card\"\n"
-        "country = \"ctry\"\n")
+        '[columns]\ntransaction_id = "txn_ref"\ntimestamp = "booked_at"\n'
+        'customer = "client"\nterminal = "merchant_terminal"\namount = "amt_eur"\n'
+        'label = "confirmed_fraud"\nlabel_time = "confirmed_at"\ncard = "card"\n'
+        'country = "ctry"\n'
+    )
     return csv, mapping
 
 
-TRAIN_ARGS = ["--train-start", "2026-01-01", "--train-days", "20", "--delay-days", "5",
-              "--test-days", "8", "--capacity", "20", "--no-register"]
+TRAIN_ARGS = [
+    "--train-start",
+    "2026-01-01",
+    "--train-days",
+    "20",
+    "--delay-days",
+    "5",
+    "--test-days",
+    "8",
+    "--capacity",
+    "20",
+    "--no-register",
+]
 
 
 @pytest.mark.slow
 def test_fraud_train_on_a_banks_own_csv_prints_one_json_object(bank: Path, tmp_path: Path) -> None:
     csv, mapping = _bank_csv(bank, tmp_path, drop=("ctry",))
-    proc = run(tmp_path, "fraud", "train", "--transactions", str(csv), "--mapping", str(mapping),
-               *TRAIN_ARGS, "--json")
+    proc = run(
+        tmp_path,
+        "fraud",
+        "train",
+        "--transactions",
+        str(csv),
+        "--mapping",
+        str(mapping),
+        *TRAIN_ARGS,
+        "--json",
+    )
     out = json.loads(proc.stdout)
-    for key in ("roc_auc", "average_precision", "card_precision_at_k", "precision_at_k",
-                "alerts_per_day", "threshold"):
+    for key in (
+        "roc_auc",
+        "average_precision",
+        "card_precision_at_k",
+        "precision_at_k",
+        "alerts_per_day",
+        "threshold",
+    ):
         assert isinstance(out["test"][key], float), key
     assert out["test"]["k"] == 20 and out["test"]["roc_auc"] > 0.8
     assert "card_new_country" not in out["features"]
@@ -139,17 +221,27 @@ def test_fraud_train_on_a_banks_own_csv_prints_one_json_object(bank: Path, tmp_p
 
 
 @pytest.mark.parametrize("problem", ["missing-column", "empty-period", "bad-mapping"])
-def test_fraud_train_bad_input_is_one_line_exit_2(bank: Path, tmp_path: Path,
-                                                  problem: str) -> None:
-    csv, mapping = _bank_csv(bank, tmp_path, drop=("amt_eur",) if problem == "missing-column"
-                             else ())
+def test_fraud_train_bad_input_is_one_line_exit_2(bank: Path, tmp_path: Path, problem: str) -> None:
+    csv, mapping = _bank_csv(
+        bank, tmp_path, drop=("amt_eur",) if problem == "missing-column" else ()
+    )
     args = list(TRAIN_ARGS)
     if problem == "empty-period":
         args[1] = "2030-01-01"
     if problem == "bad-mapping":
         mapping.write_text("[columns]\ntransaction_id = 'txn_ref'\nwhatever = 3\n")
-    proc = run(tmp_path, "fraud", "train", "-t", str(csv), "--mapping", str(mapping), *args,
-               "--json", check=2)
+    proc = run(
+        tmp_path,
+        "fraud",
+        "train",
+        "-t",
+        str(csv),
+        "--mapping",
+        str(mapping),
+        *args,
+        "--json",
+        check=2,
+    )
     assert_one_line_error(proc)
     assert proc.stdout == ""
     if problem == "missing-column":

@@ -38,8 +38,9 @@ def test_api_key_identifies_the_caller(server: tuple[str, dict[str, str]]) -> No
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer bkml_nope"}, {"X-API-Key": "x"}])
-def test_missing_or_bad_key_is_a_401_problem(server: tuple[str, dict[str, str]],
-                                             headers: dict[str, str]) -> None:
+def test_missing_or_bad_key_is_a_401_problem(
+    server: tuple[str, dict[str, str]], headers: dict[str, str]
+) -> None:
     url, _ = server
     r = httpx.get(f"{url}/v1/me", headers=headers)
     assert r.status_code == 401

@@ -23,8 +23,14 @@ from bankml.fraud.training import TrainConfig
 from tests.conftest import TEST_SECRET
 from tests.support import LiveServer
 
-CONFIG = TrainConfig(train_start=date(2026, 1, 1), train_days=24, delay_days=5, test_days=10,
-                     capacity=15, n_estimators=80)
+CONFIG = TrainConfig(
+    train_start=date(2026, 1, 1),
+    train_days=24,
+    delay_days=5,
+    test_days=10,
+    capacity=15,
+    n_estimators=80,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +39,31 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services
     generate_bank(root / "bank", customers=700, days=40, seed=11)
     svc = Services(load_settings(home=root / "home", env="test", secret_key=TEST_SECRET))
     svc.users.add("maria", Role.MODEL_DEVELOPER)
-    train_and_register(root / "bank" / "transactions.parquet", DEFAULT_MAPPING, CONFIG,
-                       registry=svc.registry, ledger=svc.ledger, actor="maria",
-                       out_dir=root / "run")
+    train_and_register(
+        root / "bank" / "transactions.parquet",
+        DEFAULT_MAPPING,
+        CONFIG,
+        registry=svc.registry,
+        ledger=svc.ledger,
+        actor="maria",
+        out_dir=root / "run",
+    )
     yield svc, root / "bank" / "transactions.parquet"
     svc.close()
 
 
 def test_training_registers_a_version_with_lineage(trained: tuple[Services, Path]) -> None:
-    svc, source = trained
+    svc, _ = trained
     (info,) = svc.registry.versions("fraud")
     assert info.version == 1
-    for tag in ("data_sha256", "feature_definitions_sha256", "code_version", "library_versions",
-                "artifact_sha256", "trained_by"):
+    for tag in (
+        "data_sha256",
+        "feature_definitions_sha256",
+        "code_version",
+        "library_versions",
+        "artifact_sha256",
+        "trained_by",
+    ):
         assert info.tags.get(tag), tag
     assert info.metrics["roc_auc"] > 0.8
     assert info.params["capacity"] == "15"
@@ -58,13 +76,21 @@ def test_retraining_with_same_inputs_gives_identical_predictions(
     trained: tuple[Services, Path], tmp_path: Path
 ) -> None:
     svc, source = trained
-    again = train_and_register(source, DEFAULT_MAPPING, CONFIG, registry=None, ledger=svc.ledger,
-                               actor="maria", out_dir=tmp_path / "again")
+    again = train_and_register(
+        source,
+        DEFAULT_MAPPING,
+        CONFIG,
+        registry=None,
+        ledger=svc.ledger,
+        actor="maria",
+        out_dir=tmp_path / "again",
+    )
     first = load_serving(svc.registry.download("fraud", 1))
     x = again.result.test_scored
-    assert np.array_equal(x["score"].to_numpy(),
-                          first.model.predict_proba(
-                              _features_of(source, first.feature_names, x))[:, 1])
+    assert np.array_equal(
+        x["score"].to_numpy(),
+        first.model.predict_proba(_features_of(source, first.feature_names, x))[:, 1],
+    )
 
 
 def _features_of(source: Path, names: list[str], scored: pd.DataFrame) -> np.ndarray:
@@ -78,14 +104,28 @@ def _features_of(source: Path, names: list[str], scored: pd.DataFrame) -> np.nda
 def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services, Path]) -> None:
     svc, source = trained
     serving = load_serving(svc.registry.download("fraud", 1), "fraud", 1)
-    scored, alerts = triage_day(source, date(2026, 2, 5), serving, svc.fraud_queue,
-                                svc.tokenizer, actor="triage", capacity=5)
+    scored, alerts = triage_day(
+        source,
+        date(2026, 2, 5),
+        serving,
+        svc.fraud_queue,
+        svc.tokenizer,
+        actor="triage",
+        capacity=5,
+    )
     assert scored > 100 and 0 < len(alerts) <= 5
     assert [a.rank for a in alerts] == list(range(1, len(alerts) + 1))
     assert all(a.score >= serving.threshold for a in alerts)
     assert all(a.reasons and a.card_token and a.card_token.startswith("tok_") for a in alerts)
-    _, again = triage_day(source, date(2026, 2, 5), serving, svc.fraud_queue, svc.tokenizer,
-                          actor="triage", capacity=5)
+    _, again = triage_day(
+        source,
+        date(2026, 2, 5),
+        serving,
+        svc.fraud_queue,
+        svc.tokenizer,
+        actor="triage",
+        capacity=5,
+    )
     assert again == []  # re-running a day queues nothing twice
 
 
@@ -96,37 +136,53 @@ def test_live_scoring_over_http_writes_tokenized_decisions(trained: tuple[Servic
     svc.users.add("victor", Role.VALIDATOR)
     keys = {n: svc.users.issue_key(n) for n in ("switch", "fiona", "victor")}
     last = pd.read_parquet(source).iloc[-1]
-    txn = {"transaction_id": 99_000_001, "timestamp": "2026-02-10T12:00:00Z",
-           "customer_id": int(last["customer_id"]), "terminal_id": int(last["terminal_id"]),
-           "card_id": int(last["card_id"]), "amount": 2500.0, "country": "GB"}
+    txn = {
+        "transaction_id": 99_000_001,
+        "timestamp": "2026-02-10T12:00:00Z",
+        "customer_id": int(last["customer_id"]),
+        "terminal_id": int(last["terminal_id"]),
+        "card_id": int(last["card_id"]),
+        "amount": 2500.0,
+        "country": "GB",
+    }
     with LiveServer(create_app(svc)) as live:
-        r = httpx.post(f"{live.url}/v1/fraud/score", json=txn,
-                       headers={"X-API-Key": keys["switch"]})
+        r = httpx.post(
+            f"{live.url}/v1/fraud/score", json=txn, headers={"X-API-Key": keys["switch"]}
+        )
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["decision"] in {"review", "pass"} and 0 <= body["score"] <= 1
         assert body["model"] == {"name": "fraud", "version": 1}
-        denied = httpx.post(f"{live.url}/v1/fraud/score", json=txn,
-                            headers={"X-API-Key": keys["victor"]})
+        denied = httpx.post(
+            f"{live.url}/v1/fraud/score", json=txn, headers={"X-API-Key": keys["victor"]}
+        )
         assert denied.status_code == 403
-        bad = httpx.post(f"{live.url}/v1/fraud/score", json={**txn, "amount": -3},
-                         headers={"X-API-Key": keys["switch"]})
+        bad = httpx.post(
+            f"{live.url}/v1/fraud/score",
+            json={**txn, "amount": -3},
+            headers={"X-API-Key": keys["switch"]},
+        )
         assert bad.status_code == 422 and "amount" in bad.json()["detail"]
-        naive = httpx.post(f"{live.url}/v1/fraud/score",
-                           json={**txn, "timestamp": "2026-02-10T12:00:00"},
-                           headers={"X-API-Key": keys["switch"]})
+        naive = httpx.post(
+            f"{live.url}/v1/fraud/score",
+            json={**txn, "timestamp": "2026-02-10T12:00:00"},
+            headers={"X-API-Key": keys["switch"]},
+        )
         assert naive.status_code == 422
         queue = httpx.get(f"{live.url}/v1/fraud/queue", headers={"X-API-Key": keys["fiona"]})
         alert_id = queue.json()[0]["alert_id"]
-        d = httpx.post(f"{live.url}/v1/fraud/alerts/{alert_id}/disposition",
-                       json={"outcome": "fraud", "note": "confirmed with customer"},
-                       headers={"X-API-Key": keys["fiona"]})
+        d = httpx.post(
+            f"{live.url}/v1/fraud/alerts/{alert_id}/disposition",
+            json={"outcome": "fraud", "note": "confirmed with customer"},
+            headers={"X-API-Key": keys["fiona"]},
+        )
         assert d.status_code == 200 and d.json()["outcome"] == "fraud"
     (entry,) = svc.ledger.entries(subject=f"decision:{body['decision_id']}")
     payload = entry.payload
     assert payload["model"] == {"name": "fraud", "version": 1}
     assert payload["customer_token"].startswith("tok_")
     assert str(txn["customer_id"]) not in entry.payload_json
-    assert set(payload["features"]) == set(load_serving(svc.registry.download("fraud", 1))
-                                           .feature_names)
+    assert set(payload["features"]) == set(
+        load_serving(svc.registry.download("fraud", 1)).feature_names
+    )
     assert svc.ledger.verify().ok

@@ -14,10 +14,18 @@ from bankml.governance.ledger import DecisionLedger
 
 
 def _alert(txn: int, rank: int) -> dict[str, object]:
-    return {"transaction_id": txn, "day": "2026-03-02", "rank": rank, "score": 0.9 - rank / 100,
-            "threshold": 0.5, "model_name": "fraud", "model_version": 1,
-            "card_token": "tok_pan_abc", "amount": 120.0,
-            "reasons": ["amount is 6.1x the customer's 30-day average"]}
+    return {
+        "transaction_id": txn,
+        "day": "2026-03-02",
+        "rank": rank,
+        "score": 0.9 - rank / 100,
+        "threshold": 0.5,
+        "model_name": "fraud",
+        "model_version": 1,
+        "card_token": "tok_pan_abc",
+        "amount": 120.0,
+        "reasons": ["amount is 6.1x the customer's 30-day average"],
+    }
 
 
 def test_alerts_are_queued_once_and_ledgered(db: Database) -> None:

@@ -18,7 +18,10 @@ from bankml.governance.ledger import GENESIS_HASH, DecisionLedger, Event, entry_
 
 def _fill(ledger: DecisionLedger, n: int) -> None:
     ledger.append_many(
-        [Event("fraud.scored", "svc", f"decision:{i}", {"score": i / 100, "i": i}) for i in range(n)]
+        [
+            Event("fraud.scored", "svc", f"decision:{i}", {"score": i / 100, "i": i})
+            for i in range(n)
+        ]
     )
 
 
@@ -28,8 +31,9 @@ def test_entries_chain_from_genesis_and_verify(db: Database) -> None:
     second = ledger.append("model.approved", "victor", "model:fraud/1", {"rationale": "ok"})
     assert first.seq == 1 and first.prev_hash == GENESIS_HASH
     assert second.prev_hash == first.hash
-    expected = entry_hash(1, first.ts, first.kind, first.actor, first.subject,
-                          first.payload_json, GENESIS_HASH)
+    expected = entry_hash(
+        1, first.ts, first.kind, first.actor, first.subject, first.payload_json, GENESIS_HASH
+    )
     assert first.hash == expected
     report = ledger.verify()
     assert report.ok and report.entries == 2 and report.head_hash == second.hash
@@ -70,10 +74,20 @@ def test_verify_detects_reordering(db: Database) -> None:
         for a, b in ((2, 3), (3, 2)):
             src = rows[b]
             conn.execute(
-                text("UPDATE ledger_entries SET ts=:t, kind=:k, actor=:a, subject=:s, payload=:p, "
-                     "hash=:h, prev_hash=:ph WHERE seq=:seq"),
-                {"t": src.ts, "k": src.kind, "a": src.actor, "s": src.subject, "p": src.payload,
-                 "h": src.hash, "ph": src.prev_hash, "seq": a},
+                text(
+                    "UPDATE ledger_entries SET ts=:t, kind=:k, actor=:a, subject=:s, payload=:p, "
+                    "hash=:h, prev_hash=:ph WHERE seq=:seq"
+                ),
+                {
+                    "t": src.ts,
+                    "k": src.kind,
+                    "a": src.actor,
+                    "s": src.subject,
+                    "p": src.payload,
+                    "h": src.hash,
+                    "ph": src.prev_hash,
+                    "seq": a,
+                },
             )
     report = ledger.verify()
     assert not report.ok and report.first_bad_seq == 2
@@ -86,11 +100,14 @@ def test_verify_detects_an_inserted_entry(db: Database) -> None:
         # Shift entries 3..4 up by one and slip a forged entry in at #3.
         for seq in (4, 3):
             conn.execute(text("UPDATE ledger_entries SET seq = seq + 1 WHERE seq = :s"), {"s": seq})
-        forged = entry_hash(3, "2026-01-01T00:00:00.000000Z", "fraud.scored", "svc", "decision:x",
-                            "{}", "f" * 64)
+        forged = entry_hash(
+            3, "2026-01-01T00:00:00.000000Z", "fraud.scored", "svc", "decision:x", "{}", "f" * 64
+        )
         conn.execute(
-            text("INSERT INTO ledger_entries VALUES (3, '2026-01-01T00:00:00.000000Z', "
-                 "'fraud.scored', 'svc', 'decision:x', '{}', :ph, :h)"),
+            text(
+                "INSERT INTO ledger_entries VALUES (3, '2026-01-01T00:00:00.000000Z', "
+                "'fraud.scored', 'svc', 'decision:x', '{}', :ph, :h)"
+            ),
             {"ph": "f" * 64, "h": forged},
         )
     report = ledger.verify()
@@ -112,8 +129,12 @@ def test_anchor_catches_a_rewritten_history(db: Database) -> None:
 
 def test_payload_pii_is_redacted_before_hashing(db: Database) -> None:
     ledger = DecisionLedger(db)
-    entry = ledger.append("policy.asked", "cora", "question:1",
-                          {"question": "why was card 4111 1111 1111 1111 declined?"})
+    entry = ledger.append(
+        "policy.asked",
+        "cora",
+        "question:1",
+        {"question": "why was card 4111 1111 1111 1111 declined?"},
+    )
     assert "4111" not in entry.payload_json
     assert "[PAN]" in entry.payload["question"]
     assert ledger.verify().ok
@@ -128,9 +149,11 @@ def test_lookup_by_time_kind_and_subject(db: Database) -> None:
     ledger.append("model.promoted", "ada", "model:fraud/2")
     clock.advance(timedelta(hours=1))
     ledger.append("fraud.scored", "svc", "decision:c")
-    window = ledger.entries(kind="fraud.scored",
-                            since=datetime(2026, 11, 24, 14, 2, tzinfo=UTC),
-                            until=datetime(2026, 11, 24, 14, 5, tzinfo=UTC))
+    window = ledger.entries(
+        kind="fraud.scored",
+        since=datetime(2026, 11, 24, 14, 2, tzinfo=UTC),
+        until=datetime(2026, 11, 24, 14, 5, tzinfo=UTC),
+    )
     assert [e.subject for e in window] == ["decision:b"]
     assert [e.seq for e in ledger.entries(subject="decision:c")] == [4]
     assert [e.seq for e in ledger.entries(limit=2, newest_first=True)] == [4, 3]
@@ -178,26 +201,33 @@ def test_concurrent_processes_never_fork_the_chain(db: Database) -> None:
     assert report.ok and report.entries == 80
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seq=st.integers(1, 5), column=st.sampled_from(["ts", "kind", "actor", "subject",
-                                                       "payload", "prev_hash", "hash"]),
-       pos=st.integers(0, 200), byte=st.integers(33, 126))
-def test_any_single_byte_edit_is_detected(sqlite_db: Database, seq: int, column: str, pos: int,
-                                          byte: int) -> None:
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    seq=st.integers(1, 5),
+    column=st.sampled_from(["ts", "kind", "actor", "subject", "payload", "prev_hash", "hash"]),
+    pos=st.integers(0, 200),
+    byte=st.integers(33, 126),
+)
+def test_any_single_byte_edit_is_detected(
+    sqlite_db: Database, seq: int, column: str, pos: int, byte: int
+) -> None:
     with sqlite_db.engine.begin() as conn:
         conn.execute(text("DELETE FROM ledger_entries"))
         conn.execute(text("DELETE FROM ledger_head"))
     ledger = DecisionLedger(sqlite_db)
     _fill(ledger, 5)
     with sqlite_db.engine.begin() as conn:
-        value = conn.execute(text(f"SELECT {column} FROM ledger_entries WHERE seq = :s"),
-                             {"s": seq}).scalar_one()
+        value = conn.execute(
+            text(f"SELECT {column} FROM ledger_entries WHERE seq = :s"), {"s": seq}
+        ).scalar_one()
         i = pos % len(value)
-        edited = value[:i] + chr(byte) + value[i + 1:]
+        edited = value[:i] + chr(byte) + value[i + 1 :]
         assume(edited != value)
-        conn.execute(text(f"UPDATE ledger_entries SET {column} = :v WHERE seq = :s"),
-                     {"v": edited, "s": seq})
+        conn.execute(
+            text(f"UPDATE ledger_entries SET {column} = :v WHERE seq = :s"), {"v": edited, "s": seq}
+        )
     report = ledger.verify()
     assert not report.ok
     assert report.first_bad_seq == seq

@@ -70,15 +70,18 @@ def _scored() -> pd.DataFrame:
     t0 = datetime(2026, 3, 1, tzinfo=UTC)
     rows = [
         # day 1: card A fraud (0.9), card B legit (0.8), card C fraud (0.3)
-        (1, t0, "A", True, 0.9, 100.0), (2, t0, "B", False, 0.8, 50.0),
-        (3, t0, "C", True, 0.3, 70.0), (4, t0, "B", False, 0.1, 10.0),
+        (1, t0, "A", True, 0.9, 100.0),
+        (2, t0, "B", False, 0.8, 50.0),
+        (3, t0, "C", True, 0.3, 70.0),
+        (4, t0, "B", False, 0.1, 10.0),
         # day 2: card A again fraud 0.95 (already found -> removed), D legit 0.7, C fraud 0.6
         (5, t0 + timedelta(days=1), "A", True, 0.95, 100.0),
         (6, t0 + timedelta(days=1), "D", False, 0.7, 20.0),
         (7, t0 + timedelta(days=1), "C", True, 0.6, 30.0),
     ]
-    return pd.DataFrame(rows, columns=["transaction_id", "timestamp", "card", "label", "score",
-                                       "amount"])
+    return pd.DataFrame(
+        rows, columns=["transaction_id", "timestamp", "card", "label", "score", "amount"]
+    )
 
 
 def test_card_precision_at_k_removes_cards_found_earlier() -> None:
@@ -106,10 +109,12 @@ def test_evaluate_counts_alerts_money_and_capacity() -> None:
 def test_threshold_keeps_reference_days_within_capacity() -> None:
     rng = np.random.default_rng(0)
     days = pd.date_range("2026-02-01", periods=20, freq="D", tz="UTC")
-    ref = pd.DataFrame({
-        "timestamp": np.repeat(days, 500),
-        "score": rng.beta(1, 30, size=20 * 500),
-    })
+    ref = pd.DataFrame(
+        {
+            "timestamp": np.repeat(days, 500),
+            "score": rng.beta(1, 30, size=20 * 500),
+        }
+    )
     thr = choose_threshold(ref, capacity=25, quantile=1.0)
     alerts = (ref["score"] >= thr).groupby(ref["timestamp"]).sum()
     assert alerts.max() <= 25
@@ -122,9 +127,14 @@ def test_recall_cost_reports_more_alerts_for_more_recall() -> None:
     n = 5000
     label = rng.random(n) < 0.02
     score = np.clip(rng.normal(0.2 + 0.5 * label, 0.15), 0, 1)
-    scored = pd.DataFrame({"timestamp": pd.Timestamp("2026-03-01", tz="UTC")
-                           + pd.to_timedelta(np.arange(n) % 10, unit="D"),
-                           "label": label, "score": score})
+    scored = pd.DataFrame(
+        {
+            "timestamp": pd.Timestamp("2026-03-01", tz="UTC")
+            + pd.to_timedelta(np.arange(n) % 10, unit="D"),
+            "label": label,
+            "score": score,
+        }
+    )
     cost = recall_cost(scored, threshold=0.6, points=0.02)
     assert cost is not None
     assert cost["recall_target"] == pytest.approx(cost["recall_now"] + 0.02)
@@ -134,28 +144,49 @@ def test_recall_cost_reports_more_alerts_for_more_recall() -> None:
 def _feature_frame(days: int = 40) -> pd.DataFrame:
     rng = np.random.default_rng(5)
     n = days * 300
-    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.sort(rng.random(n)) * days,
-                                                                 unit="D")
+    ts = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(
+        np.sort(rng.random(n)) * days, unit="D"
+    )
     f1 = rng.normal(size=n)
     label = rng.random(n) < 1 / (1 + np.exp(-(3 * f1 - 6)))
-    return pd.DataFrame({
-        "transaction_id": np.arange(n), "timestamp": ts, "customer": rng.integers(0, 500, n),
-        "card": rng.integers(0, 700, n), "amount": rng.lognormal(3, 1, n), "label": label,
-        "label_time": ts + pd.Timedelta(days=5), "f1": f1, "f2": rng.normal(size=n),
-    })
+    return pd.DataFrame(
+        {
+            "transaction_id": np.arange(n),
+            "timestamp": ts,
+            "customer": rng.integers(0, 500, n),
+            "card": rng.integers(0, 700, n),
+            "amount": rng.lognormal(3, 1, n),
+            "label": label,
+            "label_time": ts + pd.Timedelta(days=5),
+            "f1": f1,
+            "f2": rng.normal(size=n),
+        }
+    )
 
 
 def test_training_uses_only_labels_known_at_go_live() -> None:
     frame = _feature_frame()
-    config = TrainConfig(train_start=date(2026, 1, 1), train_days=20, delay_days=7,
-                         test_days=10, capacity=10, n_estimators=30)
+    config = TrainConfig(
+        train_start=date(2026, 1, 1),
+        train_days=20,
+        delay_days=7,
+        test_days=10,
+        capacity=10,
+        n_estimators=30,
+    )
     result = train(frame, ["f1", "f2"], config)
     c = result.counts
     # Labels arrive 5 days after the transaction: a 7-day gap means all are known at go-live;
     # a 2-day gap leaves the last 3 training days' frauds unconfirmed, so they train as legit.
     assert c["train_frauds_known"] == c["train_frauds_total"]
-    short = TrainConfig(train_start=date(2026, 1, 1), train_days=20, delay_days=2,
-                        test_days=10, capacity=10, n_estimators=30)
+    short = TrainConfig(
+        train_start=date(2026, 1, 1),
+        train_days=20,
+        delay_days=2,
+        test_days=10,
+        capacity=10,
+        n_estimators=30,
+    )
     c2 = train(frame, ["f1", "f2"], short).counts
     assert c2["train_frauds_known"] < c2["train_frauds_total"]
     assert result.evaluation.roc_auc > 0.85
@@ -170,8 +201,14 @@ def test_empty_period_is_one_clear_error() -> None:
 
 def test_plan_lays_out_tradeoffs_around_the_threshold() -> None:
     frame = _feature_frame()
-    config = TrainConfig(train_start=date(2026, 1, 1), train_days=20, delay_days=7,
-                         test_days=10, capacity=10, n_estimators=30)
+    config = TrainConfig(
+        train_start=date(2026, 1, 1),
+        train_days=20,
+        delay_days=7,
+        test_days=10,
+        capacity=10,
+        n_estimators=30,
+    )
     result = train(frame, ["f1", "f2"], config)
     thresholds = [r.threshold for r in result.capacity_plan.rows]
     assert result.capacity_plan.threshold in thresholds

@@ -57,8 +57,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error on %s %s: %s", request.method, request.url.path,
-                  type(exc).__name__, exc_info=exc)
+        log.error(
+            "unhandled error on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            exc_info=exc,
+        )
         return problem(500, "Internal error", "the server failed; the error was logged")
 
 
@@ -85,8 +90,13 @@ def create_app(svc: Services) -> FastAPI:
     ) -> Response:
         t0 = time.perf_counter()
         response = await call_next(request)
-        log.info("%s %s %s %.1fms", request.method, request.url.path, response.status_code,
-                 (time.perf_counter() - t0) * 1e3)
+        log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - t0) * 1e3,
+        )
         return response
 
     @app.get("/v1/health")

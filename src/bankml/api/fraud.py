@@ -99,5 +99,10 @@ def disposition(
     if "fraud_scorer" in s.__dict__ and d.outcome.value != "needs_info":
         alert = s.fraud_queue.get(alert_id)
         s.fraud_scorer.add_label(alert.transaction_id, d.outcome.value == "fraud")
-    return {"alert_id": d.alert_id, "outcome": d.outcome.value, "analyst": d.analyst,
-            "recorded_at": d.created_at, "ledger_seq": d.ledger_seq}
+    return {
+        "alert_id": d.alert_id,
+        "outcome": d.outcome.value,
+        "analyst": d.analyst,
+        "recorded_at": d.created_at,
+        "ledger_seq": d.ledger_seq,
+    }

@@ -32,11 +32,15 @@ def verify(
     if as_json:
         print_json(report.__dict__)
     elif report.ok:
-        console.print(f"[green]ledger OK[/]: {report.entries:,} entries, head #{report.head_seq} "
-                      f"{report.head_hash}")
+        console.print(
+            f"[green]ledger OK[/]: {report.entries:,} entries, head #{report.head_seq} "
+            f"{report.head_hash}"
+        )
     else:
-        console.print(f"[bold red]ledger BROKEN[/] at entry #{report.first_bad_seq}: "
-                      f"{report.problem} ({report.entries:,} entries verified before it)")
+        console.print(
+            f"[bold red]ledger BROKEN[/] at entry #{report.first_bad_seq}: "
+            f"{report.problem} ({report.entries:,} entries verified before it)"
+        )
     if not report.ok:
         raise typer.Exit(1)
 

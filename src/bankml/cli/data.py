@@ -43,13 +43,25 @@ def generate(
         raise InputError(f"--start must be a date like 2026-01-01, not {start!r}") from None
     with progress_callback(not as_json) as progress:
         manifest = generate_bank(
-            out, customers=customers, days=days, seed=seed, start=first_day,
-            fraud_rate=fraud_rate, progress=progress,
+            out,
+            customers=customers,
+            days=days,
+            seed=seed,
+            start=first_day,
+            fraud_rate=fraud_rate,
+            progress=progress,
         )
     with open_services() as s:
-        s.ledger.append("data.generated", "cli", f"dataset:{out.name}", {
-            "seed": seed, "row_counts": manifest.row_counts, "files": manifest.files,
-        })
+        s.ledger.append(
+            "data.generated",
+            "cli",
+            f"dataset:{out.name}",
+            {
+                "seed": seed,
+                "row_counts": manifest.row_counts,
+                "files": manifest.files,
+            },
+        )
     if as_json:
         print_json(manifest.__dict__)
         return
@@ -57,7 +69,9 @@ def generate(
     for name, rows in sorted(manifest.row_counts.items()):
         table.add_row(name, f"{rows:,}")
     console.print(table)
-    console.print(f"realised fraud rate {manifest.fraud_rate:.3%}; manifest: {out / 'manifest.json'}")
+    console.print(
+        f"realised fraud rate {manifest.fraud_rate:.3%}; manifest: {out / 'manifest.json'}"
+    )
 
 
 @app.command("schemas")
@@ -78,8 +92,9 @@ def check(
     schema: str = typer.Option(
         ..., "--schema", "-s", help="Built-in schema name (see `data schemas`) or a YAML/TOML file."
     ),
-    reference: Path = typer.Option(None, "--reference", help="Earlier file of the same table, "
-                                   "to report schema drift against."),
+    reference: Path = typer.Option(
+        None, "--reference", help="Earlier file of the same table, to report schema drift against."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     html: Path = typer.Option(None, "--html", help="Also write an HTML report here."),
 ) -> None:
@@ -95,11 +110,20 @@ def check(
     if html is not None:
         report.render_html(html)
     with open_services() as s:
-        s.ledger.append("data.checked", "cli", f"table:{path.name}", {
-            "schema": report.schema_name, "rows": report.row_count, "status": report.status,
-            "findings": [{"check": f.check, "severity": f.severity, "column": f.column}
-                         for f in report.findings],
-        })
+        s.ledger.append(
+            "data.checked",
+            "cli",
+            f"table:{path.name}",
+            {
+                "schema": report.schema_name,
+                "rows": report.row_count,
+                "status": report.status,
+                "findings": [
+                    {"check": f.check, "severity": f.severity, "column": f.column}
+                    for f in report.findings
+                ],
+            },
+        )
     if as_json:
         print_json(report.to_dict())
         raise typer.Exit(report.exit_code)
@@ -111,12 +135,15 @@ def check(
 
 def _render_report(report: QualityReport) -> None:
     style = {"clean": "green", "warnings": "yellow", "blocking": "bold red"}[report.status]
-    console.print(f"{report.path}: {report.row_count:,} rows, schema {report.schema_name} -> "
-                  f"[{style}]{report.status}[/]")
+    console.print(
+        f"{report.path}: {report.row_count:,} rows, schema {report.schema_name} -> "
+        f"[{style}]{report.status}[/]"
+    )
     if not report.findings:
         return
     table = Table("severity", "check", "column", "finding")
     for f in sorted(report.findings, key=lambda f: (f.severity != "blocking", f.check)):
-        table.add_row(f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", f.check,
-                      f.column or "-", f.message)
+        table.add_row(
+            f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", f.check, f.column or "-", f.message
+        )
     console.print(table)

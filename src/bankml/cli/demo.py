@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -24,8 +25,14 @@ DEMO_USERS: list[tuple[str, Role, frozenset[str]]] = [
     ("audrey", Role.AUDITOR, frozenset({"audit"})),
     ("ada", Role.ADMIN, frozenset()),
 ]
-_TABLES = ["customers", "cards", "terminals", "transactions", "credit_applications",
-           "credit_protected"]
+_TABLES = [
+    "customers",
+    "cards",
+    "terminals",
+    "transactions",
+    "credit_applications",
+    "credit_protected",
+]
 
 
 def demo(
@@ -38,8 +45,12 @@ def demo(
     started = time.perf_counter()
     with open_services() as s:
         home = s.settings.home.resolve()
-        console.print(Panel.fit(f"bankml demo: everything lives in [bold]{home}[/]\n"
-                                f"app database: {s.db.safe_url}", title="bankml"))
+        console.print(
+            Panel.fit(
+                f"bankml demo: everything lives in [bold]{home}[/]\napp database: {s.db.safe_url}",
+                title="bankml",
+            )
+        )
         bank = _generate(s, home / "demo" / "bank", customers, days, seed)
         _check(s, bank)
         _users(s)
@@ -47,8 +58,10 @@ def demo(
         _live_scoring(s, bank, version)
         _policy(s, bank)
         _ledger(s)
-    console.print(f"\n[green]demo finished[/] in {time.perf_counter() - started:.1f}s. "
-                  "Next: `bankml data check --help`, `bankml audit log`, `bankml users list`.")
+    console.print(
+        f"\n[green]demo finished[/] in {time.perf_counter() - started:.1f}s. "
+        "Next: `bankml data check --help`, `bankml audit log`, `bankml users list`."
+    )
 
 
 def _step(title: str) -> None:
@@ -61,15 +74,21 @@ def _generate(s: Services, out: Path, customers: int, days: int, seed: int) -> P
     _step("1. A synthetic bank")
     with progress_callback() as progress:
         manifest = generate_bank(out, customers=customers, days=days, seed=seed, progress=progress)
-    s.ledger.append("data.generated", "demo", f"dataset:{out.name}",
-                    {"seed": seed, "row_counts": manifest.row_counts, "files": manifest.files})
+    s.ledger.append(
+        "data.generated",
+        "demo",
+        f"dataset:{out.name}",
+        {"seed": seed, "row_counts": manifest.row_counts, "files": manifest.files},
+    )
     table = Table("file", "rows", title=f"Parquet files in {out}")
     for name, rows in sorted(manifest.row_counts.items()):
         table.add_row(name, f"{rows:,}")
     console.print(table)
-    console.print(f"fraud rate {manifest.fraud_rate:.2%}; "
-                  f"{len(list((out / 'policies').glob('*.md')))} policy documents in "
-                  f"{out / 'policies'}")
+    console.print(
+        f"fraud rate {manifest.fraud_rate:.2%}; "
+        f"{len(list((out / 'policies').glob('*.md')))} policy documents in "
+        f"{out / 'policies'}"
+    )
     return out
 
 
@@ -84,12 +103,19 @@ def _check(s: Services, bank: Path) -> None:
         report = check_table(bank / f"{name}.parquet", load_schema(name))
         if name == "transactions":
             report.render_html(report_path)
-        s.ledger.append("data.checked", "demo", f"table:{name}",
-                        {"status": report.status, "rows": report.row_count,
-                         "findings": len(report.findings)})
+        s.ledger.append(
+            "data.checked",
+            "demo",
+            f"table:{name}",
+            {"status": report.status, "rows": report.row_count, "findings": len(report.findings)},
+        )
         colour = {"clean": "green", "warnings": "yellow", "blocking": "red"}[report.status]
-        table.add_row(name, f"{report.row_count:,}", f"[{colour}]{report.status}[/]",
-                      "; ".join(f.message for f in report.findings[:2]) or "-")
+        table.add_row(
+            name,
+            f"{report.row_count:,}",
+            f"[{colour}]{report.status}[/]",
+            "; ".join(f.message for f in report.findings[:2]) or "-",
+        )
     console.print(table)
     console.print(f"HTML report: {report_path.resolve()}")
 
@@ -120,36 +146,59 @@ def _fraud(s: Services, bank: Path, days: int) -> int:
     test_days = max(days // 4, 5)
     delay = 5
     train_days = days - test_days - delay
-    config = TrainConfig(train_start=date(2026, 1, 1), train_days=train_days, delay_days=delay,
-                         test_days=test_days, capacity=25)
+    config = TrainConfig(
+        train_start=date(2026, 1, 1),
+        train_days=train_days,
+        delay_days=delay,
+        test_days=test_days,
+        capacity=25,
+    )
     run_dir = s.settings.home / "demo" / "fraud-run"
     shutil.rmtree(run_dir, ignore_errors=True)
     with progress_callback() as progress:
-        outcome = train_and_register(bank / "transactions.parquet", DEFAULT_MAPPING, config,
-                                     registry=s.registry, ledger=s.ledger, actor="maria",
-                                     out_dir=run_dir, progress=progress)
+        outcome = train_and_register(
+            bank / "transactions.parquet",
+            DEFAULT_MAPPING,
+            config,
+            registry=s.registry,
+            ledger=s.ledger,
+            actor="maria",
+            out_dir=run_dir,
+            progress=progress,
+        )
     ev = outcome.result.evaluation
     version = outcome.version.version if outcome.version else 0
-    console.print(f"fraud model v{version}: ROC-AUC {ev.roc_auc:.3f}, AP "
-                  f"{ev.average_precision:.3f}, card precision@{ev.k} "
-                  f"{ev.card_precision_at_k:.3f}, {ev.alerts_per_day:.1f} alerts/day at "
-                  f"threshold {ev.threshold:.4f}")
+    console.print(
+        f"fraud model v{version}: ROC-AUC {ev.roc_auc:.3f}, AP "
+        f"{ev.average_precision:.3f}, card precision@{ev.k} "
+        f"{ev.card_precision_at_k:.3f}, {ev.alerts_per_day:.1f} alerts/day at "
+        f"threshold {ev.threshold:.4f}"
+    )
     _print_plan(outcome.result.capacity_plan.to_dict())
     console.print(f"evaluation report: {outcome.report.resolve()}")
 
     _step("5. Today's review queue, capped at the team's capacity")
     day = date(2026, 1, 1) + timedelta(days=days - 1)
     serving = load_serving(outcome.model_dir, "fraud", version)
-    scored, _ = triage_day(bank / "transactions.parquet", day, serving, s.fraud_queue,
-                           s.tokenizer, actor="triage", capacity=10)
+    scored, _ = triage_day(
+        bank / "transactions.parquet",
+        day,
+        serving,
+        s.fraud_queue,
+        s.tokenizer,
+        actor="triage",
+        capacity=10,
+    )
     queue = s.fraud_queue.alerts(day)
     console.print(f"{day}: scored {scored:,} transactions; {len(queue)} alerts queued")
     _print_queue(queue[:5])
     if queue and queue[0].status == "open":
         fiona = s.users.get("fiona")
         d = s.fraud_queue.disposition(queue[0].alert_id, "fraud", fiona, "demo: confirmed")
-        console.print(f"fiona dispositions alert {d.alert_id[:8]} as fraud → a label known at "
-                      f"{d.created_at} (ledger #{d.ledger_seq})")
+        console.print(
+            f"fiona dispositions alert {d.alert_id[:8]} as fraud → a label known at "
+            f"{d.created_at} (ledger #{d.ledger_seq})"
+        )
     return version
 
 
@@ -160,10 +209,8 @@ def _live_scoring(s: Services, bank: Path, version: int) -> None:
     from bankml.cli.serve import BackgroundServer
 
     _step("6. Real-time scoring through the API")
-    try:
+    with contextlib.suppress(ConflictError):  # the demo is re-runnable
         s.users.add("payments-switch", Role.SERVICE)
-    except ConflictError:
-        pass
     key = s.users.issue_key("payments-switch")
     last = pd.read_parquet(bank / "transactions.parquet").iloc[-1]
     start = last["ts"] + pd.Timedelta(minutes=5)
@@ -176,17 +223,31 @@ def _live_scoring(s: Services, bank: Path, version: int) -> None:
 
         for i, amount in enumerate(amounts):
             at = start + pd.Timedelta(minutes=i)
-            txn = {"transaction_id": 900_000_000 + i, "timestamp": at.isoformat(),
-                   "customer_id": int(last["customer_id"]),
-                   "terminal_id": int(last["terminal_id"]), "card_id": int(last["card_id"]),
-                   "amount": amount, "country": str(last["country"])}
-            r = httpx.post(f"{server.url}/v1/fraud/score", json=txn,
-                           headers={"Authorization": f"Bearer {key}"}, timeout=30)
+            txn = {
+                "transaction_id": 900_000_000 + i,
+                "timestamp": at.isoformat(),
+                "customer_id": int(last["customer_id"]),
+                "terminal_id": int(last["terminal_id"]),
+                "card_id": int(last["card_id"]),
+                "amount": amount,
+                "country": str(last["country"]),
+            }
+            r = httpx.post(
+                f"{server.url}/v1/fraud/score",
+                json=txn,
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=30,
+            )
             body = r.json()
             style = "bold red" if body["decision"] == "review" else "green"
-            table.add_row(at.strftime("%H:%M"), f"{amount:,.2f}", f"{body['score']:.4f}",
-                          f"[{style}]{body['decision']}[/]", (body["reasons"] or ["-"])[0],
-                          str(body["ledger_seq"]))
+            table.add_row(
+                at.strftime("%H:%M"),
+                f"{amount:,.2f}",
+                f"{body['score']:.4f}",
+                f"[{style}]{body['decision']}[/]",
+                (body["reasons"] or ["-"])[0],
+                str(body["ledger_seq"]),
+            )
     console.print(f"POST /v1/fraud/score on {server.url} with fraud v{version}:")
     console.print(table)
 
@@ -201,8 +262,10 @@ def _policy(s: Services, bank: Path) -> None:
 def _ledger(s: Services) -> None:
     _step("8. The tamper-evident decision ledger")
     report = s.ledger.verify()
-    console.print(f"verify: {'[green]OK[/]' if report.ok else '[red]BROKEN[/]'} - "
-                  f"{report.entries:,} entries, head #{report.head_seq} {report.head_hash[:16]}...")
+    console.print(
+        f"verify: {'[green]OK[/]' if report.ok else '[red]BROKEN[/]'} - "
+        f"{report.entries:,} entries, head #{report.head_seq} {report.head_hash[:16]}..."
+    )
     if not s.db.is_sqlite:
         return
     # Show tamper detection on a scratch copy; the real ledger is never touched.
@@ -217,12 +280,12 @@ def _ledger(s: Services) -> None:
     copy = Database(f"sqlite:///{scratch}")
     try:
         with copy.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 2"
-            )
+            conn.exec_driver_sql("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 2")
         broken = DecisionLedger(copy).verify()
-        console.print(f"after changing the actor of entry #2 in a copy: verify says "
-                      f"[red]{broken.problem}[/] (first bad entry #{broken.first_bad_seq})")
+        console.print(
+            f"after changing the actor of entry #2 in a copy: verify says "
+            f"[red]{broken.problem}[/] (first bad entry #{broken.first_bad_seq})"
+        )
     finally:
         copy.dispose()
         scratch.unlink(missing_ok=True)

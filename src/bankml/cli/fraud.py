@@ -12,8 +12,10 @@ from rich.table import Table
 from bankml.cli._common import console, open_services, print_json, progress_callback
 from bankml.core.errors import InputError
 
-app = typer.Typer(help="Fraud triage: capacity-aware model, ranked review queue, dispositions.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Fraud triage: capacity-aware model, ranked review queue, dispositions.",
+    no_args_is_help=True,
+)
 
 
 def _parse_day(text: str, option: str) -> date:
@@ -25,28 +27,42 @@ def _parse_day(text: str, option: str) -> date:
 
 @app.command("train")
 def train_cmd(
-    transactions: Path = typer.Option(..., "--transactions", "-t",
-                                      help="Transactions table (.parquet or .csv)."),
-    mapping: Path = typer.Option(None, "--mapping", help="TOML naming your columns "
-                                 "(see docs/fraud.md); default: the synthetic bank's names."),
+    transactions: Path = typer.Option(
+        ..., "--transactions", "-t", help="Transactions table (.parquet or .csv)."
+    ),
+    mapping: Path = typer.Option(
+        None,
+        "--mapping",
+        help="TOML naming your columns (see docs/fraud.md); default: the synthetic bank's names.",
+    ),
     train_start: str = typer.Option(..., "--train-start", help="First training day, YYYY-MM-DD."),
     train_days: int = typer.Option(..., "--train-days", help="Days of training data."),
-    delay_days: int = typer.Option(7, "--delay-days", help="Label-delay gap between training "
-                                   "and test (days)."),
+    delay_days: int = typer.Option(
+        7, "--delay-days", help="Label-delay gap between training and test (days)."
+    ),
     test_days: int = typer.Option(..., "--test-days", help="Days of test data."),
-    capacity: int = typer.Option(None, "--capacity", "-k", help="Alerts the team can review "
-                                 "per day."),
-    analysts: int = typer.Option(None, "--analysts", help="Analysts (with --reviews-per-analyst "
-                                 "instead of --capacity)."),
-    reviews_per_analyst: int = typer.Option(None, "--reviews-per-analyst",
-                                            help="Reviews one analyst does per day."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same data+config+seed -> same model)."),
-    calibrate: bool = typer.Option(True, "--calibrate/--no-calibrate",
-                                   help="Platt-calibrate scores on the last 20%% of training."),
+    capacity: int = typer.Option(
+        None, "--capacity", "-k", help="Alerts the team can review per day."
+    ),
+    analysts: int = typer.Option(
+        None, "--analysts", help="Analysts (with --reviews-per-analyst instead of --capacity)."
+    ),
+    reviews_per_analyst: int = typer.Option(
+        None, "--reviews-per-analyst", help="Reviews one analyst does per day."
+    ),
+    seed: int = typer.Option(
+        0, "--seed", help="Random seed (same data+config+seed -> same model)."
+    ),
+    calibrate: bool = typer.Option(
+        True,
+        "--calibrate/--no-calibrate",
+        help="Platt-calibrate scores on the last 20%% of training.",
+    ),
     review_cost: float = typer.Option(5.0, "--review-cost", help="Cost of reviewing one alert."),
     out: Path = typer.Option(None, "--out", help="Run directory (default: home/fraud/runs/TIME)."),
-    register: bool = typer.Option(True, "--register/--no-register",
-                                  help="Register the model as a new version in MLflow."),
+    register: bool = typer.Option(
+        True, "--register/--no-register", help="Register the model as a new version in MLflow."
+    ),
     user: str = typer.Option("cli", "--user", help="Who is training (recorded as the maker)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
 ) -> None:
@@ -65,18 +81,30 @@ def train_cmd(
             raise InputError("give --capacity K, or --analysts N with --reviews-per-analyst M")
         capacity = analysts * reviews_per_analyst
     config = TrainConfig(
-        train_start=_parse_day(train_start, "--train-start"), train_days=train_days,
-        delay_days=delay_days, test_days=test_days, capacity=capacity, seed=seed,
-        calibrate=calibrate, review_cost_per_alert=review_cost,
+        train_start=_parse_day(train_start, "--train-start"),
+        train_days=train_days,
+        delay_days=delay_days,
+        test_days=test_days,
+        capacity=capacity,
+        seed=seed,
+        calibrate=calibrate,
+        review_cost_per_alert=review_cost,
     )
     column_mapping = load_mapping(mapping) if mapping else DEFAULT_MAPPING
     with open_services() as s:
         run_dir = out or s.settings.home / "fraud" / "runs" / datetime.now(UTC).strftime(
-            "%Y%m%dT%H%M%S%f")
+            "%Y%m%dT%H%M%S%f"
+        )
         with progress_callback(not as_json) as progress:
             outcome = train_and_register(
-                transactions, column_mapping, config, registry=s.registry if register else None,
-                ledger=s.ledger, actor=user, out_dir=run_dir, progress=progress,
+                transactions,
+                column_mapping,
+                config,
+                registry=s.registry if register else None,
+                ledger=s.ledger,
+                actor=user,
+                out_dir=run_dir,
+                progress=progress,
             )
     summary = outcome.summary()
     if as_json:
@@ -92,7 +120,8 @@ def _print_train(summary: dict[str, Any]) -> None:
     k = t["k"]
     table = Table("metric", "test period", title=f"fraud model v{summary['version'] or '-'}")
     for label, value in [
-        ("ROC-AUC", f"{t['roc_auc']:.4f}"), ("average precision", f"{t['average_precision']:.4f}"),
+        ("ROC-AUC", f"{t['roc_auc']:.4f}"),
+        ("average precision", f"{t['average_precision']:.4f}"),
         (f"card precision@{k}", f"{t['card_precision_at_k']:.4f}"),
         (f"precision@{k}", f"{t['precision_at_k']:.4f}"),
         ("threshold", f"{t['threshold']:.5f}"),
@@ -109,20 +138,33 @@ def _print_train(summary: dict[str, Any]) -> None:
 
 
 def _print_plan(plan: dict[str, Any]) -> None:
-    table = Table("threshold", "alerts/day", "max/day", "recall", "precision", "net saving",
-                  title=f"capacity plan: {plan['capacity']} alerts/day")
+    table = Table(
+        "threshold",
+        "alerts/day",
+        "max/day",
+        "recall",
+        "precision",
+        "net saving",
+        title=f"capacity plan: {plan['capacity']} alerts/day",
+    )
     for r in plan["rows"]:
         mark = " ◀" if r["threshold"] == plan["threshold"] else ""
-        table.add_row(f"{r['threshold']:.5f}{mark}", f"{r['alerts_per_day']:.1f}",
-                      str(r["max_alerts_per_day"]), f"{r['recall']:.3f}",
-                      f"{r['precision']:.3f}", f"{r['net_saving']:,.0f}")
+        table.add_row(
+            f"{r['threshold']:.5f}{mark}",
+            f"{r['alerts_per_day']:.1f}",
+            str(r["max_alerts_per_day"]),
+            f"{r['recall']:.3f}",
+            f"{r['precision']:.3f}",
+            f"{r['net_saving']:,.0f}",
+        )
     console.print(table)
     more = plan.get("recall_plus_2pts")
     if more:
         console.print(
             f"2 more points of recall ({more['recall_now']:.3f} → {more['recall_target']:.3f}) "
             f"cost {more['alerts_per_day_needed'] - more['alerts_per_day_now']:+.1f} alerts/day "
-            f"({more['alerts_per_day_now']:.1f} → {more['alerts_per_day_needed']:.1f})")
+            f"({more['alerts_per_day_now']:.1f} → {more['alerts_per_day_needed']:.1f})"
+        )
 
 
 def _serving(s: Any, version: int | None) -> Any:
@@ -149,8 +191,12 @@ def plan_cmd(
 @app.command("triage")
 def triage_cmd(
     day: str = typer.Option(..., "--date", "-d", help="Day to triage, YYYY-MM-DD (UTC)."),
-    transactions: Path = typer.Option(None, "--transactions", "-t", help="Transactions table "
-                                      "(default: the one the model was trained on)."),
+    transactions: Path = typer.Option(
+        None,
+        "--transactions",
+        "-t",
+        help="Transactions table (default: the one the model was trained on).",
+    ),
     version: int = typer.Option(None, "--version", help="Model version (default: served one)."),
     capacity: int = typer.Option(None, "--capacity", "-k", help="Override today's capacity."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -162,24 +208,46 @@ def triage_cmd(
     with open_services() as s:
         serving = _serving(s, version)
         source = transactions or Path(serving.meta["data_path"])
-        scored, alerts = triage_day(source, when, serving, s.fraud_queue, s.tokenizer,
-                                    actor="triage", capacity=capacity)
+        scored, alerts = triage_day(
+            source, when, serving, s.fraud_queue, s.tokenizer, actor="triage", capacity=capacity
+        )
         queue = s.fraud_queue.alerts(when)
     if as_json:
-        print_json({"day": when, "scored": scored, "added": len(alerts),
-                    "alerts": [a.to_dict() for a in queue]})
+        print_json(
+            {
+                "day": when,
+                "scored": scored,
+                "added": len(alerts),
+                "alerts": [a.to_dict() for a in queue],
+            }
+        )
         return
-    console.print(f"{when}: scored {scored:,} transactions with fraud v{serving.version}; "
-                  f"{len(alerts)} new alerts (threshold {serving.threshold:.5f})")
+    console.print(
+        f"{when}: scored {scored:,} transactions with fraud v{serving.version}; "
+        f"{len(alerts)} new alerts (threshold {serving.threshold:.5f})"
+    )
     _print_queue(queue)
 
 
 def _print_queue(alerts: list[Any]) -> None:
-    table = Table("#", "alert", "score", "amount", "status", "reasons",
-                  title=f"review queue ({len(alerts)} alerts)")
+    table = Table(
+        "#",
+        "alert",
+        "score",
+        "amount",
+        "status",
+        "reasons",
+        title=f"review queue ({len(alerts)} alerts)",
+    )
     for a in alerts:
-        table.add_row(str(a.rank), a.alert_id[:8], f"{a.score:.3f}", f"{a.amount:,.2f}",
-                      a.status, "\n".join(a.reasons))
+        table.add_row(
+            str(a.rank),
+            a.alert_id[:8],
+            f"{a.score:.3f}",
+            f"{a.amount:,.2f}",
+            a.status,
+            "\n".join(a.reasons),
+        )
     console.print(table)
 
 
@@ -211,8 +279,11 @@ def disposition_cmd(
         analyst = s.users.get(user)
         matches = [a for a in s.fraud_queue.alerts() if a.alert_id.startswith(alert_id)]
         if len(matches) != 1:
-            raise InputError(f"alert id {alert_id!r} matches {len(matches)} alerts; "
-                             "give more characters (see `bankml fraud queue`)")
+            raise InputError(
+                f"alert id {alert_id!r} matches {len(matches)} alerts; "
+                "give more characters (see `bankml fraud queue`)"
+            )
         d = s.fraud_queue.disposition(matches[0].alert_id, outcome, analyst, note)
-    console.print(f"alert {d.alert_id[:8]} → {d.outcome.value} by {d.analyst} "
-                  f"(ledger #{d.ledger_seq})")
+    console.print(
+        f"alert {d.alert_id[:8]} → {d.outcome.value} by {d.analyst} (ledger #{d.ledger_seq})"
+    )

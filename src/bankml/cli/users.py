@@ -30,14 +30,22 @@ def add(
     parsed_role, parsed_groups = parse_role(role), parse_groups(groups)
     with open_services() as s:
         user = s.users.add(name, parsed_role, parsed_groups)
-        s.ledger.append("user.added", "cli", f"user:{user.name}", {"role": user.role.value,
-                                                                     "groups": sorted(user.groups)})
+        s.ledger.append(
+            "user.added",
+            "cli",
+            f"user:{user.name}",
+            {"role": user.role.value, "groups": sorted(user.groups)},
+        )
         api_key = s.users.issue_key(user.name) if key else None
     if as_json:
-        print_json({"name": user.name, "role": user.role, "groups": user.groups, "api_key": api_key})
+        print_json(
+            {"name": user.name, "role": user.role, "groups": user.groups, "api_key": api_key}
+        )
         return
-    console.print(f"added [bold]{user.name}[/] as {user.role.value}"
-                  + (f" in groups {', '.join(sorted(user.groups))}" if user.groups else ""))
+    console.print(
+        f"added [bold]{user.name}[/] as {user.role.value}"
+        + (f" in groups {', '.join(sorted(user.groups))}" if user.groups else "")
+    )
     if api_key:
         console.print(f"API key (shown once, store it now): [bold]{api_key}[/]")
 
@@ -48,8 +56,12 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     with open_services() as s:
         people = s.users.list()
     if as_json:
-        print_json([{"name": u.name, "role": u.role, "groups": u.groups,
-                     "created_at": u.created_at} for u in people])
+        print_json(
+            [
+                {"name": u.name, "role": u.role, "groups": u.groups, "created_at": u.created_at}
+                for u in people
+            ]
+        )
         return
     table = Table("name", "role", "groups", "created (UTC)", title=f"{len(people)} users")
     for u in people:
@@ -58,9 +70,10 @@ def list_users(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 
 
 @app.command("key")
-def new_key(name: str = typer.Argument(..., help="User to issue a key for."),
-            revoke_old: bool = typer.Option(False, "--revoke-old", help="Revoke existing keys.")
-            ) -> None:
+def new_key(
+    name: str = typer.Argument(..., help="User to issue a key for."),
+    revoke_old: bool = typer.Option(False, "--revoke-old", help="Revoke existing keys."),
+) -> None:
     """Issue a fresh API key for a user (optionally revoking the old ones)."""
     with open_services() as s:
         revoked = s.users.revoke_keys(name) if revoke_old else 0

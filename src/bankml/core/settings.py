@@ -23,7 +23,7 @@ from bankml.core.errors import ConfigError
 
 __all__ = ["PLACEHOLDER_SECRET", "Settings", "get_settings", "load_settings"]
 
-PLACEHOLDER_SECRET = "changethis-dev-only"  # noqa: S105 - the known-unsafe default we refuse in prod
+PLACEHOLDER_SECRET = "changethis-dev-only"
 _CONFIG_FILE_ENV = "BANKML_CONFIG"
 
 

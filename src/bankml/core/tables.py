@@ -173,9 +173,7 @@ policy_corrections = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("question_key", String(64), nullable=False, index=True),
-    Column(
-        "review_item_id", Integer, ForeignKey("policy_review_items.id"), nullable=False
-    ),
+    Column("review_item_id", Integer, ForeignKey("policy_review_items.id"), nullable=False),
     Column("kind", String(16), nullable=False),  # approved | corrected
     Column("answer", Text, nullable=False),
     Column("citations", Text, nullable=False),  # JSON list

@@ -88,7 +88,8 @@ def _check(scored: pd.DataFrame) -> None:
 
 
 def _day(scored: pd.DataFrame) -> pd.Series:
-    return scored["timestamp"].dt.floor("D")
+    day: pd.Series = scored["timestamp"].dt.floor("D")
+    return day
 
 
 def precision_at_k(scored: pd.DataFrame, k: int) -> float:

@@ -15,8 +15,13 @@ from numpy.typing import NDArray
 
 __all__ = ["Reason", "reason_text", "top_reasons"]
 
-_WINDOW_WORDS = {"1d": "24 hours", "7d": "7 days", "30d": "30 days", "10m": "10 minutes",
-                 "1h": "hour"}
+_WINDOW_WORDS = {
+    "1d": "24 hours",
+    "7d": "7 days",
+    "30d": "30 days",
+    "10m": "10 minutes",
+    "1h": "hour",
+}
 _WINDOWED = re.compile(r"^(?P<base>.+)_(?P<w>\d+[mhd])$")
 
 
@@ -37,8 +42,11 @@ def reason_text(feature: str, value: float) -> str:
     m = _WINDOWED.match(feature)
     base, window = (m["base"], _WINDOW_WORDS.get(m["w"], m["w"])) if m else (feature, "")
     if feature == "amount_to_customer_mean_30d":
-        return f"amount is {value:.1f}x the customer's 30-day average" if value >= 0.95 else \
-            f"amount is {value:.0%} of the customer's 30-day average"
+        return (
+            f"amount is {value:.1f}x the customer's 30-day average"
+            if value >= 0.95
+            else f"amount is {value:.0%} of the customer's 30-day average"
+        )
     texts = {
         "amount": f"amount {value:,.2f}",
         "customer_txn_count": f"{value:.0f} transactions by the customer in the last {window}",
@@ -47,9 +55,11 @@ def reason_text(feature: str, value: float) -> str:
         "terminal_fraud_rate": f"terminal's confirmed fraud rate over {window} is {value:.1%}",
         "card_small_txn_count": f"{value:.0f} small-amount transactions on the card in the last "
         f"{window} (card-testing pattern)",
-        "card_new_terminal": "first use of this terminal by the card" if value >= 0.5
+        "card_new_terminal": "first use of this terminal by the card"
+        if value >= 0.5
         else "card has used this terminal before",
-        "card_new_country": "first transaction in this country for the card" if value >= 0.5
+        "card_new_country": "first transaction in this country for the card"
+        if value >= 0.5
         else "card has been used in this country before",
         "is_night": "night-time transaction (00:00-06:00 UTC)" if value >= 0.5 else "daytime",
         "is_weekend": "weekend transaction" if value >= 0.5 else "weekday transaction",
@@ -58,7 +68,9 @@ def reason_text(feature: str, value: float) -> str:
 
 
 def top_reasons(
-    values: NDArray[np.float64], contributions: NDArray[np.float64], feature_names: list[str],
+    values: NDArray[np.float64],
+    contributions: NDArray[np.float64],
+    feature_names: list[str],
     n: int = 3,
 ) -> list[Reason]:
     """The ``n`` features with the largest positive contributions, as reasons.
@@ -78,6 +90,12 @@ def top_reasons(
         if family in families:
             continue
         families.add(family)
-        out.append(Reason(feature_names[i], float(values[i]), c,
-                          reason_text(feature_names[i], float(values[i]))))
+        out.append(
+            Reason(
+                feature_names[i],
+                float(values[i]),
+                c,
+                reason_text(feature_names[i], float(values[i])),
+            )
+        )
     return out

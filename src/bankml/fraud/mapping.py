@@ -24,8 +24,9 @@ warning that names them (see :func:`resolve`).
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from bankml.core.errors import InputError
 
@@ -49,7 +50,9 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = ("label_time", "card", "country")
 
 # Messages live here so tests and the CLI can assert them.
-MSG_MISSING_REQUIRED = "column {column!r} (mapped as {role}) is not in the file; columns are: {have}"
+MSG_MISSING_REQUIRED = (
+    "column {column!r} (mapped as {role}) is not in the file; columns are: {have}"
+)
 MSG_MAPPING_UNREADABLE = "cannot read mapping file {path}: {reason}"
 MSG_MAPPING_MISSING_FILE = "mapping file {path} does not exist: check the path"
 MSG_MAPPING_UNKNOWN_KEYS = "mapping file {path}: unknown key(s) {keys}; allowed: {allowed}"
@@ -139,9 +142,7 @@ def load_mapping(path: Path) -> ColumnMapping:
     return ColumnMapping(**columns)
 
 
-def resolve(
-    mapping: ColumnMapping, available_columns: set[str]
-) -> tuple[ColumnMapping, list[str]]:
+def resolve(mapping: ColumnMapping, available_columns: set[str]) -> tuple[ColumnMapping, list[str]]:
     """Check ``mapping`` against a table's columns; drop optional columns it lacks.
 
     A missing required column raises :class:`InputError` naming it and listing what the
@@ -158,13 +159,13 @@ def resolve(
     from bankml.fraud.features import FRAUD_FEATURES
 
     warnings: list[str] = []
-    resolved = mapping
+    kept: dict[str, Any] = mapping.as_dict()
     for role in OPTIONAL_COLUMNS:
         column = getattr(mapping, role)
         present = column is not None and column in available_columns
         if present:
             continue
-        resolved = replace(resolved, **{role: None})
+        kept.pop(role, None)
         disabled = [f.name for f in FRAUD_FEATURES if role in f.requires]
         if role == "label_time":
             absent = "" if column is None else MSG_ABSENT_PREFIX.format(column=column, role=role)
@@ -174,4 +175,4 @@ def resolve(
         else:
             absent = MSG_ABSENT_PREFIX.format(column=column, role=role)
             warnings.append(absent + f"disabled {', '.join(disabled)}")
-    return resolved, warnings
+    return ColumnMapping(**kept), warnings

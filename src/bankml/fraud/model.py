@@ -7,7 +7,7 @@ seed give bit-identical predictions (the reproducibility gate retrains and compa
 
 On the hot path bankml skips the wrapper and calls ``score_row`` with a numpy row: the
 LightGBM Booster on one thread, then two floats of calibration (see FIELD_NOTES: the sklearn
-wrapper on a one-row DataFrame costs 1–12 ms; the Booster ~30 µs).
+wrapper on a one-row DataFrame costs 1-12 ms; the Booster ~30 µs).
 """
 
 from __future__ import annotations
@@ -125,8 +125,7 @@ class FraudModel:
         return self
 
     def _margin(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        out: NDArray[np.float64] = self.booster_.predict(x, raw_score=True, num_threads=1)
-        return out
+        return np.asarray(self.booster_.predict(x, raw_score=True, num_threads=1), np.float64)
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Calibrated probability of each class, shape (n, 2)."""
@@ -146,10 +145,10 @@ class FraudModel:
 
     def contributions(self, X: ArrayLike) -> NDArray[np.float64]:
         """Exact per-feature contributions (TreeSHAP, log-odds) plus the bias as last column."""
-        out: NDArray[np.float64] = self.booster_.predict(
+        out = self.booster_.predict(
             np.asarray(X, dtype=np.float64), pred_contrib=True, num_threads=1
         )
-        return out
+        return np.asarray(out, np.float64)
 
     def feature_importance(self) -> dict[str, float]:
         """Total gain per feature, normalised to sum to 1."""

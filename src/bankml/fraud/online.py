@@ -82,7 +82,7 @@ def _to_us(value: Any, role: str = "timestamp") -> int:
         raise InputError(MSG_BAD_TIME.format(role=role, value=value))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return (value - _EPOCH) // _US
+    return int((value - _EPOCH) // _US)
 
 
 @dataclass
@@ -477,4 +477,3 @@ class OnlineFeatureStore:
     def __len__(self) -> int:
         """Transactions currently indexed (within the look-back)."""
         return len(self._index)
-

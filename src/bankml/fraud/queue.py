@@ -84,11 +84,19 @@ class Disposition:
 
 def _alert(m: Mapping[str, Any]) -> Alert:
     return Alert(
-        alert_id=str(m["alert_id"]), transaction_id=int(m["transaction_id"]), day=str(m["day"]),
-        rank=int(m["rank"]), score=float(m["score"]), threshold=float(m["threshold"]),
-        model_name=str(m["model_name"]), model_version=int(m["model_version"]),
-        card_token=m["card_token"], amount=float(m["amount"]), reasons=json.loads(m["reasons"]),
-        status=str(m["status"]), created_at=str(m["created_at"]),
+        alert_id=str(m["alert_id"]),
+        transaction_id=int(m["transaction_id"]),
+        day=str(m["day"]),
+        rank=int(m["rank"]),
+        score=float(m["score"]),
+        threshold=float(m["threshold"]),
+        model_name=str(m["model_name"]),
+        model_version=int(m["model_version"]),
+        card_token=m["card_token"],
+        amount=float(m["amount"]),
+        reasons=json.loads(m["reasons"]),
+        status=str(m["status"]),
+        created_at=str(m["created_at"]),
     )
 
 
@@ -106,22 +114,39 @@ class ReviewQueue:
         now = utc_iso(self._clock.now())
         added: list[Alert] = []
         for a in alerts:
-            row = {**a, "alert_id": str(uuid.uuid4()), "status": "open", "created_at": now,
-                   "reasons": json.dumps(a["reasons"])}
+            row = {
+                **a,
+                "alert_id": str(uuid.uuid4()),
+                "status": "open",
+                "created_at": now,
+                "reasons": json.dumps(a["reasons"]),
+            }
             try:
                 with self._db.engine.begin() as conn:
                     conn.execute(insert(fraud_alerts).values(**row))
             except SAIntegrityError:
                 continue
             added.append(_alert(row))
-        self._ledger.append_many([
-            Event("fraud.alert_raised", actor, f"alert:{a.alert_id}", {
-                "transaction_id": a.transaction_id, "day": a.day, "rank": a.rank,
-                "score": a.score, "threshold": a.threshold,
-                "model": {"name": a.model_name, "version": a.model_version},
-                "card_token": a.card_token, "reasons": a.reasons,
-            }) for a in added
-        ])
+        self._ledger.append_many(
+            [
+                Event(
+                    "fraud.alert_raised",
+                    actor,
+                    f"alert:{a.alert_id}",
+                    {
+                        "transaction_id": a.transaction_id,
+                        "day": a.day,
+                        "rank": a.rank,
+                        "score": a.score,
+                        "threshold": a.threshold,
+                        "model": {"name": a.model_name, "version": a.model_version},
+                        "card_token": a.card_token,
+                        "reasons": a.reasons,
+                    },
+                )
+                for a in added
+            ]
+        )
         return added
 
     def alerts(self, day: date | None = None, *, status: str | None = None) -> list[Alert]:
@@ -133,7 +158,7 @@ class ReviewQueue:
             q = q.where(fraud_alerts.c.status == status)
         with self._db.engine.connect() as conn:
             rows = conn.execute(q.order_by(fraud_alerts.c.day, fraud_alerts.c.rank)).all()
-        return [_alert(r._mapping) for r in rows]
+        return [_alert(dict(r._mapping)) for r in rows]
 
     def get(self, alert_id: str) -> Alert:
         """One alert by id."""
@@ -143,7 +168,7 @@ class ReviewQueue:
             ).first()
         if row is None:
             raise NotFoundError(f"no alert {alert_id!r}; list them with `bankml fraud queue`")
-        return _alert(row._mapping)
+        return _alert(dict(row._mapping))
 
     def disposition(
         self, alert_id: str, outcome: Outcome | str, analyst: User, note: str = ""
@@ -158,27 +183,52 @@ class ReviewQueue:
         clean_note = redact_text(note)[:2000]
         status = "needs_info" if outcome is Outcome.NEEDS_INFO else "closed"
         with self._db.engine.begin() as conn:
-            conn.execute(insert(fraud_dispositions).values(
-                alert_id=alert_id, outcome=outcome.value, analyst=analyst.name,
-                note=clean_note, created_at=now))
-            conn.execute(update(fraud_alerts).where(fraud_alerts.c.alert_id == alert_id)
-                         .values(status=status))
+            conn.execute(
+                insert(fraud_dispositions).values(
+                    alert_id=alert_id,
+                    outcome=outcome.value,
+                    analyst=analyst.name,
+                    note=clean_note,
+                    created_at=now,
+                )
+            )
+            conn.execute(
+                update(fraud_alerts)
+                .where(fraud_alerts.c.alert_id == alert_id)
+                .values(status=status)
+            )
             if outcome is not Outcome.NEEDS_INFO:
-                label = {"is_fraud": outcome is Outcome.FRAUD, "known_at": now,
-                         "source": f"disposition:{alert_id}"}
-                exists = conn.execute(select(fraud_labels.c.transaction_id).where(
-                    fraud_labels.c.transaction_id == alert.transaction_id)).first()
+                label = {
+                    "is_fraud": outcome is Outcome.FRAUD,
+                    "known_at": now,
+                    "source": f"disposition:{alert_id}",
+                }
+                exists = conn.execute(
+                    select(fraud_labels.c.transaction_id).where(
+                        fraud_labels.c.transaction_id == alert.transaction_id
+                    )
+                ).first()
                 if exists:
-                    conn.execute(update(fraud_labels).where(
-                        fraud_labels.c.transaction_id == alert.transaction_id).values(**label))
+                    conn.execute(
+                        update(fraud_labels)
+                        .where(fraud_labels.c.transaction_id == alert.transaction_id)
+                        .values(**label)
+                    )
                 else:
-                    conn.execute(insert(fraud_labels).values(
-                        transaction_id=alert.transaction_id, **label))
-        entry = self._ledger.append("fraud.disposition", analyst.name, f"alert:{alert_id}", {
-            "transaction_id": alert.transaction_id, "outcome": outcome.value,
-            "note": clean_note, "model": {"name": alert.model_name,
-                                          "version": alert.model_version},
-        })
+                    conn.execute(
+                        insert(fraud_labels).values(transaction_id=alert.transaction_id, **label)
+                    )
+        entry = self._ledger.append(
+            "fraud.disposition",
+            analyst.name,
+            f"alert:{alert_id}",
+            {
+                "transaction_id": alert.transaction_id,
+                "outcome": outcome.value,
+                "note": clean_note,
+                "model": {"name": alert.model_name, "version": alert.model_version},
+            },
+        )
         return Disposition(alert_id, outcome, analyst.name, clean_note, now, entry.seq)
 
     def labels(self) -> list[dict[str, Any]]:

@@ -32,7 +32,12 @@ from bankml.fraud.queue import Alert, ReviewQueue
 from bankml.fraud.report import render_evaluation_html
 from bankml.fraud.training import TrainConfig, TrainingResult, file_sha256, train
 from bankml.governance.ledger import DecisionLedger, Event
-from bankml.governance.registry import ModelRegistry, ModelVersionInfo, code_version, library_versions
+from bankml.governance.registry import (
+    ModelRegistry,
+    ModelVersionInfo,
+    code_version,
+    library_versions,
+)
 
 __all__ = [
     "MODEL_NAME",
@@ -156,43 +161,79 @@ def train_and_register(
     eval_dir = out_dir / "evaluation"
     report = eval_dir / "evaluation.html"
     render_evaluation_html(result, report, title="Fraud model evaluation")
-    atomic_write_text(eval_dir / "evaluation.json", json.dumps(
-        {"evaluation": result.evaluation.to_dict(),
-         "capacity_plan": result.capacity_plan.to_dict(), "counts": result.counts},
-        indent=2, sort_keys=True, default=str))
+    atomic_write_text(
+        eval_dir / "evaluation.json",
+        json.dumps(
+            {
+                "evaluation": result.evaluation.to_dict(),
+                "capacity_plan": result.capacity_plan.to_dict(),
+                "counts": result.counts,
+            },
+            indent=2,
+            sort_keys=True,
+            default=str,
+        ),
+    )
 
     version = None
     if registry is not None:
         step("registering", 0, 1)
         ev = result.evaluation
         version = registry.register(
-            MODEL_NAME, model_dir,
-            params={**config.to_dict(), "label_delay_days": delay,
-                    "features": ",".join(result.feature_names)},
-            metrics={"roc_auc": ev.roc_auc, "average_precision": ev.average_precision,
-                     "card_precision_at_k": ev.card_precision_at_k,
-                     "precision_at_k": ev.precision_at_k, "brier": ev.brier, "ece": ev.ece,
-                     "alerts_per_day": ev.alerts_per_day, "threshold": ev.threshold,
-                     "recall": ev.recall, "precision": ev.precision},
-            tags={"data_sha256": data_sha,
-                  "feature_definitions_sha256": features.definitions_hash,
-                  "code_version": code_version(),
-                  "library_versions": json.dumps(library_versions(), sort_keys=True),
-                  "trained_by": actor, "bankml.state": "registered",
-                  "data_path": str(source.resolve())},
+            MODEL_NAME,
+            model_dir,
+            params={
+                **config.to_dict(),
+                "label_delay_days": delay,
+                "features": ",".join(result.feature_names),
+            },
+            metrics={
+                "roc_auc": ev.roc_auc,
+                "average_precision": ev.average_precision,
+                "card_precision_at_k": ev.card_precision_at_k,
+                "precision_at_k": ev.precision_at_k,
+                "brier": ev.brier,
+                "ece": ev.ece,
+                "alerts_per_day": ev.alerts_per_day,
+                "threshold": ev.threshold,
+                "recall": ev.recall,
+                "precision": ev.precision,
+            },
+            tags={
+                "data_sha256": data_sha,
+                "feature_definitions_sha256": features.definitions_hash,
+                "code_version": code_version(),
+                "library_versions": json.dumps(library_versions(), sort_keys=True),
+                "trained_by": actor,
+                "bankml.state": "registered",
+                "data_path": str(source.resolve()),
+            },
             extra_artifacts=eval_dir,
         )
         step("registering", 1, 1)
-    ledger.append("model.registered", actor, f"model:{MODEL_NAME}/"
-                  f"{version.version if version else 'unregistered'}", {
-                      "data_sha256": data_sha,
-                      "feature_definitions_sha256": features.definitions_hash,
-                      "metrics": {"roc_auc": result.evaluation.roc_auc,
-                                  "average_precision": result.evaluation.average_precision},
-                      "config": config.to_dict(),
-                  })
-    return TrainOutcome(result, model_dir, report, version, data_sha, features.definitions_hash,
-                        list(result.warnings))
+    ledger.append(
+        "model.registered",
+        actor,
+        f"model:{MODEL_NAME}/{version.version if version else 'unregistered'}",
+        {
+            "data_sha256": data_sha,
+            "feature_definitions_sha256": features.definitions_hash,
+            "metrics": {
+                "roc_auc": result.evaluation.roc_auc,
+                "average_precision": result.evaluation.average_precision,
+            },
+            "config": config.to_dict(),
+        },
+    )
+    return TrainOutcome(
+        result,
+        model_dir,
+        report,
+        version,
+        data_sha,
+        features.definitions_hash,
+        list(result.warnings),
+    )
 
 
 @dataclass(frozen=True)
@@ -258,8 +299,9 @@ def triage_day(
     mapping = serving.mapping
     start = datetime.combine(day, datetime.min.time(), UTC)
     frame = _read_until(source, start + timedelta(days=1), mapping.timestamp)
-    features = build_fraud_features(frame, mapping,
-                                    label_delay_days=int(serving.meta["label_delay_days"]))
+    features = build_fraud_features(
+        frame, mapping, label_delay_days=int(serving.meta["label_delay_days"])
+    )
     day_rows = features.frame[features.frame["timestamp"] >= start]
     if day_rows.empty:
         raise InputError(f"no transactions on {day} in {source}")
@@ -274,13 +316,20 @@ def triage_day(
     for rank, (i, c) in enumerate(zip(chosen, contrib, strict=True), start=1):
         row = day_rows.iloc[i]
         reasons = top_reasons(x[i], c, serving.feature_names)
-        alerts.append({
-            "transaction_id": int(row["transaction_id"]), "day": day.isoformat(), "rank": rank,
-            "score": float(scores[i]), "threshold": serving.threshold,
-            "model_name": serving.name, "model_version": serving.version,
-            "card_token": tokenizer.token(str(row[card_col]), "card"),
-            "amount": float(row["amount"]), "reasons": [r.text for r in reasons],
-        })
+        alerts.append(
+            {
+                "transaction_id": int(row["transaction_id"]),
+                "day": day.isoformat(),
+                "rank": rank,
+                "score": float(scores[i]),
+                "threshold": serving.threshold,
+                "model_name": serving.name,
+                "model_version": serving.version,
+                "card_token": tokenizer.token(str(row[card_col]), "card"),
+                "amount": float(row["amount"]),
+                "reasons": [r.text for r in reasons],
+            }
+        )
     return len(day_rows), queue.add_alerts(alerts, actor=actor)
 
 
@@ -308,8 +357,11 @@ class FraudScorer:
         """Score one transaction without recording it (for benchmarks and dry runs)."""
         values = self._store.features(txn)
         score = self.serving.model.score_row(values)
-        return {"values": values, "score": score,
-                "decision": "review" if score >= self.serving.threshold else "pass"}
+        return {
+            "values": values,
+            "score": score,
+            "decision": "review" if score >= self.serving.threshold else "pass",
+        }
 
     def score(self, txn: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
         """Score, explain, record in the ledger, and add the transaction to history."""
@@ -324,16 +376,21 @@ class FraudScorer:
             "transaction_id": txn.get("transaction_id"),
             "customer_token": self._tokenizer.token(str(txn.get("customer_id")), "customer"),
             "card_token": self._tokenizer.token(str(txn.get("card_id")), "card"),
-            "features": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)},
+            "features": {
+                n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)
+            },
             "score": score,
             "threshold": self.serving.threshold,
             "decision": d["decision"],
-            "explanation": {"contributions": {n: float(c) for n, c in zip(names, contrib, strict=False)},
-                            "bias": float(contrib[-1]),
-                            "reasons": [r.text for r in reasons]},
+            "explanation": {
+                "contributions": {n: float(c) for n, c in zip(names, contrib, strict=False)},
+                "bias": float(contrib[-1]),
+                "reasons": [r.text for r in reasons],
+            },
         }
-        entry = self._ledger.append_many([Event("fraud.scored", actor, f"decision:{decision_id}",
-                                                payload)])[0]
+        entry = self._ledger.append_many(
+            [Event("fraud.scored", actor, f"decision:{decision_id}", payload)]
+        )[0]
         self._store.add(txn)
         return {
             "decision_id": decision_id,

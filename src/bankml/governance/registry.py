@@ -79,12 +79,20 @@ def code_version() -> str:
     here = Path(__file__).resolve().parent
     try:
         sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5,
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."], cwd=here.parent, capture_output=True,
-            text=True, timeout=5, check=False,
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=here.parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -147,8 +155,9 @@ class ModelRegistry:
         ``model/`` and their combined hash is recorded as the ``artifact_sha256`` tag.
         """
         client = self._client
-        run = client.create_run(self._experiment_id(name), run_name=f"{name}-training",
-                                tags={"bankml.model": name})
+        run = client.create_run(
+            self._experiment_id(name), run_name=f"{name}-training", tags={"bankml.model": name}
+        )
         run_id = run.info.run_id
         try:
             from mlflow.entities import Metric, Param, RunTag
@@ -169,8 +178,9 @@ class ModelRegistry:
             raise
         if not client.search_registered_models(filter_string=f"name = '{name}'"):
             client.create_registered_model(name, description=f"bankml {name} model")
-        mv = client.create_model_version(name, source=f"runs:/{run_id}/model", run_id=run_id,
-                                         tags=all_tags)
+        mv = client.create_model_version(
+            name, source=f"runs:/{run_id}/model", run_id=run_id, tags=all_tags
+        )
         return self.get(name, int(mv.version))
 
     def get(self, name: str, version: int) -> ModelVersionInfo:
@@ -214,7 +224,9 @@ class ModelRegistry:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
             local = mlflow.artifacts.download_artifacts(
-                run_id=info.run_id, artifact_path="model", dst_path=str(tmp),
+                run_id=info.run_id,
+                artifact_path="model",
+                dst_path=str(tmp),
                 tracking_uri=self.tracking_uri,
             )
             os.replace(local, target)
