@@ -12,9 +12,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from bankml.core.pii import redact_text
+from bankml.core.pii import redact_payload, redact_text
 
-__all__ = ["JsonFormatter", "RedactingFilter", "configure_logging"]
+__all__ = ["JsonFormatter", "RedactingFilter", "TextFormatter", "configure_logging"]
 
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 
@@ -26,9 +26,17 @@ class RedactingFilter(logging.Filter):
         record.msg = redact_text(record.getMessage())
         record.args = None
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD_ATTRS and isinstance(value, str):
-                setattr(record, key, redact_text(value))
+            if key not in _STANDARD_ATTRS and isinstance(value, str | dict | list | tuple):
+                setattr(record, key, redact_payload(value))
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """Readable lines for the terminal; tracebacks are redacted too (they quote values)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # Redact the whole line: another handler may have cached an unredacted exc_text.
+        return redact_text(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -45,7 +53,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD_ATTRS:
                 doc[key] = value
         if record.exc_info:
-            doc["exc"] = redact_text(self.formatException(record.exc_info))
+            doc["exc"] = redact_text(record.exc_text or self.formatException(record.exc_info))
         return json.dumps(doc, default=str)
 
 
@@ -58,7 +66,7 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
-        JsonFormatter() if json_lines else logging.Formatter("%(levelname)s %(name)s: %(message)s")
+        JsonFormatter() if json_lines else TextFormatter("%(levelname)s %(name)s: %(message)s")
     )
     logger.addHandler(handler)
     logger.propagate = False

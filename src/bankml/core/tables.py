@@ -13,6 +13,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -23,12 +24,16 @@ from sqlalchemy import (
 
 __all__ = [
     "api_keys",
+    "champion_history",
     "fraud_alerts",
     "fraud_dispositions",
     "fraud_labels",
     "ledger_entries",
     "ledger_head",
     "metadata",
+    "model_transitions",
+    "model_validations",
+    "model_versions",
     "policy_answers",
     "policy_chunks",
     "policy_corrections",
@@ -228,4 +233,63 @@ fraud_labels = Table(
     Column("is_fraud", Boolean, nullable=False),
     Column("known_at", String(27), nullable=False),
     Column("source", String(64), nullable=False),
+)
+
+# --- governance (migration 0004) ---------------------------------------------------------------
+# bankml's own records are the authority on a model version's lifecycle; MLflow tags and the
+# `champion` alias only mirror them (open-source MLflow has no approvals or alias history).
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("model_name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("state", String(16), nullable=False),
+    Column("trained_by", String(64), nullable=False),
+    Column("submitted_by", String(64), nullable=True),
+    Column("registered_at", String(27), nullable=False),
+    Column("updated_at", String(27), nullable=False),
+)
+
+model_transitions = Table(
+    "model_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_name", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("from_state", String(16), nullable=True),
+    Column("to_state", String(16), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("at", String(27), nullable=False),
+    Column("ledger_seq", BigInteger, nullable=False),
+    Index("ix_model_transitions_model", "model_name", "version"),
+)
+
+model_validations = Table(
+    "model_validations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_name", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("ran_at", String(27), nullable=False),
+    Column("ran_by", String(64), nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("policy_sha256", String(64), nullable=False),
+    Column("results", Text, nullable=False),  # JSON list of gate results
+    Column("evidence", Text, nullable=False),  # JSON evidence the gates were judged on
+    Index("ix_model_validations_model", "model_name", "version"),
+)
+
+champion_history = Table(
+    "champion_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_name", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("previous_version", Integer, nullable=True),
+    Column("action", String(16), nullable=False),  # promote | rollback
+    Column("actor", String(64), nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("at", String(27), nullable=False),
+    Index("ix_champion_history_model", "model_name"),
 )
