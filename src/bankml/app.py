@@ -22,6 +22,8 @@ from bankml.governance.ledger import DecisionLedger
 if TYPE_CHECKING:
     from bankml.fraud.queue import ReviewQueue
     from bankml.fraud.service import FraudScorer
+    from bankml.governance.approvals import ModelGovernance
+    from bankml.governance.decisions import Loader
     from bankml.governance.registry import ModelRegistry
     from bankml.policy.service import PolicyAssistant
 
@@ -78,6 +80,13 @@ class Services:
         return ModelRegistry(self.settings.resolved_mlflow_uri, self.settings.home)
 
     @cached_property
+    def governance(self) -> ModelGovernance:
+        """Model lifecycle and maker-checker approvals (bankml's records; MLflow mirrors)."""
+        from bankml.governance.approvals import ModelGovernance
+
+        return ModelGovernance(self.db, self.ledger, self.registry, self.clock)
+
+    @cached_property
     def fraud_queue(self) -> ReviewQueue:
         """The fraud analysts' review queue."""
         from bankml.fraud.queue import ReviewQueue
@@ -113,6 +122,13 @@ class Services:
             label_delay_days=int(serving.meta["label_delay_days"]),
         )
         return FraudScorer(serving, store, self.ledger, self.tokenizer)
+
+    @cached_property
+    def replay_loaders(self) -> dict[str, Loader]:
+        """How to load each model for replay: governance knows models only through this."""
+        from bankml.fraud.service import load_replayer
+
+        return {"fraud": load_replayer}
 
     def close(self) -> None:
         """Release database connections."""

@@ -18,12 +18,14 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bankml import __version__
-from bankml.api.auth import current_user, require_roles, services
+from bankml.api.audit import router as audit_router
+from bankml.api.auth import current_user
 from bankml.api.fraud import router as fraud_router
+from bankml.api.models import router as models_router
 from bankml.api.policy import router as policy_router
 from bankml.app import Services
 from bankml.core.errors import BankmlError, UnavailableError
-from bankml.core.identity import Role, User
+from bankml.core.identity import User
 
 __all__ = ["create_app", "problem"]
 
@@ -109,14 +111,8 @@ def create_app(svc: Services) -> FastAPI:
         """Who the API key belongs to."""
         return {"name": user.name, "role": user.role.value, "groups": sorted(user.groups)}
 
-    @app.get("/v1/audit/verify")
-    def audit_verify(
-        _: User = Depends(require_roles(Role.AUDITOR, Role.ADMIN)),
-        s: Services = Depends(services),
-    ) -> dict[str, object]:
-        """Verify the whole ledger chain (auditors and admins)."""
-        return dict(s.ledger.verify().__dict__)
-
+    app.include_router(audit_router)
     app.include_router(policy_router)
     app.include_router(fraud_router)
+    app.include_router(models_router)
     return app

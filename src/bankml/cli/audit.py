@@ -23,14 +23,20 @@ def verify(
     Record the printed head hash somewhere outside the database (a ticket, a WORM bucket)
     and pass it back with --expect-head to catch a rewrite of the whole ledger.
     """
+    from bankml.governance.decisions import unknown_model_versions
+
     with open_services() as s, Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("verifying ledger", total=None)
         report = s.ledger.verify(
             expect_head=expect_head,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+        registry = s.registry if s.registry.has_local_store() else None
+        missing = unknown_model_versions(
+            s.ledger, registry.exists if registry else (lambda _n, _v: False)
+        )
     if as_json:
-        print_json(report.__dict__)
+        print_json({**report.__dict__, "decisions_with_unknown_model": missing})
     elif report.ok:
         console.print(
             f"[green]ledger OK[/]: {report.entries:,} entries, head #{report.head_seq} "
@@ -41,7 +47,13 @@ def verify(
             f"[bold red]ledger BROKEN[/] at entry #{report.first_bad_seq}: "
             f"{report.problem} ({report.entries:,} entries verified before it)"
         )
-    if not report.ok:
+    if missing and not as_json:
+        name, version, seq = missing[0]
+        console.print(
+            f"[bold red]{len(missing)} decision(s) name a model version the registry "
+            f"does not have[/], first: entry #{seq} names {name} v{version}"
+        )
+    if not report.ok or missing:
         raise typer.Exit(1)
 
 
@@ -61,3 +73,83 @@ def show_log(
     for e in entries:
         table.add_row(str(e.seq), e.ts[:19], e.kind, e.actor, e.subject, e.hash[:12])
     console.print(table)
+
+
+@app.command("decisions")
+def decisions(
+    at: str = typer.Option(
+        None,
+        "--at",
+        help="Time, e.g. '2026-11-24 14:03' (UTC unless an offset like +01:00 is given).",
+    ),
+    window: str = typer.Option("5m", "--window", help="Either side of --at: 30s, 5m, 2h, 1d."),
+    customer: str = typer.Option(
+        None,
+        "--customer",
+        help="Customer id (tokenized before searching; the ledger holds only tokens).",
+    ),
+    decision: str = typer.Option(None, "--decision", help="A decision id."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Which model made which decision when: id, time, model version, inputs (tokenized),
+    output and explanation.
+
+    Example: bankml audit decisions --at "2026-11-24 14:03" --window 5m
+    """
+    from bankml.governance.decisions import find_decisions, parse_at, parse_window
+
+    with open_services() as s:
+        token = s.tokenizer.token(customer, "customer") if customer else None
+        found = find_decisions(
+            s.ledger,
+            at=parse_at(at) if at else None,
+            window=parse_window(window),
+            decision_id=decision,
+            customer_token=token,
+        )
+    if as_json:
+        print_json([r.to_dict() for r in found])
+        return
+    table = Table(
+        "decision",
+        "time (UTC)",
+        "model",
+        "output",
+        "top reasons",
+        title=f"{len(found)} decision(s)",
+    )
+    for r in found:
+        out = f"{r.output.get('decision')} ({r.output.get('score', 0):.4f})"
+        reasons = "; ".join(r.explanation.get("reasons", [])[:2])
+        table.add_row(r.decision_id, r.ts[:23], f"{r.model_name} v{r.model_version}", out, reasons)
+    console.print(table)
+
+
+@app.command("replay")
+def replay_cmd(
+    decision_id: str = typer.Argument(..., help="The decision to recompute."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Recompute a decision with exactly the model version that made it, from the logged
+    inputs; report `identical` or the differences. Exit 1 when it differs."""
+    from bankml.governance.decisions import replay
+
+    with open_services() as s:
+        result = replay(s.ledger, s.registry, s.replay_loaders, decision_id)
+    if as_json:
+        print_json(result.to_dict())
+    elif result.identical:
+        console.print(
+            f"[green]identical[/]: decision {result.decision_id} replayed with "
+            f"{result.model_name} v{result.model_version} in {result.seconds:.2f}s "
+            f"(score {result.replayed['score']!r}, {result.replayed['decision']})"
+        )
+    else:
+        console.print(
+            f"[bold red]different[/]: decision {result.decision_id} with "
+            f"{result.model_name} v{result.model_version}"
+        )
+        for d in result.differences:
+            console.print(f"  - {d}")
+    if not result.identical:
+        raise typer.Exit(1)

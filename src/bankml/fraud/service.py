@@ -44,6 +44,7 @@ __all__ = [
     "FraudScorer",
     "ServingModel",
     "TrainOutcome",
+    "load_replayer",
     "load_serving",
     "resolve_serving_version",
     "train_and_register",
@@ -260,6 +261,42 @@ class ServingModel:
         """The column mapping the model was trained with."""
         return ColumnMapping(**self.meta["mapping"])
 
+    def evaluate(self, values: np.ndarray) -> dict[str, Any]:
+        """Score, decision and exact contributions for one feature row.
+
+        The one code path for live decisions and for replay, so a replay with an unchanged
+        model reproduces the logged decision bit for bit.
+        """
+        score = self.model.score_row(values)
+        contrib = self.model.contributions(values.reshape(1, -1))[0]
+        return {
+            "score": score,
+            "decision": "review" if score >= self.threshold else "pass",
+            "contributions": {
+                n: float(c) for n, c in zip(self.feature_names, contrib, strict=False)
+            },
+            "bias": float(contrib[-1]),
+            "raw_contributions": contrib,
+        }
+
+    def replay(self, features: Mapping[str, float | None]) -> dict[str, Any]:
+        """Recompute a logged decision from its logged feature values (``Replayable``)."""
+        values = np.array(
+            [
+                np.nan if features.get(n) is None else float(features[n])  # type: ignore[arg-type]
+                for n in self.feature_names
+            ],
+            dtype=np.float64,
+        )
+        out = self.evaluate(values)
+        out.pop("raw_contributions")
+        return out
+
+
+def load_replayer(model_dir: Path) -> ServingModel:
+    """Load a fraud model version for replay (the loader governance calls)."""
+    return load_serving(model_dir)
+
 
 def load_serving(model_dir: Path, name: str = MODEL_NAME, version: int = 0) -> ServingModel:
     """Load a model directory written by ``train_and_register``."""
@@ -365,12 +402,11 @@ class FraudScorer:
 
     def score(self, txn: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
         """Score, explain, record in the ledger, and add the transaction to history."""
-        d = self.decide(txn)
-        values, score = d["values"], d["score"]
-        contrib = self.serving.model.contributions(values.reshape(1, -1))[0]
-        reasons = top_reasons(values, contrib, self.serving.feature_names)
-        decision_id = str(uuid.uuid4())
+        values = self._store.features(txn)
+        out = self.serving.evaluate(values)
         names = self.serving.feature_names
+        reasons = top_reasons(values, out["raw_contributions"], names)
+        decision_id = str(uuid.uuid4())
         payload = {
             "model": {"name": self.serving.name, "version": self.serving.version},
             "transaction_id": txn.get("transaction_id"),
@@ -379,12 +415,12 @@ class FraudScorer:
             "features": {
                 n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)
             },
-            "score": score,
+            "score": out["score"],
             "threshold": self.serving.threshold,
-            "decision": d["decision"],
+            "decision": out["decision"],
             "explanation": {
-                "contributions": {n: float(c) for n, c in zip(names, contrib, strict=False)},
-                "bias": float(contrib[-1]),
+                "contributions": out["contributions"],
+                "bias": out["bias"],
                 "reasons": [r.text for r in reasons],
             },
         }
@@ -394,8 +430,8 @@ class FraudScorer:
         self._store.add(txn)
         return {
             "decision_id": decision_id,
-            "score": score,
-            "decision": d["decision"],
+            "score": out["score"],
+            "decision": out["decision"],
             "threshold": self.serving.threshold,
             "reasons": [r.text for r in reasons],
             "model": {"name": self.serving.name, "version": self.serving.version},

@@ -233,6 +233,26 @@ class ModelRegistry:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
 
+    def download_fresh(self, name: str, version: int, into: Path) -> Path:
+        """The version's model files straight from the store into ``into`` (no cache):
+        what replay and validation must use, so an altered artefact is seen."""
+        import mlflow.artifacts
+
+        info = self.get(name, version)
+        local = mlflow.artifacts.download_artifacts(
+            run_id=info.run_id, artifact_path="model", dst_path=str(into),
+            tracking_uri=self.tracking_uri,
+        )
+        return Path(local)
+
+    def exists(self, name: str, version: int) -> bool:
+        """Whether the registry has this version."""
+        try:
+            self.get(name, version)
+        except NotFoundError:
+            return False
+        return True
+
     def artifact_hash(self, name: str, version: int) -> str:
         """The hash of the stored artefact as registered (tag), for integrity checks."""
         return self.get(name, version).tags.get("artifact_sha256", "")

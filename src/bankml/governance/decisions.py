@@ -1,0 +1,224 @@
+"""Decision lookup and replay: "which model made this decision at 14:03, and would it decide
+the same again?"
+
+Every decision in the ledger names its model and version and carries the feature values it
+saw (PII tokenized), its output and its explanation. Lookup reads the ledger by time window,
+decision id or customer token. Replay downloads *exactly* that version from the registry
+(fresh, not from a cache), checks the artefact's hash against the one registered, recomputes
+the decision from the logged features and compares output and explanation bit for bit.
+
+Governance knows models only through the ``Replayable`` protocol; each use case registers a
+loader for its model name (wired in ``bankml.app``).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from bankml.core.errors import InputError, NotFoundError
+from bankml.governance.ledger import DecisionLedger, LedgerEntry
+from bankml.governance.registry import ModelRegistry, sha256_dir
+
+__all__ = [
+    "DECISION_KINDS",
+    "DecisionRecord",
+    "ReplayResult",
+    "Replayable",
+    "find_decisions",
+    "parse_at",
+    "parse_window",
+    "replay",
+    "unknown_model_versions",
+]
+
+DECISION_KINDS = ("fraud.scored", "credit.decided")
+_WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class Replayable(Protocol):
+    """A loaded model version that can recompute a logged decision."""
+
+    def replay(self, features: Mapping[str, float | None]) -> dict[str, Any]:
+        """Recompute ``{"score", "decision", "contributions"}`` from logged feature values."""
+        ...
+
+
+Loader = Callable[[Path], Replayable]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One logged decision, as an auditor reads it."""
+
+    decision_id: str
+    ts: str
+    kind: str
+    actor: str
+    model_name: str
+    model_version: int
+    inputs: dict[str, Any]
+    output: dict[str, Any]
+    explanation: dict[str, Any]
+    ledger_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """The outcome of recomputing one decision."""
+
+    decision_id: str
+    model_name: str
+    model_version: int
+    identical: bool
+    recorded: dict[str, Any]
+    replayed: dict[str, Any]
+    differences: list[str] = field(default_factory=list)
+    artifact_ok: bool = True
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return dict(self.__dict__)
+
+
+def parse_at(text: str) -> datetime:
+    """Parse "2026-11-24 14:03" (UTC unless an offset is given) into an aware datetime."""
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--at must be a time like '2026-11-24 14:03', not {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_window(text: str) -> timedelta:
+    """Parse "5m", "30s", "2h" or "1d"."""
+    m = _WINDOW.match(text)
+    if not m:
+        raise InputError(f"--window must look like 30s, 5m, 2h or 1d, not {text!r}")
+    return timedelta(**{_UNITS[m[2]]: int(m[1])})
+
+
+def _record(entry: LedgerEntry) -> DecisionRecord:
+    p = entry.payload
+    model = p.get("model", {})
+    inputs = {k: v for k, v in p.items() if k.endswith("_token") or k == "transaction_id"}
+    inputs["features"] = p.get("features", {})
+    return DecisionRecord(
+        decision_id=entry.subject.removeprefix("decision:"),
+        ts=entry.ts,
+        kind=entry.kind,
+        actor=entry.actor,
+        model_name=str(model.get("name", "")),
+        model_version=int(model.get("version", 0)),
+        inputs=inputs,
+        output={k: p.get(k) for k in ("score", "decision", "threshold") if k in p},
+        explanation=p.get("explanation", {}),
+        ledger_seq=entry.seq,
+    )
+
+
+def find_decisions(
+    ledger: DecisionLedger,
+    *,
+    at: datetime | None = None,
+    window: timedelta = timedelta(minutes=5),
+    decision_id: str | None = None,
+    customer_token: str | None = None,
+) -> list[DecisionRecord]:
+    """Decisions made within ``window`` either side of ``at``, or by id or customer."""
+    if decision_id:
+        entries = ledger.entries(subject=f"decision:{decision_id}")
+    elif at is not None:
+        entries = ledger.entries(since=at - window, until=at + window)
+    elif customer_token:
+        entries = ledger.entries()
+    else:
+        raise InputError("give --at TIME, --decision ID or --customer ID")
+    records = [_record(e) for e in entries if e.kind in DECISION_KINDS]
+    if customer_token:
+        records = [r for r in records if r.inputs.get("customer_token") == customer_token]
+    return records
+
+
+def _compare(recorded: Mapping[str, Any], replayed: Mapping[str, Any]) -> list[str]:
+    diffs = []
+    for key in ("score", "decision"):
+        if recorded.get(key) != replayed.get(key):
+            diffs.append(f"{key}: recorded {recorded.get(key)!r}, replayed {replayed.get(key)!r}")
+    rec_c = recorded.get("contributions") or {}
+    rep_c = replayed.get("contributions") or {}
+    changed = sorted(k for k in set(rec_c) | set(rep_c) if rec_c.get(k) != rep_c.get(k))
+    if changed:
+        diffs.append(f"explanation differs for {len(changed)} feature(s): {', '.join(changed[:5])}")
+    return diffs
+
+
+def replay(
+    ledger: DecisionLedger,
+    registry: ModelRegistry,
+    loaders: Mapping[str, Loader],
+    decision_id: str,
+) -> ReplayResult:
+    """Recompute one decision with exactly the model version that made it."""
+    found = find_decisions(ledger, decision_id=decision_id)
+    if not found:
+        raise NotFoundError(
+            f"no decision {decision_id!r} in the ledger; find one with "
+            "`bankml audit decisions --at TIME`"
+        )
+    rec = found[0]
+    loader = loaders.get(rec.model_name)
+    if loader is None:
+        raise InputError(f"no replay support registered for model {rec.model_name!r}")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bankml-replay-") as tmp:
+        model_dir = registry.download_fresh(rec.model_name, rec.model_version, Path(tmp))
+        artifact_ok = sha256_dir(model_dir) == registry.artifact_hash(
+            rec.model_name, rec.model_version
+        )
+        replayed = loader(model_dir).replay(rec.inputs["features"])
+    recorded = {**rec.output, "contributions": rec.explanation.get("contributions", {})}
+    diffs = _compare(recorded, replayed)
+    if not artifact_ok:
+        diffs.insert(0, "the model artefact no longer matches the hash registered with it")
+    return ReplayResult(
+        decision_id=rec.decision_id,
+        model_name=rec.model_name,
+        model_version=rec.model_version,
+        identical=not diffs,
+        recorded=recorded,
+        replayed=dict(replayed),
+        differences=diffs,
+        artifact_ok=artifact_ok,
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def unknown_model_versions(
+    ledger: DecisionLedger, exists: Callable[[str, int], bool]
+) -> list[tuple[str, int, int]]:
+    """Decisions naming a model version the registry does not have: (name, version, seq)."""
+    seen: dict[tuple[str, int], bool] = {}
+    missing = []
+    for entry in ledger.entries():
+        if entry.kind not in DECISION_KINDS:
+            continue
+        model = entry.payload.get("model", {})
+        key = (str(model.get("name", "")), int(model.get("version", 0)))
+        if key not in seen:
+            seen[key] = exists(*key)
+        if not seen[key]:
+            missing.append((key[0], key[1], entry.seq))
+    return missing
