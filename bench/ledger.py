@@ -18,7 +18,18 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Column, Integer, MetaData, String, Table as SATable, Text, create_engine, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    create_engine,
+    text,
+)
+from sqlalchemy import (
+    Table as SATable,
+)
 
 from bankml.core.storage import Database
 from bankml.governance.ledger import DecisionLedger, Event
@@ -28,9 +39,17 @@ console = Console()
 
 
 def _event(i: int) -> Event:
-    return Event("fraud.scored", "scoring-service", f"decision:{i}",
-                 {"model": "fraud/3", "score": round(i % 1000 / 1000, 3), "decision": "pass",
-                  "features": {"amount": 42.5, "tx_count_7d": i % 17, "terminal_risk_30d": 0.01}})
+    return Event(
+        "fraud.scored",
+        "scoring-service",
+        f"decision:{i}",
+        {
+            "model": "fraud/3",
+            "score": round(i % 1000 / 1000, 3),
+            "decision": "pass",
+            "features": {"amount": 42.5, "tx_count_7d": i % 17, "terminal_risk_30d": 0.01},
+        },
+    )
 
 
 def _rate(n: int, seconds: float) -> str:
@@ -46,19 +65,37 @@ def bench_backend(name: str, url: str, singles: int, batched: int, batch: int) -
     t0 = time.perf_counter()
     for i in range(singles):
         ledger.append_many([_event(i)])
-    rows.append([name, "ledger append, 1 per transaction", f"{singles:,}",
-                 _rate(singles, time.perf_counter() - t0)])
+    rows.append(
+        [
+            name,
+            "ledger append, 1 per transaction",
+            f"{singles:,}",
+            _rate(singles, time.perf_counter() - t0),
+        ]
+    )
 
     t0 = time.perf_counter()
     for start in range(0, batched, batch):
         ledger.append_many([_event(i) for i in range(start, min(start + batch, batched))])
-    rows.append([name, f"ledger append, batches of {batch}", f"{batched:,}",
-                 _rate(batched, time.perf_counter() - t0)])
+    rows.append(
+        [
+            name,
+            f"ledger append, batches of {batch}",
+            f"{batched:,}",
+            _rate(batched, time.perf_counter() - t0),
+        ]
+    )
 
     # Peer: the same rows as plain inserts, no chain, no redaction, no lock.
     peer_md = MetaData()
-    peer = SATable(f"peer_{uuid.uuid4().hex[:8]}", peer_md, Column("id", Integer, primary_key=True),
-                   Column("kind", String(64)), Column("subject", String(128)), Column("payload", Text))
+    peer = SATable(
+        f"peer_{uuid.uuid4().hex[:8]}",
+        peer_md,
+        Column("id", Integer, primary_key=True),
+        Column("kind", String(64)),
+        Column("subject", String(128)),
+        Column("payload", Text),
+    )
     peer_md.create_all(db.engine)
     import json
 
@@ -66,18 +103,35 @@ def bench_backend(name: str, url: str, singles: int, batched: int, batch: int) -
     for i in range(singles):
         with db.engine.begin() as conn:
             e = _event(i)
-            conn.execute(peer.insert().values(kind=e.kind, subject=e.subject,
-                                              payload=json.dumps(e.payload)))
-    rows.append([name, "peer: plain insert, 1 per transaction", f"{singles:,}",
-                 _rate(singles, time.perf_counter() - t0)])
+            conn.execute(
+                peer.insert().values(kind=e.kind, subject=e.subject, payload=json.dumps(e.payload))
+            )
+    rows.append(
+        [
+            name,
+            "peer: plain insert, 1 per transaction",
+            f"{singles:,}",
+            _rate(singles, time.perf_counter() - t0),
+        ]
+    )
     t0 = time.perf_counter()
     for start in range(0, batched, batch):
         with db.engine.begin() as conn:
-            conn.execute(peer.insert(), [
-                {"kind": e.kind, "subject": e.subject, "payload": json.dumps(e.payload)}
-                for e in (_event(i) for i in range(start, min(start + batch, batched)))])
-    rows.append([name, f"peer: plain insert, batches of {batch}", f"{batched:,}",
-                 _rate(batched, time.perf_counter() - t0)])
+            conn.execute(
+                peer.insert(),
+                [
+                    {"kind": e.kind, "subject": e.subject, "payload": json.dumps(e.payload)}
+                    for e in (_event(i) for i in range(start, min(start + batch, batched)))
+                ],
+            )
+    rows.append(
+        [
+            name,
+            f"peer: plain insert, batches of {batch}",
+            f"{batched:,}",
+            _rate(batched, time.perf_counter() - t0),
+        ]
+    )
     peer_md.drop_all(db.engine)
     db.dispose()
     return rows
@@ -96,8 +150,12 @@ def bench_verify(url: str, n: int) -> list[str]:
     seconds = time.perf_counter() - t0
     db.dispose()
     assert report.ok, report
-    return ["sqlite", f"verify {report.entries:,} entries", f"{seconds:.1f} s",
-            _rate(report.entries, seconds)]
+    return [
+        "sqlite",
+        f"verify {report.entries:,} entries",
+        f"{seconds:.1f} s",
+        _rate(report.entries, seconds),
+    ]
 
 
 def main() -> None:
@@ -111,8 +169,9 @@ def main() -> None:
 
     table = Table("backend", "operation", "entries", "rate", title="decision ledger")
     with tempfile.TemporaryDirectory() as tmp:
-        for row in bench_backend("sqlite", f"sqlite:///{Path(tmp) / 'b.db'}", args.singles,
-                                 args.batched, args.batch):
+        for row in bench_backend(
+            "sqlite", f"sqlite:///{Path(tmp) / 'b.db'}", args.singles, args.batched, args.batch
+        ):
             table.add_row(*row)
         if not args.no_postgres:
             schema = f"bench_{uuid.uuid4().hex[:8]}"

@@ -6,13 +6,16 @@ home or on fakes. Everything is created lazily so a command only pays for what i
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bankml.core.clock import Clock, SystemClock
-from bankml.core.errors import NotFoundError, UnavailableError
-from bankml.core.identity import UserDirectory
+from bankml.core.errors import InputError, IntegrityError, UnavailableError
+from bankml.core.identity import Role, User, UserDirectory
 from bankml.core.logging import configure_logging
 from bankml.core.pii import PIITokenizer
 from bankml.core.settings import Settings, load_settings
@@ -20,14 +23,23 @@ from bankml.core.storage import Database, open_database
 from bankml.governance.ledger import DecisionLedger
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bankml.governance.approvals import Transition
+    from bankml.governance.gates import ValidationReport
+
+    EvidenceCollector = Callable[..., dict[str, Any]]
     from bankml.fraud.queue import ReviewQueue
     from bankml.fraud.service import FraudScorer
     from bankml.governance.approvals import ModelGovernance
     from bankml.governance.decisions import Loader
+    from bankml.governance.gates import ValidationStore
     from bankml.governance.registry import ModelRegistry
     from bankml.policy.service import PolicyAssistant
 
 __all__ = ["Services", "build_services"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,6 +48,7 @@ class Services:
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
+    _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def db(self) -> Database:
@@ -87,6 +100,13 @@ class Services:
         return ModelGovernance(self.db, self.ledger, self.registry, self.clock)
 
     @cached_property
+    def validations(self) -> ValidationStore:
+        """Validation reports (gate results and evidence) per model version."""
+        from bankml.governance.gates import ValidationStore
+
+        return ValidationStore(self.db)
+
+    @cached_property
     def fraud_queue(self) -> ReviewQueue:
         """The fraud analysts' review queue."""
         from bankml.fraud.queue import ReviewQueue
@@ -95,33 +115,137 @@ class Services:
 
     @cached_property
     def fraud_scorer(self) -> FraudScorer:
-        """Real-time fraud scoring with the served model, loaded once per process.
+        """Real-time fraud scoring with the champion version, loaded once per process.
 
-        The online feature store starts from the transactions the model was trained on
-        (the path recorded with the model).
+        Only the version bankml's records name champion (approved, then promoted) is ever
+        loaded, and only if its files still hash to what was registered.
         """
+        return self._build_fraud_scorer(None)
+
+    def _build_fraud_scorer(self, previous: FraudScorer | None) -> FraudScorer:
         from pathlib import Path
 
         from bankml.fraud.online import OnlineFeatureStore
-        from bankml.fraud.service import FraudScorer, load_serving, resolve_serving_version
+        from bankml.fraud.service import MODEL_NAME, FraudScorer, load_serving
+        from bankml.governance.approvals import ModelState
+        from bankml.governance.registry import sha256_dir
 
         if not self.registry.has_local_store():
             raise UnavailableError(
                 "no fraud model is registered; train one with `bankml fraud train`"
             )
-        try:
-            info = resolve_serving_version(self.registry)
-        except NotFoundError as exc:
-            raise UnavailableError(exc.message) from None
-        serving = load_serving(
-            self.registry.download(info.name, info.version), info.name, info.version
+        version = self.governance.champion(MODEL_NAME)
+        if version is None:
+            raise UnavailableError(
+                "no fraud model is champion; approve a version and promote "
+                "it with `bankml model promote fraud VERSION`"
+            )
+        if self.governance.state(MODEL_NAME, version) is not ModelState.CHAMPION:
+            raise IntegrityError(
+                f"refusing to serve fraud v{version}: it is not the approved champion"
+            )
+        model_dir = self.registry.download(MODEL_NAME, version)
+        if sha256_dir(model_dir) != self.registry.artifact_hash(MODEL_NAME, version):
+            raise IntegrityError(
+                f"refusing to serve fraud v{version}: its files do not match "
+                "the hash registered with it"
+            )
+        serving = load_serving(model_dir, MODEL_NAME, version)
+        keep_store = previous is not None and all(
+            previous.serving.meta[k] == serving.meta[k]
+            for k in ("mapping", "label_delay_days", "data_path")
         )
-        store = OnlineFeatureStore.from_history(
-            Path(serving.meta["data_path"]),
-            serving.mapping,
-            label_delay_days=int(serving.meta["label_delay_days"]),
+        # A compatible store keeps the live transactions and labels it has seen since start.
+        store = (
+            previous.store
+            if previous is not None and keep_store
+            else (
+                OnlineFeatureStore.from_history(
+                    Path(serving.meta["data_path"]),
+                    serving.mapping,
+                    label_delay_days=int(serving.meta["label_delay_days"]),
+                )
+            )
         )
         return FraudScorer(serving, store, self.ledger, self.tokenizer)
+
+    def refresh_fraud_scorer(self) -> int | None:
+        """Serve the current champion if it changed (promotion or rollback), without a restart.
+
+        Returns the version now served, or None when there is no champion yet. A failed load
+        keeps the running model and raises.
+        """
+        from bankml.fraud.service import MODEL_NAME
+
+        with self._reload_lock:
+            current: FraudScorer | None = self.__dict__.get("fraud_scorer")
+            champion = self.governance.champion(MODEL_NAME)
+            if champion is None:
+                return None
+            if current is not None and current.serving.version == champion:
+                return champion
+            self.__dict__["fraud_scorer"] = self._build_fraud_scorer(current)
+            log.info("now serving fraud v%s", champion)
+            return champion
+
+    @cached_property
+    def evidence_collectors(self) -> dict[str, EvidenceCollector]:
+        """How to gather validation evidence for each model name (a use case's job)."""
+        from bankml.fraud.validation import collect_evidence
+
+        return {"fraud": collect_evidence}
+
+    def validate_model(
+        self, name: str, version: int, user: User, policy_path: Path | None = None
+    ) -> tuple[ValidationReport, Transition]:
+        """Run the model's gate policy on a submitted version, store the evidence, move the
+        version to ``validated`` (or keep it ``submitted`` when a gate fails)."""
+        import tempfile
+        from dataclasses import replace
+
+        from bankml.governance.gates import ValidationStore, load_policy, run_validation
+
+        user.require(Role.VALIDATOR, Role.MODEL_DEVELOPER)
+        self.governance.require_validatable(name, version)
+        collect = self.evidence_collectors.get(name)
+        if collect is None:
+            known = ", ".join(sorted(self.evidence_collectors))
+            raise InputError(f"no validation evidence collector for model {name!r}; known: {known}")
+        policy = load_policy(policy_path or Path("policies") / f"{name}.toml")
+        with tempfile.TemporaryDirectory(prefix="bankml-validate-") as work:
+            evidence = collect(self.registry, name, version, work_dir=Path(work))
+        report = run_validation(
+            policy, evidence, model_name=name, version=version, ran_by=user.name, clock=self.clock
+        )
+        report = replace(report, id=ValidationStore(self.db).save(report))
+        return report, self.governance.record_validation(name, version, report.passed, user.name)
+
+    def render_model_docs(self, name: str, version: int, out: Path) -> tuple[Path, Path]:
+        """The documentation pack (HTML with plots, and Markdown), from stored evidence only."""
+        from bankml.governance.docs import render_docs
+        from bankml.governance.gates import ValidationStore
+
+        self.governance.record(name, version)  # NotFoundError says how to list versions
+        validations = ValidationStore(self.db).all(name, version)
+        if not validations:
+            raise InputError(
+                f"{name} v{version} has no stored validation evidence; run "
+                f"`bankml model validate {name} {version}` first"
+            )
+        evidence = dict(validations[-1].evidence)
+        return render_docs(
+            out,
+            info=self.registry.get(name, version),
+            serving_meta={
+                **evidence.get("serving", {}),
+                "capacity_plan": evidence.get("capacity_plan"),
+            },
+            evaluation=dict(evidence.get("evaluation", {})),
+            validations=validations,
+            transitions=self.governance.transitions(name, version),
+            champion_history=self.governance.champion_history(name),
+            feature_definitions=evidence.get("feature_definitions", []),
+        )
 
     @cached_property
     def replay_loaders(self) -> dict[str, Loader]:

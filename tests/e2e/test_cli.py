@@ -60,6 +60,14 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["data", "generate", "--customers", "many"], ["fraud", "train"], ["nope"], ["demo", "--x"]],
+)
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
+    assert_one_line_error(run(tmp_path, *args, check=2))
+
+
 def test_every_command_group_has_help(tmp_path: Path) -> None:
     for group in ([], ["data"], ["users"], ["audit"], ["fraud"], ["policy"], ["fraud", "train"]):
         proc = run(tmp_path, *group, "--help")
@@ -249,7 +257,7 @@ def test_fraud_train_bad_input_is_one_line_exit_2(bank: Path, tmp_path: Path, pr
 
 
 def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    proc = run(tmp_path, "demo", "--customers", "300", "--days", "40")
+    proc = run(tmp_path, "demo", "--customers", "800", "--days", "60")
     assert "demo finished" in proc.stdout
     assert "ledger" in proc.stdout.lower()
     shutil.rmtree(tmp_path, ignore_errors=True)

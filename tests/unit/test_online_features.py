@@ -156,3 +156,12 @@ def test_history_can_be_a_parquet_file(bank: pd.DataFrame, tmp_path: Path) -> No
     from_frame = OnlineFeatureStore.from_history(bank.head(1000))
     txn = bank.iloc[1000].to_dict()
     np.testing.assert_array_equal(from_file.features(txn), from_frame.features(txn))
+
+
+def test_adding_the_same_transaction_twice_counts_it_once(bank: pd.DataFrame) -> None:
+    store = OnlineFeatureStore.from_history(bank.head(500))
+    txn, probe = bank.iloc[500].to_dict(), bank.iloc[501].to_dict()
+    assert store.add(txn)
+    once = store.features(probe)
+    assert not store.add(txn)
+    np.testing.assert_array_equal(store.features(probe), once)

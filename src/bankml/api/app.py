@@ -8,6 +8,7 @@ exceptions are logged (redacted) and answered with a generic 500, never a traceb
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,13 +20,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bankml import __version__
 from bankml.api.audit import router as audit_router
-from bankml.api.auth import current_user
+from bankml.api.auth import current_user, require_roles, services
 from bankml.api.fraud import router as fraud_router
 from bankml.api.models import router as models_router
 from bankml.api.policy import router as policy_router
 from bankml.app import Services
 from bankml.core.errors import BankmlError, UnavailableError
-from bankml.core.identity import User
+from bankml.core.identity import Role, User
 
 __all__ = ["create_app", "problem"]
 
@@ -69,8 +70,21 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem(500, "Internal error", "the server failed; the error was logged")
 
 
-def create_app(svc: Services) -> FastAPI:
-    """Build the service around already-constructed services."""
+def _poll_champion(svc: Services, stop: threading.Event, seconds: float) -> None:
+    """Pick up a promotion or rollback without a restart."""
+    while not stop.wait(seconds):
+        try:
+            svc.refresh_fraud_scorer()
+        except BankmlError as exc:
+            log.error("keeping the running fraud model: %s", exc.message)
+
+
+def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
+    """Build the service around already-constructed services.
+
+    Every ``poll_seconds`` the service checks whether the champion changed and loads it
+    (0 disables polling; admins can also ``POST /v1/admin/reload``).
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,7 +93,19 @@ def create_app(svc: Services) -> FastAPI:
             svc.fraud_scorer  # noqa: B018 - load the served model once, not per request
         except UnavailableError as exc:
             log.warning("fraud scoring disabled: %s", exc.message)
+        stop = threading.Event()
+        poller = threading.Thread(
+            target=_poll_champion,
+            args=(svc, stop, poll_seconds),
+            daemon=True,
+            name="champion-poller",
+        )
+        if poll_seconds > 0:
+            poller.start()
         yield
+        stop.set()
+        if poller.is_alive():
+            poller.join(timeout=5)
         svc.close()
 
     app = FastAPI(title="bankml", version=__version__, lifespan=lifespan)
@@ -110,6 +136,13 @@ def create_app(svc: Services) -> FastAPI:
     def me(user: User = Depends(current_user)) -> dict[str, object]:
         """Who the API key belongs to."""
         return {"name": user.name, "role": user.role.value, "groups": sorted(user.groups)}
+
+    @app.post("/v1/admin/reload")
+    def reload(
+        _: User = Depends(require_roles(Role.ADMIN)), s: Services = Depends(services)
+    ) -> dict[str, object]:
+        """Load the current champion now (admins)."""
+        return {"fraud": s.refresh_fraud_scorer()}
 
     app.include_router(audit_router)
     app.include_router(policy_router)

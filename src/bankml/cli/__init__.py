@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from bankml.cli import audit, data, demo, fraud, policy, serve, users
+from bankml.cli import audit, data, demo, fraud, model, policy, serve, users
 from bankml.cli._common import err_console
 from bankml.core.errors import BankmlError
 
@@ -25,13 +25,14 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 app.add_typer(data.app, name="data")
 app.add_typer(users.app, name="users")
 app.add_typer(fraud.app, name="fraud")
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
+app.add_typer(model.app, name="model")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 
@@ -41,7 +42,19 @@ log = logging.getLogger(__name__)
 def main() -> None:
     """Console entry point: run the app, turning bankml errors into one line and an exit code."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err_console.print("[yellow]aborted[/]")
+        sys.exit(130)
+    except typer.TyperException as exc:
+        # Click prints usage plus a boxed error over several lines; one line says it all.
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if not message.strip():  # no_args_is_help: the help was the message
+            sys.exit(int(getattr(exc, "exit_code", 2)))
+        err_console.print(f"[bold red]error:[/] {message}{hint}", soft_wrap=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except BankmlError as exc:
         err_console.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
         sys.exit(exc.exit_code)
@@ -51,3 +64,4 @@ def main() -> None:
     except OSError as exc:
         err_console.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}")
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from bankml.app import Services
 from bankml.cli._common import console, open_services, progress_callback
-from bankml.core.errors import ConflictError
+from bankml.core.errors import BankmlError, ConflictError
 from bankml.core.identity import Role
 
 DEMO_USERS: list[tuple[str, Role, frozenset[str]]] = [
@@ -37,11 +37,15 @@ _TABLES = [
 
 def demo(
     customers: int = typer.Option(1_500, "--customers", min=50, help="Size of the demo bank."),
-    days: int = typer.Option(60, "--days", min=7, help="Days of transactions."),
+    days: int = typer.Option(
+        75, "--days", min=50, help="Days of transactions (the first 30 warm up the features)."
+    ),
     seed: int = typer.Option(7, "--seed", help="Random seed."),
 ) -> None:
-    """Run the end-to-end tour: generate a bank, check it, set up users, record and verify
-    the decision ledger, and show where everything is."""
+    """Run the end-to-end tour on embedded defaults: generate a bank, check it, set up users,
+    train a fraud model, take it through validation and maker-checker approval, triage a day,
+    score live transactions through the API, look a decision up and replay it, ask the policy
+    assistant, and verify the ledger."""
     started = time.perf_counter()
     with open_services() as s:
         home = s.settings.home.resolve()
@@ -55,12 +59,16 @@ def demo(
         _check(s, bank)
         _users(s)
         version = _fraud(s, bank, days)
-        _live_scoring(s, bank, version)
+        if _governance(s, version):
+            _triage(s, bank, version, days)
+            decision_id = _live_scoring(s, bank, version)
+            _audit(s, decision_id)
         _policy(s, bank)
         _ledger(s)
     console.print(
         f"\n[green]demo finished[/] in {time.perf_counter() - started:.1f}s. "
-        "Next: `bankml data check --help`, `bankml audit log`, `bankml users list`."
+        "Next: `bankml model list`, `bankml fraud queue`, `bankml audit log`, "
+        "`bankml policy ask --help`."
     )
 
 
@@ -135,20 +143,21 @@ def _users(s: Services) -> None:
 
 
 def _fraud(s: Services, bank: Path, days: int) -> int:
-    from datetime import date, timedelta
+    from datetime import date
 
-    from bankml.cli.fraud import _print_plan, _print_queue
+    from bankml.cli.fraud import _print_plan
     from bankml.fraud.mapping import DEFAULT_MAPPING
-    from bankml.fraud.service import load_serving, train_and_register, triage_day
+    from bankml.fraud.service import train_and_register
     from bankml.fraud.training import TrainConfig
 
     _step("4. Fraud: point-in-time features, training, evaluation, capacity plan")
-    test_days = max(days // 4, 5)
+    # Train from day 30, once the 30-day windows are full: training on warm-up rows would
+    # teach the model feature values it never sees live (the stability gate catches that).
+    test_days = 10
     delay = 5
-    train_days = days - test_days - delay
     config = TrainConfig(
-        train_start=date(2026, 1, 1),
-        train_days=train_days,
+        train_start=date(2026, 1, 31),
+        train_days=days - 30 - delay - test_days,
         delay_days=delay,
         test_days=test_days,
         capacity=25,
@@ -177,9 +186,50 @@ def _fraud(s: Services, bank: Path, days: int) -> int:
     _print_plan(outcome.result.capacity_plan.to_dict())
     console.print(f"evaluation report: {outcome.report.resolve()}")
 
-    _step("5. Today's review queue, capped at the team's capacity")
+    return version
+
+
+def _governance(s: Services, version: int) -> bool:
+    from bankml.cli._governance_render import print_validation
+
+    _step("5. Governance: validation gates, maker-checker approval, champion")
+    maria, victor, ada = (s.users.get(n) for n in ("maria", "victor", "ada"))
+    s.governance.submit("fraud", version, maria)
+    console.print(f"maria (model_developer) submits fraud v{version}")
+    report, _ = s.validate_model("fraud", version, victor)
+    print_validation(report, console)
+    try:
+        s.governance.approve("fraud", version, maria, "looks good to me")
+    except BankmlError as exc:
+        console.print(f"maria tries to approve her own model → [red]refused[/]: {exc.message}")
+    if not report.passed:
+        console.print(
+            "[red]a gate failed, so the model cannot be approved or served[/]; "
+            "a larger demo bank (--customers, --days) gives the model more to learn"
+        )
+        return False
+    s.governance.approve(
+        "fraud", version, victor, "gates pass; capacity plan fits the team; reviewed the pack"
+    )
+    console.print(f"victor (validator) approves fraud v{version}")
+    s.governance.promote("fraud", version, ada, "go-live after approval")
+    console.print(f"ada (admin) promotes fraud v{version} → champion (MLflow alias too)")
+    html, _md = s.render_model_docs(
+        "fraud", version, s.settings.home / "demo" / "model-docs" / f"fraud-v{version}"
+    )
+    console.print(f"documentation pack: {html.resolve()}")
+    return True
+
+
+def _triage(s: Services, bank: Path, version: int, days: int) -> None:
+    from datetime import date, timedelta
+
+    from bankml.cli.fraud import _print_queue
+    from bankml.fraud.service import load_serving, triage_day
+
+    _step("6. Today's review queue from the champion, capped at the team's capacity")
     day = date(2026, 1, 1) + timedelta(days=days - 1)
-    serving = load_serving(outcome.model_dir, "fraud", version)
+    serving = load_serving(s.registry.download("fraud", version), "fraud", version)
     scored, _ = triage_day(
         bank / "transactions.parquet",
         day,
@@ -199,16 +249,15 @@ def _fraud(s: Services, bank: Path, days: int) -> int:
             f"fiona dispositions alert {d.alert_id[:8]} as fraud → a label known at "
             f"{d.created_at} (ledger #{d.ledger_seq})"
         )
-    return version
 
 
-def _live_scoring(s: Services, bank: Path, version: int) -> None:
+def _live_scoring(s: Services, bank: Path, version: int) -> str:
     import pandas as pd
 
     from bankml.api.app import create_app
     from bankml.cli.serve import BackgroundServer
 
-    _step("6. Real-time scoring through the API")
+    _step("7. Real-time scoring through the API (the champion, loaded once)")
     with contextlib.suppress(ConflictError):  # the demo is re-runnable
         s.users.add("payments-switch", Role.SERVICE)
     key = s.users.issue_key("payments-switch")
@@ -239,6 +288,7 @@ def _live_scoring(s: Services, bank: Path, version: int) -> None:
                 timeout=30,
             )
             body = r.json()
+            last_decision = str(body["decision_id"])
             style = "bold red" if body["decision"] == "review" else "green"
             table.add_row(
                 at.strftime("%H:%M"),
@@ -250,17 +300,40 @@ def _live_scoring(s: Services, bank: Path, version: int) -> None:
             )
     console.print(f"POST /v1/fraud/score on {server.url} with fraud v{version}:")
     console.print(table)
+    return last_decision
+
+
+def _audit(s: Services, decision_id: str) -> None:
+    from datetime import timedelta
+
+    from bankml.governance.decisions import find_decisions, parse_at, replay
+
+    _step("8. Audit: which model made this decision, and would it decide the same again?")
+    (record,) = find_decisions(s.ledger, decision_id=decision_id)
+    at = parse_at(record.ts[:16])
+    around = find_decisions(s.ledger, at=at, window=timedelta(minutes=5))
+    console.print(
+        f'`bankml audit decisions --at "{at:%Y-%m-%d %H:%M}" --window 5m` → {len(around)} '
+        f"decision(s); {decision_id[:8]} was made by {record.model_name} "
+        f"v{record.model_version}: {record.output['decision']} ({record.output['score']:.4f})"
+    )
+    result = replay(s.ledger, s.registry, s.replay_loaders, decision_id)
+    verdict = "[green]identical[/]" if result.identical else "[red]different[/]"
+    console.print(
+        f"`bankml audit replay {decision_id[:8]}…` → {verdict}: recomputed with exactly "
+        f"{result.model_name} v{result.model_version} from the registry in {result.seconds:.2f}s"
+    )
 
 
 def _policy(s: Services, bank: Path) -> None:
     from bankml.cli.policy import demo_step
 
-    _step("7. Policy assistant: permitted answers, citations, abstention, injection guard")
+    _step("9. Policy assistant: permitted answers, citations, abstention, injection guard")
     demo_step(s, bank, console)
 
 
 def _ledger(s: Services) -> None:
-    _step("8. The tamper-evident decision ledger")
+    _step("10. The tamper-evident decision ledger")
     report = s.ledger.verify()
     console.print(
         f"verify: {'[green]OK[/]' if report.ok else '[red]BROKEN[/]'} - "

@@ -168,15 +168,21 @@ def _print_plan(plan: dict[str, Any]) -> None:
 
 
 def _serving(s: Any, version: int | None) -> Any:
-    from bankml.fraud.service import MODEL_NAME, load_serving, resolve_serving_version
+    from bankml.core.errors import UnavailableError
+    from bankml.fraud.service import MODEL_NAME, load_serving
 
-    v = version or resolve_serving_version(s.registry).version
+    v = version or s.governance.champion(MODEL_NAME)
+    if v is None:
+        raise UnavailableError(
+            "no fraud model is champion yet; pass --version N, or approve "
+            "and promote one (`bankml model --help`)"
+        )
     return load_serving(s.registry.download(MODEL_NAME, v), MODEL_NAME, v)
 
 
 @app.command("plan")
 def plan_cmd(
-    version: int = typer.Option(None, "--version", help="Model version (default: served one)."),
+    version: int = typer.Option(None, "--version", help="Model version (default: the champion)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show the capacity plan of a model version: threshold -> alerts/day, recall, money."""
@@ -197,7 +203,7 @@ def triage_cmd(
         "-t",
         help="Transactions table (default: the one the model was trained on).",
     ),
-    version: int = typer.Option(None, "--version", help="Model version (default: served one)."),
+    version: int = typer.Option(None, "--version", help="Model version (default: the champion)."),
     capacity: int = typer.Option(None, "--capacity", "-k", help="Override today's capacity."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

@@ -184,7 +184,9 @@ class OnlineFeatureStore:
         self.mapping = mapping
         self.label_delay_days = label_delay_days
         self._delay = label_delay_days * _DAY_US
-        self._horizon = max(w for _, w in _TERMINAL_W) + self._delay
+        # Longest look-back (delayed 30-day terminal window), plus a day so a transaction
+        # that arrives up to a day late still sees everything it should.
+        self._horizon = _TERMINAL_MAX_US + self._delay + _DAY_US
         self._defs = enabled_features(mapping)
         self.feature_names: list[str] = [d.name for d in self._defs]
         self._has_card = mapping.card is not None
@@ -315,8 +317,8 @@ class OnlineFeatureStore:
     def features(self, txn: Mapping[str, Any]) -> np.ndarray:
         """Feature vector (float64, ``feature_names`` order) for a new transaction.
 
-        Uses everything stored with a timestamp at or before the transaction's; does not
-        store it (call :meth:`add` after scoring).
+        Uses everything stored with a timestamp at or before the transaction's, plus the
+        transaction itself; it must not be stored yet (call :meth:`add` after scoring).
         """
         _id, t, customer, terminal, card, country, amount = self._parse(txn)
         with self._lock:
@@ -405,14 +407,18 @@ class OnlineFeatureStore:
         out["is_weekend"] = 1.0 if (t // _DAY_US + 3) % 7 >= 5 else 0.0  # 1970-01-01: Thu
         return out
 
-    def add(self, txn: Mapping[str, Any]) -> None:
-        """Store a scored transaction so later transactions see it.
+    def add(self, txn: Mapping[str, Any]) -> bool:
+        """Store a scored transaction so later transactions see it; False if already stored.
 
-        Its own label, if the mapping has one and it is present, is ignored: labels come
-        in through :meth:`add_label` with the time they became known.
+        Idempotent per transaction id (within the look-back), so a retried request cannot
+        count a transaction twice. Its own label, if present, is ignored: labels come in
+        through :meth:`add_label` with the time they became known.
         """
         txn_id, t, customer, terminal, card, country, amount = self._parse(txn)
         with self._lock:
+            if txn_id in self._index:
+                log.debug("transaction already stored; not added again")
+                return False
             if customer is not None:
                 self._customers.setdefault(customer, _Times(values=[])).add(t, amount)
             if terminal is not None:
@@ -429,6 +435,7 @@ class OnlineFeatureStore:
             if t > self._latest:
                 self._latest = t
                 self._trim(customer, terminal, card)
+        return True
 
     def add_label(self, transaction_id: Any, is_fraud: bool, known_at: datetime) -> bool:
         """Record a label (disposition, chargeback) that became known at ``known_at``.

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bankml.core.errors import DataFileError, InputError, NotFoundError
+from bankml.core.errors import DataFileError, InputError
 from bankml.core.files import atomic_write_text
 from bankml.core.pii import PIITokenizer
 from bankml.fraud.explain import top_reasons
@@ -46,7 +46,6 @@ __all__ = [
     "TrainOutcome",
     "load_replayer",
     "load_serving",
-    "resolve_serving_version",
     "train_and_register",
     "triage_day",
 ]
@@ -386,6 +385,11 @@ class FraudScorer:
         self._tokenizer = tokenizer
         self._lock = threading.Lock()
 
+    @property
+    def store(self) -> OnlineFeatureStore:
+        """The online feature store (shared with a reloaded model when compatible)."""
+        return self._store
+
     def add_label(self, transaction_id: int, is_fraud: bool) -> None:
         """A label became known now (a disposition): later features see it."""
         self._store.add_label(transaction_id, is_fraud, datetime.now(UTC))
@@ -437,12 +441,3 @@ class FraudScorer:
             "model": {"name": self.serving.name, "version": self.serving.version},
             "ledger_seq": entry.seq,
         }
-
-
-def resolve_serving_version(registry: ModelRegistry) -> ModelVersionInfo:
-    """The version to serve: the ``champion`` alias, else the newest registered version."""
-    versions = registry.versions(MODEL_NAME)
-    if not versions:
-        raise NotFoundError("no fraud model is registered; train one with `bankml fraud train`")
-    champions = [v for v in versions if "champion" in v.aliases]
-    return champions[0] if champions else versions[-1]

@@ -5,12 +5,23 @@ Knows models only through small protocols (a model directory, ``Replayable``), n
 credit specifics.
 """
 
+from bankml.governance.approvals import ModelGovernance, ModelState, Transition
 from bankml.governance.decisions import (
     DecisionRecord,
     Replayable,
     ReplayResult,
     find_decisions,
     replay,
+)
+from bankml.governance.docs import render_docs
+from bankml.governance.gates import (
+    GatePolicy,
+    GateResult,
+    ValidationReport,
+    ValidationStore,
+    evaluate_gates,
+    load_policy,
+    run_validation,
 )
 from bankml.governance.ledger import DecisionLedger, Event, LedgerEntry, VerifyReport
 from bankml.governance.registry import ModelRegistry, ModelVersionInfo
@@ -19,12 +30,23 @@ __all__ = [
     "DecisionLedger",
     "DecisionRecord",
     "Event",
+    "GatePolicy",
+    "GateResult",
     "LedgerEntry",
+    "ModelGovernance",
     "ModelRegistry",
+    "ModelState",
     "ModelVersionInfo",
     "ReplayResult",
     "Replayable",
+    "Transition",
+    "ValidationReport",
+    "ValidationStore",
     "VerifyReport",
+    "evaluate_gates",
     "find_decisions",
+    "load_policy",
+    "render_docs",
     "replay",
+    "run_validation",
 ]

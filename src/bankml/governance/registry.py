@@ -122,7 +122,6 @@ class ModelRegistry:
             # MLflow reads these at import/use; set once here, the only place bankml touches it.
             os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
             os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-            os.environ.setdefault("MLFLOW_TRACKING_URI", self.tracking_uri)
             from mlflow import MlflowClient
 
             logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -240,7 +239,9 @@ class ModelRegistry:
 
         info = self.get(name, version)
         local = mlflow.artifacts.download_artifacts(
-            run_id=info.run_id, artifact_path="model", dst_path=str(into),
+            run_id=info.run_id,
+            artifact_path="model",
+            dst_path=str(into),
             tracking_uri=self.tracking_uri,
         )
         return Path(local)
