@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     EvidenceCollector = Callable[..., dict[str, Any]]
     from bankml.fraud.queue import ReviewQueue
-    from bankml.fraud.service import FraudScorer
+    from bankml.fraud.service import FraudScorer, ServingModel
     from bankml.governance.approvals import ModelGovernance
     from bankml.governance.decisions import Loader
     from bankml.governance.gates import ValidationStore
@@ -126,9 +126,8 @@ class Services:
         from pathlib import Path
 
         from bankml.fraud.online import OnlineFeatureStore
-        from bankml.fraud.service import MODEL_NAME, FraudScorer, load_serving
+        from bankml.fraud.service import MODEL_NAME, FraudScorer
         from bankml.governance.approvals import ModelState
-        from bankml.governance.registry import sha256_dir
 
         if not self.registry.has_local_store():
             raise UnavailableError(
@@ -144,13 +143,7 @@ class Services:
             raise IntegrityError(
                 f"refusing to serve fraud v{version}: it is not the approved champion"
             )
-        model_dir = self.registry.download(MODEL_NAME, version)
-        if sha256_dir(model_dir) != self.registry.artifact_hash(MODEL_NAME, version):
-            raise IntegrityError(
-                f"refusing to serve fraud v{version}: its files do not match "
-                "the hash registered with it"
-            )
-        serving = load_serving(model_dir, MODEL_NAME, version)
+        serving = self.load_fraud_model(version)
         keep_store = previous is not None and all(
             previous.serving.meta[k] == serving.meta[k]
             for k in ("mapping", "label_delay_days", "data_path")
@@ -168,6 +161,20 @@ class Services:
             )
         )
         return FraudScorer(serving, store, self.ledger, self.tokenizer)
+
+    def load_fraud_model(self, version: int) -> ServingModel:
+        """A fraud model version from the registry, refused if its files do not hash to what
+        was registered (a tampered or corrupt file is never handed to LightGBM)."""
+        from bankml.fraud.service import MODEL_NAME, load_serving
+        from bankml.governance.registry import sha256_dir
+
+        model_dir = self.registry.download(MODEL_NAME, version)
+        if sha256_dir(model_dir) != self.registry.artifact_hash(MODEL_NAME, version):
+            raise IntegrityError(
+                f"refusing to load fraud v{version}: its files do not match "
+                "the hash registered with it"
+            )
+        return load_serving(model_dir, MODEL_NAME, version)
 
     def refresh_fraud_scorer(self) -> int | None:
         """Serve the current champion if it changed (promotion or rollback), without a restart.

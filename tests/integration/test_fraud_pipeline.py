@@ -7,12 +7,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pandas as pd
 import pytest
 
-from bankml.api.app import create_app
 from bankml.app import Services
 from bankml.core.identity import Role
 from bankml.core.settings import load_settings
@@ -21,7 +19,6 @@ from bankml.fraud.mapping import DEFAULT_MAPPING
 from bankml.fraud.service import load_serving, train_and_register, triage_day
 from bankml.fraud.training import TrainConfig
 from tests.conftest import TEST_SECRET
-from tests.support import LiveServer
 
 CONFIG = TrainConfig(
     train_start=date(2026, 1, 1),
@@ -127,62 +124,3 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
         capacity=5,
     )
     assert again == []  # re-running a day queues nothing twice
-
-
-def test_live_scoring_over_http_writes_tokenized_decisions(trained: tuple[Services, Path]) -> None:
-    svc, source = trained
-    svc.users.add("switch", Role.SERVICE)
-    svc.users.add("fiona", Role.FRAUD_ANALYST)
-    svc.users.add("victor", Role.VALIDATOR)
-    keys = {n: svc.users.issue_key(n) for n in ("switch", "fiona", "victor")}
-    last = pd.read_parquet(source).iloc[-1]
-    txn = {
-        "transaction_id": 99_000_001,
-        "timestamp": "2026-02-10T12:00:00Z",
-        "customer_id": int(last["customer_id"]),
-        "terminal_id": int(last["terminal_id"]),
-        "card_id": int(last["card_id"]),
-        "amount": 2500.0,
-        "country": "GB",
-    }
-    with LiveServer(create_app(svc)) as live:
-        r = httpx.post(
-            f"{live.url}/v1/fraud/score", json=txn, headers={"X-API-Key": keys["switch"]}
-        )
-        assert r.status_code == 200, r.text
-        body = r.json()
-        assert body["decision"] in {"review", "pass"} and 0 <= body["score"] <= 1
-        assert body["model"] == {"name": "fraud", "version": 1}
-        denied = httpx.post(
-            f"{live.url}/v1/fraud/score", json=txn, headers={"X-API-Key": keys["victor"]}
-        )
-        assert denied.status_code == 403
-        bad = httpx.post(
-            f"{live.url}/v1/fraud/score",
-            json={**txn, "amount": -3},
-            headers={"X-API-Key": keys["switch"]},
-        )
-        assert bad.status_code == 422 and "amount" in bad.json()["detail"]
-        naive = httpx.post(
-            f"{live.url}/v1/fraud/score",
-            json={**txn, "timestamp": "2026-02-10T12:00:00"},
-            headers={"X-API-Key": keys["switch"]},
-        )
-        assert naive.status_code == 422
-        queue = httpx.get(f"{live.url}/v1/fraud/queue", headers={"X-API-Key": keys["fiona"]})
-        alert_id = queue.json()[0]["alert_id"]
-        d = httpx.post(
-            f"{live.url}/v1/fraud/alerts/{alert_id}/disposition",
-            json={"outcome": "fraud", "note": "confirmed with customer"},
-            headers={"X-API-Key": keys["fiona"]},
-        )
-        assert d.status_code == 200 and d.json()["outcome"] == "fraud"
-    (entry,) = svc.ledger.entries(subject=f"decision:{body['decision_id']}")
-    payload = entry.payload
-    assert payload["model"] == {"name": "fraud", "version": 1}
-    assert payload["customer_token"].startswith("tok_")
-    assert str(txn["customer_id"]) not in entry.payload_json
-    assert set(payload["features"]) == set(
-        load_serving(svc.registry.download("fraud", 1)).feature_names
-    )
-    assert svc.ledger.verify().ok

@@ -225,11 +225,11 @@ def _triage(s: Services, bank: Path, version: int, days: int) -> None:
     from datetime import date, timedelta
 
     from bankml.cli.fraud import _print_queue
-    from bankml.fraud.service import load_serving, triage_day
+    from bankml.fraud.service import triage_day
 
     _step("6. Today's review queue from the champion, capped at the team's capacity")
     day = date(2026, 1, 1) + timedelta(days=days - 1)
-    serving = load_serving(s.registry.download("fraud", version), "fraud", version)
+    serving = s.load_fraud_model(version)
     scored, _ = triage_day(
         bank / "transactions.parquet",
         day,

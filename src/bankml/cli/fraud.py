@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from bankml.cli._common import console, open_services, print_json, progress_callback
 from bankml.core.errors import InputError
+
+if TYPE_CHECKING:
+    from bankml.app import Services
+    from bankml.fraud.service import ServingModel
 
 app = typer.Typer(
     help="Fraud triage: capacity-aware model, ranked review queue, dispositions.",
@@ -167,9 +171,9 @@ def _print_plan(plan: dict[str, Any]) -> None:
         )
 
 
-def _serving(s: Any, version: int | None) -> Any:
+def _serving(s: Services, version: int | None) -> ServingModel:
     from bankml.core.errors import UnavailableError
-    from bankml.fraud.service import MODEL_NAME, load_serving
+    from bankml.fraud.service import MODEL_NAME
 
     v = version or s.governance.champion(MODEL_NAME)
     if v is None:
@@ -177,7 +181,7 @@ def _serving(s: Any, version: int | None) -> Any:
             "no fraud model is champion yet; pass --version N, or approve "
             "and promote one (`bankml model --help`)"
         )
-    return load_serving(s.registry.download(MODEL_NAME, v), MODEL_NAME, v)
+    return s.load_fraud_model(v)
 
 
 @app.command("plan")

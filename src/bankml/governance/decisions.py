@@ -183,23 +183,28 @@ def replay(
     if loader is None:
         raise InputError(f"no replay support registered for model {rec.model_name!r}")
     t0 = time.perf_counter()
+    recorded = {**rec.output, "contributions": rec.explanation.get("contributions", {})}
     with tempfile.TemporaryDirectory(prefix="bankml-replay-") as tmp:
         model_dir = registry.download_fresh(rec.model_name, rec.model_version, Path(tmp))
-        artifact_ok = sha256_dir(model_dir) == registry.artifact_hash(
-            rec.model_name, rec.model_version
-        )
-        replayed = loader(model_dir).replay(rec.inputs["features"])
-    recorded = {**rec.output, "contributions": rec.explanation.get("contributions", {})}
-    diffs = _compare(recorded, replayed)
-    if not artifact_ok:
-        diffs.insert(0, "the model artefact no longer matches the hash registered with it")
+        registered = registry.artifact_hash(rec.model_name, rec.model_version)
+        artifact_ok = sha256_dir(model_dir) == registered
+        # An altered artefact is never loaded: it is not the model that decided, and a
+        # malformed model file can crash the native library that parses it.
+        replayed = dict(loader(model_dir).replay(rec.inputs["features"])) if artifact_ok else {}
+    if artifact_ok:
+        diffs = _compare(recorded, replayed)
+    else:
+        diffs = [
+            "the model artefact no longer matches the hash registered with it; "
+            "the decision cannot be reproduced from it"
+        ]
     return ReplayResult(
         decision_id=rec.decision_id,
         model_name=rec.model_name,
         model_version=rec.model_version,
         identical=not diffs,
         recorded=recorded,
-        replayed=dict(replayed),
+        replayed=replayed,
         differences=diffs,
         artifact_ok=artifact_ok,
         seconds=time.perf_counter() - t0,
