@@ -32,7 +32,7 @@ from tests.support import LiveServer
 
 # Training starts once the 30-day feature windows are full (the stability gate needs it).
 CONFIG = TrainConfig(
-    train_start=date(2026, 1, 31), train_days=14, delay_days=4, test_days=10, capacity=15
+    train_start=date(2026, 1, 31), train_days=21, delay_days=4, test_days=10, capacity=15
 )
 STRICT_POLICY = """
 [model]
@@ -45,7 +45,7 @@ roc_auc = 0.9999
 @pytest.fixture(scope="module")
 def bank(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("governed") / "bank"
-    generate_bank(out, customers=800, days=58, seed=11)
+    generate_bank(out, customers=800, days=66, seed=11)
     return out / "transactions.parquet"
 
 

@@ -67,12 +67,17 @@ class AlertOut(BaseModel):
 
 
 @router.post("/score", response_model=ScoreOut)
-def score(
+async def score(
     txn: TransactionIn,
     user: User = Depends(require_roles(Role.SERVICE, Role.FRAUD_ANALYST, Role.ADMIN)),
     s: Services = Depends(services),
 ) -> dict[str, Any]:
-    """Score one transaction with the served model; the decision is written to the ledger."""
+    """Score one transaction with the served model; the decision is written to the ledger.
+
+    Deliberately ``async`` with the (CPU-bound, ~4 ms) work inline: requests are served in
+    arrival order on the event loop instead of contending for the GIL in a thread pool, which
+    keeps tail latency close to the service time.
+    """
     return s.fraud_scorer.score(txn.model_dump(), actor=user.name)
 
 

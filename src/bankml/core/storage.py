@@ -8,6 +8,7 @@ a transaction-scoped advisory lock instead. ``Database.write_lock`` hides the di
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bankml.core.errors import ConfigError
 from bankml.core.settings import Settings
@@ -45,6 +46,9 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        self._checkpoint_in_background = False
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpointer = threading.Event()
         self.engine: Engine = self._create_engine()
 
     def _create_engine(self) -> Engine:
@@ -59,6 +63,8 @@ class Database:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA synchronous=NORMAL")
+                if self._checkpoint_in_background:
+                    cur.execute("PRAGMA wal_autocheckpoint=0")
                 cur.close()
 
             @event.listens_for(engine, "begin")
@@ -68,6 +74,29 @@ class Database:
 
             return engine
         return create_engine(self.url, pool_pre_ping=True)
+
+    def start_background_checkpoints(self, interval: float = 2.0) -> None:
+        """SQLite only: move WAL checkpoints off the request path (for the service).
+
+        By default the connection whose commit crosses 1,000 WAL pages copies them into the
+        database file, so one request in a few hundred pays 10-30 ms. The service turns that
+        off and checkpoints from a background thread instead (PASSIVE: never blocks writers).
+        """
+        if not self.is_sqlite or self._checkpointer is not None:
+            return
+        self._checkpoint_in_background = True
+        self.engine.dispose()  # new connections pick up wal_autocheckpoint=0
+
+        def run() -> None:
+            while not self._stop_checkpointer.wait(interval):
+                try:
+                    with self.engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+                except SQLAlchemyError as exc:  # keep checkpointing; the next pass retries
+                    log.warning("background WAL checkpoint failed: %s", exc)
+
+        self._checkpointer = threading.Thread(target=run, name="wal-checkpoint", daemon=True)
+        self._checkpointer.start()
 
     @contextmanager
     def write_lock(self) -> Iterator[Connection]:
@@ -121,7 +150,11 @@ class Database:
         return self.engine.url.render_as_string(hide_password=True)
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Stop the checkpointer (if any) and close pooled connections."""
+        if self._checkpointer is not None:
+            self._stop_checkpointer.set()
+            self._checkpointer.join(timeout=10)
+            self._checkpointer = None
         self.engine.dispose()
 
 

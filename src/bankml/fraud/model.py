@@ -34,9 +34,9 @@ class FraudModel:
     def __init__(
         self,
         *,
-        n_estimators: int = 300,
+        n_estimators: int = 150,
         learning_rate: float = 0.05,
-        num_leaves: int = 31,
+        num_leaves: int = 15,
         min_child_samples: int = 50,
         reg_lambda: float = 1.0,
         balance_classes: bool = True,
