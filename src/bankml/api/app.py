@@ -127,7 +127,7 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.db.start_background_checkpoints()  # open, migrate; WAL checkpoints off-path
         try:
-            svc.fraud_scorer  # noqa: B018 - load the served model once, not per request
+            svc.fraud_scorer.warm_up()  # load the champion once, not per request
         except UnavailableError as exc:
             log.warning("fraud scoring disabled: %s", exc.message)
         # The online feature store is hundreds of thousands of long-lived objects; left in

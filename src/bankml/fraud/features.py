@@ -215,6 +215,27 @@ class FeatureFrame:
     label_delay_days: int = 7
 
 
+def resolve_event_table(
+    source: Path | pd.DataFrame, mapping: ColumnMapping, label_delay_days: int
+) -> tuple[ColumnMapping, list[str], EventTable]:
+    """Check the mapping against the table (warnings logged) and describe it for the engine.
+
+    Shared by the offline build and the online store, so both read a table the same way.
+    """
+    resolved, warnings = resolve(mapping, set(source_columns(source)))
+    for message in warnings:
+        log.warning("%s", message)
+    table = EventTable(
+        columns=resolved.as_dict(),
+        id="transaction_id",
+        time="timestamp",
+        label="label",
+        label_time="label_time" if resolved.label_time is not None else None,
+        label_delay=timedelta(days=label_delay_days),
+    )
+    return resolved, warnings, table
+
+
 def build_fraud_features(
     source: Path | pd.DataFrame,
     mapping: ColumnMapping = DEFAULT_MAPPING,
@@ -233,19 +254,9 @@ def build_fraud_features(
         raise InputError("label_delay_days must be a whole number of days")
     if label_delay_days < 1:
         raise InputError("label_delay_days must be at least 1: a label is never known at once")
-    resolved, warnings = resolve(mapping, set(source_columns(source)))
-    for message in warnings:
-        log.warning("%s", message)
+    resolved, warnings, table = resolve_event_table(source, mapping, label_delay_days)
     defs = enabled_features(resolved)
     roles = resolved.as_dict()
-    table = EventTable(
-        columns=roles,
-        id="transaction_id",
-        time="timestamp",
-        label="label",
-        label_time="label_time" if resolved.label_time is not None else None,
-        label_delay=timedelta(days=label_delay_days),
-    )
     passthrough = [c for c in ("customer", "terminal", "card") if c in roles]
     frame = compute_features(source, defs, table, passthrough=passthrough, options=options)
     # The "amount" feature is the amount itself (as float64), so it sits among the keys.

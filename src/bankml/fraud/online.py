@@ -36,15 +36,16 @@ import numpy as np
 import pandas as pd
 
 from bankml.core.errors import InputError
-from bankml.data.features import EventTable, compute_features, parse_window, source_columns
+from bankml.data.features import compute_features, parse_window
 from bankml.fraud.features import (
     CARD_TESTING_WINDOWS,
     CUSTOMER_WINDOWS,
     SMALL_AMOUNT,
     TERMINAL_WINDOWS,
     enabled_features,
+    resolve_event_table,
 )
-from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, resolve
+from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping
 
 __all__ = ["OnlineFeatureStore"]
 
@@ -219,19 +220,9 @@ class OnlineFeatureStore:
         scoring time. Without a label-time column a label is known ``label_delay_days``
         after its transaction, as offline.
         """
-        resolved, warnings = resolve(mapping, set(source_columns(history)))
-        for message in warnings:
-            log.warning("%s", message)
+        resolved, _warnings, table = resolve_event_table(history, mapping, label_delay_days)
         store = cls(resolved, label_delay_days=label_delay_days)
         roles = resolved.as_dict()
-        table = EventTable(
-            columns=roles,
-            id="transaction_id",
-            time="timestamp",
-            label="label",
-            label_time="label_time" if resolved.label_time is not None else None,
-            label_delay=timedelta(days=label_delay_days),
-        )
         keep = [r for r in ("customer", "terminal", "card", "country", "amount") if r in roles]
         frame = compute_features(history, [], table, passthrough=keep)
         store._load(frame)

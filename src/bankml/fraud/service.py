@@ -385,6 +385,10 @@ class FraudScorer:
         self._tokenizer = tokenizer
         self._lock = threading.Lock()
 
+    def warm_up(self) -> None:
+        """Run the model once on a dummy row so the first real request is not the slow one."""
+        self.serving.evaluate(np.zeros(len(self.serving.feature_names), dtype=np.float64))
+
     @property
     def store(self) -> OnlineFeatureStore:
         """The online feature store (shared with a reloaded model when compatible)."""
