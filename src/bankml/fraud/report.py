@@ -13,6 +13,7 @@ from typing import Any
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from bankml.core.files import atomic_write_text
+from bankml.fraud.evaluation import reliability_curve
 from bankml.fraud.training import TrainingResult
 
 __all__ = ["render_evaluation_html"]
@@ -54,7 +55,9 @@ def _figures(result: TrainingResult) -> list[tuple[str, Any]]:
     )
     figs.append(("ranking", f))
 
-    rel = ev.reliability
+    # Fraud is rare, so most scores sit near zero: 20 equal-frequency bins on log axes show
+    # calibration across the whole range instead of one crowded corner.
+    rel = [r for r in reliability_curve(y, p, bins=20) if r["predicted"] > 0 and r["observed"] > 0]
     f = go.Figure()
     f.add_scatter(
         x=[r["predicted"] for r in rel],
@@ -62,12 +65,14 @@ def _figures(result: TrainingResult) -> list[tuple[str, Any]]:
         mode="lines+markers",
         name="model",
     )
-    top = max([r["predicted"] for r in rel] + [r["observed"] for r in rel] + [0.01])
-    f.add_scatter(x=[0, top], y=[0, top], mode="lines", name="perfect", line={"dash": "dot"})
+    lo = min([r["predicted"] for r in rel] + [r["observed"] for r in rel] + [1e-4])
+    f.add_scatter(x=[lo, 1], y=[lo, 1], mode="lines", name="perfect", line={"dash": "dot"})
     f.update_layout(
         title=f"Reliability (Brier {ev.brier:.4f}, ECE {ev.ece:.4f})",
-        xaxis_title="mean predicted probability",
+        xaxis_title="mean predicted probability (20 equal-size bins)",
         yaxis_title="observed fraud rate",
+        xaxis_type="log",
+        yaxis_type="log",
     )
     figs.append(("calibration", f))
 
@@ -103,10 +108,25 @@ def _figures(result: TrainingResult) -> list[tuple[str, Any]]:
     names = sorted(imp, key=imp.__getitem__)
     f = go.Figure(go.Bar(x=[imp[n] for n in names], y=names, orientation="h"))
     f.update_layout(
-        title="Global feature importance (share of total gain)", height=max(300, 22 * len(names))
+        title="Global feature importance (share of total gain)",
+        height=max(360, 24 * len(names)),
+        yaxis={"dtick": 1},
+        margin={"l": 200},
     )
     figs.append(("importance", f))
     return figs
+
+
+def _describe(result: TrainingResult) -> str:
+    c, n = result.config, result.counts
+    return (
+        f"Training {c.train_start} + {c.train_days} days ({n['train_rows']:,} transactions, "
+        f"{n['train_frauds_known']:,} frauds known at go-live of {n['train_frauds_total']:,}), "
+        f"label-delay gap {c.delay_days} days, test {c.test_days} days "
+        f"({n['test_rows']:,} transactions, {n['test_frauds']:,} frauds). LightGBM "
+        f"{c.n_estimators} trees x {c.num_leaves} leaves, learning rate {c.learning_rate}, "
+        f"seed {c.seed}, {'Platt-calibrated' if c.calibrate else 'uncalibrated'}."
+    )
 
 
 def render_evaluation_html(result: TrainingResult, path: Path, *, title: str) -> None:
@@ -148,7 +168,7 @@ def render_evaluation_html(result: TrainingResult, path: Path, *, title: str) ->
     )
     parts = [
         f"<h1>{html.escape(title)}</h1>",
-        f"<p class=muted>periods: {html.escape(str(result.config.to_dict()))}</p>",
+        f"<p class=muted>{html.escape(_describe(result))}</p>",
         "<h2>Summary</h2>",
         summary,
         "<h2>Capacity plan</h2>",
