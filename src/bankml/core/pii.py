@@ -278,7 +278,7 @@ def _scan_emails(text: str, found: list[tuple[int, int, int, PIIKind]]) -> None:
 #   international: "+", then 8-15 digits with single spaces/dashes and a parenthesised trunk or
 #   area code; or "00", a country code and space-separated groups ("0044 20 7946 0958"), not
 #   preceded by another group, as zero-padded references in 4-digit groups would be;
-#   North American (NXX) XXX-XXXX with one separator style (the exchange is not checked:
+#   North American (NPA) NXX-NNNN with one separator style (the exchange is not checked:
 #   "555-123-4567" is how people write example and test numbers);
 #   UK national 07xxx / 02x / 01xx / 03xx / 08xx; bare 11 digits only for mobiles and 02x.
 # Ten or eleven bare digits, and the French five pairs "01 23 45 67 89" / "06.12.34.56.78", are

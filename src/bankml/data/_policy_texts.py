@@ -3,7 +3,7 @@
 Placeholders ``{name}`` are filled from, in order of precedence: the document's own
 ``params``, the generic parameters every document draws (approver, review cycle ...), and
 the corpus-wide ``SHARED_PARAMS`` (facts several documents state and must agree on, such as
-the cash reporting threshold). ``[[POL-XXX-NNN#section_key]]`` is a cross-reference. A rule
+the cash reporting threshold). ``[[POL-AREA-NNN#section_key]]`` is a cross-reference. A rule
 text starting with ``### `` is a subsection heading, not a rule.
 
 Facts are deliberately specific and different from document to document, so a
