@@ -153,21 +153,28 @@ def _materialise_corpus(meta: dict[str, Any], corpus: Path | None, work: Path) -
 
 
 def _plant(meta: dict[str, Any], corpus: Path, work: Path) -> Path | None:
+    """Plant each injection as a new section *inside* its base document (same id and title).
+
+    Re-ingesting these versions updates the documents in place, as a tampered or careless
+    edit would; a planted copy under a new id would instead duplicate the whole document and
+    crowd its own original out of the results.
+    """
     planted = meta.get("planted") or []
     if not planted:
         return None
     out = work / "planted"
     out.mkdir()
+    texts: dict[str, str] = {}
     for p in planted:
         base = corpus / f"{p['base']}.md"
-        try:
-            text = base.read_text(encoding="utf-8")
-        except OSError:
-            raise InputError(f"planted document {p['id']}: base {base} not found") from None
-        text = re.sub(r"^id: .*$", f"id: {p['id']}", text, count=1, flags=re.M)
-        text = re.sub(r"^title: .*$", f'title: "{p["title"]}"', text, count=1, flags=re.M)
-        text += f"\n\n## {p['section']}\n\n{p['text']}\n"
-        (out / f"{p['id']}.md").write_text(text, encoding="utf-8")
+        if p["base"] not in texts:
+            try:
+                texts[p["base"]] = base.read_text(encoding="utf-8")
+            except OSError:
+                raise InputError(f"planted document {p['id']}: base {base} not found") from None
+        texts[p["base"]] += f"\n\n## {p['section']}\n\n{p['text']}\n"
+    for doc_id, text in texts.items():
+        (out / f"{doc_id}.md").write_text(text, encoding="utf-8")
     return out
 
 
@@ -191,7 +198,9 @@ def run_suite(
         folder = _materialise_corpus(meta, corpus, work)
         planted = _plant(meta, folder, work)
         assistant = services.policy
-        ordinary = assistant.ingest([folder], actor="eval")
+        assistant.ingest([folder], actor="eval")
+        # False positives are measured on the corpus as published, before any planting.
+        ordinary = [c for cs in assistant.store.indexed_chunks().values() for c in cs]
         if planted is not None:
             assistant.ingest([planted], actor="eval")
         users: dict[str, User] = {}
@@ -212,7 +221,7 @@ def _score(
     cases: list[EvalCase],
     assistant: Any,
     users: dict[str, User],
-    ordinary: Any,
+    ordinary: list[Any],
     k: int,
     progress: Callable[[str, int, int], None] | None,
 ) -> EvalReport:
@@ -223,8 +232,7 @@ def _score(
         sentences_by_doc.setdefault(c.doc_id, set()).update(
             n for s in split_sentences(c.text) if len((n := _norm(s)).split()) >= 6
         )
-    ordinary_ids = set(ordinary.added) | set(ordinary.updated) | set(ordinary.unchanged)
-    ordinary_chunks = [c for c in chunks.values() if c.doc_id in ordinary_ids]
+    ordinary_chunks = ordinary
 
     recalls: list[float] = []
     rr: list[float] = []
