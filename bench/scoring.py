@@ -87,7 +87,7 @@ def prepare(home: Path) -> None:
     )
     if not report.passed:
         raise SystemExit(f"the bench model failed its gates: {report.failed}")
-    svc.governance.approve("fraud", version, checker, "bench")
+    svc.approve_model("fraud", version, checker, "bench")
     svc.governance.promote("fraud", version, dev, "bench")
     svc.close()
 

@@ -160,7 +160,7 @@ class Services:
                 )
             )
         )
-        return FraudScorer(serving, store, self.ledger, self.tokenizer)
+        return FraudScorer(serving, store, self.ledger, self.tokenizer, self.clock)
 
     def load_fraud_model(self, version: int) -> ServingModel:
         """A fraud model version from the registry, refused if its files do not hash to what
@@ -212,13 +212,14 @@ class Services:
 
         from bankml.governance.gates import ValidationStore, load_policy, run_validation
 
-        user.require(Role.VALIDATOR, Role.MODEL_DEVELOPER)
+        # Independent validation: only validators run the gates that count.
+        user.require(Role.VALIDATOR)
         self.governance.require_validatable(name, version)
         collect = self.evidence_collectors.get(name)
         if collect is None:
             known = ", ".join(sorted(self.evidence_collectors))
             raise InputError(f"no validation evidence collector for model {name!r}; known: {known}")
-        policy = load_policy(policy_path or Path("policies") / f"{name}.toml")
+        policy = load_policy(policy_path or self.official_policy_path(name))
         with tempfile.TemporaryDirectory(prefix="bankml-validate-") as work:
             evidence = collect(self.registry, name, version, work_dir=Path(work))
         report = run_validation(
@@ -226,6 +227,19 @@ class Services:
         )
         report = replace(report, id=ValidationStore(self.db).save(report))
         return report, self.governance.record_validation(name, version, report.passed, user.name)
+
+    def official_policy_path(self, name: str) -> Path:
+        """The model's official gate policy: ``<policy_dir>/<name>.toml``."""
+        return self.settings.policy_dir / f"{name}.toml"
+
+    def approve_model(self, name: str, version: int, user: User, rationale: str) -> Transition:
+        """Approve, counting only a validation run against the model's official gate policy."""
+        from bankml.governance.gates import load_policy
+
+        official = load_policy(self.official_policy_path(name)).sha256
+        return self.governance.approve(
+            name, version, user, rationale, required_policy_sha256=official
+        )
 
     def render_model_docs(self, name: str, version: int, out: Path) -> tuple[Path, Path]:
         """The documentation pack (HTML with plots, and Markdown), from stored evidence only."""

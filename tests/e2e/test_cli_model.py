@@ -7,6 +7,7 @@ CLI adopts them into bankml's inventory on first sight, trainer read from the ML
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +33,17 @@ class Home:
 
     def __init__(self, root: Path) -> None:
         self.path = root / "home"
-        self.svc = Services(load_settings(home=self.path, env="test", secret_key=TEST_SECRET))
+        # The toy model's official gate policy; approvals count only validations against it.
+        self.policy_dir = root / "policies"
+        self.policy_dir.mkdir()
+        policy = self.policy_dir / f"{NAME}.toml"
+        policy.write_text('[model]\nname = "toy"\n[floors]\nroc_auc = 0.8\n')
+        self.policy_sha256 = hashlib.sha256(policy.read_bytes()).hexdigest()
+        self.svc = Services(
+            load_settings(
+                home=self.path, env="test", secret_key=TEST_SECRET, policy_dir=self.policy_dir
+            )
+        )
         for n, trainer in ((1, "tom"), (2, "maria")):
             model_dir = root / f"model{n}"
             model_dir.mkdir()
@@ -72,7 +83,7 @@ class Home:
                 evidence={"metrics": {"roc_auc": 0.91}},
                 ran_at=utc_iso(self.svc.clock.now()),
                 ran_by="vera",
-                policy_sha256="ab" * 32,
+                policy_sha256=self.policy_sha256,
             )
         )
 
@@ -98,6 +109,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("MLFLOW_TRACKING_URI", raising=False)
         h = Home(tmp_path_factory.mktemp("model-cli"))
+        mp.setenv("BANKML_POLICY_DIR", str(h.policy_dir))
         yield h
         h.svc.close()
 
@@ -155,7 +167,10 @@ def test_cli_lifecycle_refuses_the_maker_and_promotes_after_a_checker(home: Home
 def test_validate_checks_role_and_state_before_running_any_gate(home: Home) -> None:
     proc = run(home.path, "model", "validate", NAME, "2", "--user", "fiona", check=2)
     assert_one_line_error(proc)
-    assert "user fiona is fraud_analyst; needs validator or model_developer" in proc.stderr
+    assert "user fiona is fraud_analyst; needs validator" in proc.stderr
+    # Independent validation: the model's developers do not run the gates that count.
+    proc = run(home.path, "model", "validate", NAME, "2", "--user", "maria", check=2)
+    assert "user maria is model_developer; needs validator" in proc.stderr
     home.svc.governance.state(NAME, 2)  # known to bankml, still registered
     proc = run(home.path, "model", "validate", NAME, "2", "--user", "vera", check=2)
     assert_one_line_error(proc)

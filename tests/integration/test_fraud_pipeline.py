@@ -18,6 +18,7 @@ from bankml.data.generator import generate_bank
 from bankml.fraud.mapping import DEFAULT_MAPPING
 from bankml.fraud.service import load_serving, train_and_register, triage_day
 from bankml.fraud.training import TrainConfig
+from bankml.governance.decisions import replay
 from tests.conftest import TEST_SECRET
 
 CONFIG = TrainConfig(
@@ -114,6 +115,17 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
     assert [a.rank for a in alerts] == list(range(1, len(alerts) + 1))
     assert all(a.score >= serving.threshold for a in alerts)
     assert all(a.reasons and a.card_token and a.card_token.startswith("tok_") for a in alerts)
+    # Every scored transaction is a ledger decision, queued or not, and replays identically.
+    decisions = [e for e in svc.ledger.entries(kind="fraud.scored") if "triage" in e.payload]
+    assert len(decisions) == scored
+    queued = [e for e in decisions if e.payload["triage"]["queued"]]
+    assert len(queued) == len(alerts)
+    top = next(e for e in queued if e.payload["triage"]["rank"] == 1)
+    assert top.payload["score"] == alerts[0].score
+    result = replay(
+        svc.ledger, svc.registry, svc.replay_loaders, top.subject.removeprefix("decision:")
+    )
+    assert result.identical, result.differences
     _, again = triage_day(
         source,
         date(2026, 2, 5),

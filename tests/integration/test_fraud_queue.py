@@ -70,3 +70,32 @@ def test_only_analysts_disposition_and_outcomes_are_checked(db: Database) -> Non
         queue.disposition(a.alert_id, "fraud", victor)
     with pytest.raises(InputError, match="choose fraud, legitimate or needs_info"):
         queue.disposition(a.alert_id, "maybe", fiona)
+
+
+def test_concurrent_dispositions_of_one_alert_record_exactly_one(db: Database) -> None:
+    import threading
+
+    ledger = DecisionLedger(db)
+    users = UserDirectory(db)
+    analysts = [users.add(f"analyst{i}", Role.FRAUD_ANALYST) for i in range(6)]
+    queue = ReviewQueue(db, ledger)
+    (alert,) = queue.add_alerts([_alert(1, 1)], actor="triage")
+    barrier = threading.Barrier(len(analysts))
+    outcomes: list[str] = []
+
+    def work(i: int) -> None:
+        barrier.wait()
+        try:
+            queue.disposition(alert.alert_id, "fraud" if i % 2 else "legitimate", analysts[i])
+            outcomes.append("ok")
+        except ConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(analysts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict"] * (len(analysts) - 1) + ["ok"]
+    assert len(ledger.entries(kind="fraud.disposition")) == 1
+    assert ledger.verify().ok

@@ -108,8 +108,8 @@ def test_the_governed_path(services: Services, bank: Path, tmp_path: Path) -> No
     report, _ = s.validate_model("fraud", v1, user("victor"))
     assert report.passed, [r for r in report.results if r.passed is False]
     with pytest.raises(PermissionDeniedError):
-        s.governance.approve("fraud", v1, user("maria"), "mine, and it is great")
-    s.governance.approve("fraud", v1, user("victor"), "all gates pass; plan fits the team")
+        s.approve_model("fraud", v1, user("maria"), "mine, and it is great")
+    s.approve_model("fraud", v1, user("victor"), "all gates pass; plan fits the team")
     s.governance.promote("fraud", v1, user("ada"), "go-live")
     assert s.governance.champion("fraud") == v1
     assert "champion" in s.registry.get("fraud", v1).aliases
@@ -125,6 +125,13 @@ def test_the_governed_path(services: Services, bank: Path, tmp_path: Path) -> No
         assert scored.status_code == 200, scored.text
         decision = scored.json()
         assert decision["model"] == {"name": "fraud", "version": v1}
+        future = httpx.post(
+            f"{live.url}/v1/fraud/score",
+            json={**_txn(bank, 9), "timestamp": "9999-12-31T00:00:00Z"},
+            headers={"X-API-Key": keys["switch"]},
+            timeout=30,
+        )
+        assert future.status_code == 422 and "in the future" in future.json()["detail"]
 
         # Look-up and replay, as an auditor would over the API.
         found = httpx.get(
@@ -156,12 +163,19 @@ def test_the_governed_path(services: Services, bank: Path, tmp_path: Path) -> No
         failed, _ = s.validate_model("fraud", v2, user("victor"), strict)
         assert not failed.passed
         with pytest.raises(ConflictError):
-            s.governance.approve("fraud", v2, user("victor"), "ignoring the failed gate")
+            s.approve_model("fraud", v2, user("victor"), "ignoring the failed gate")
+        lax = tmp_path / "lax.toml"
+        lax.write_text('[model]\nname = "fraud"\n[floors]\nroc_auc = 0.0\n')
+        assert s.validate_model("fraud", v2, user("victor"), lax)[0].passed
+        with pytest.raises(ConflictError, match="official gate policy"):
+            s.approve_model("fraud", v2, user("victor"), "passed, against a laxer policy")
+        with pytest.raises(PermissionDeniedError):
+            s.validate_model("fraud", v2, user("maria"))  # validation is the validators' job
         passed, _ = s.validate_model("fraud", v2, user("victor"))
         assert passed.passed
         with pytest.raises(PermissionDeniedError, match="vera"):
-            s.governance.approve("fraud", v2, user("vera"), "I trained it and like it")
-        s.governance.approve("fraud", v2, user("victor"), "better calibrated")
+            s.approve_model("fraud", v2, user("vera"), "I trained it and like it")
+        s.approve_model("fraud", v2, user("victor"), "better calibrated")
         s.governance.promote("fraud", v2, user("maria"), "replace v1")
         reload = httpx.post(f"{live.url}/v1/admin/reload", headers={"X-API-Key": keys["ada"]})
         assert reload.json() == {"fraud": v2}
@@ -221,7 +235,7 @@ def test_replay_after_the_artifact_was_altered_is_reported_different(
     v1 = _train(s, bank, "maria", seed=0, out=tmp_path / "run")
     s.governance.submit("fraud", v1, s.users.get("maria"))
     s.validate_model("fraud", v1, s.users.get("victor"))
-    s.governance.approve("fraud", v1, s.users.get("victor"), "ok")
+    s.approve_model("fraud", v1, s.users.get("victor"), "ok")
     s.governance.promote("fraud", v1, s.users.get("ada"))
     out = s.fraud_scorer.score(_txn(bank, 0), actor="switch")
     loaders = s.replay_loaders

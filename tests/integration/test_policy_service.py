@@ -90,6 +90,23 @@ def people(db: Database) -> dict[str, User]:
 QUESTION = "What level is the zephyr liquidity buffer held at?"
 
 
+def test_search_scores_do_not_move_when_restricted_documents_are_added(
+    assistant: PolicyAssistant, tmp_path: Path, people: dict[str, User]
+) -> None:
+    folder = tmp_path / "scores"
+    folder.mkdir()
+    (folder / "public.md").write_text(PUBLIC, encoding="utf-8")
+    assistant.ingest([folder])
+    before = [(r.chunk_id, r.score) for r in assistant.search(people["fiona"], "complaint")]
+    # A restricted document full of the query term changes BM25's index-wide statistics...
+    extra = SECRET.replace("zephyr", "complaint").replace("Zephyr", "Complaint")
+    (folder / "secret.md").write_text(extra, encoding="utf-8")
+    assistant.ingest([folder])
+    after = [(r.chunk_id, r.score) for r in assistant.search(people["fiona"], "complaint")]
+    # ...but what fiona sees, scores included, is exactly the same.
+    assert before and after == before
+
+
 def test_same_question_different_users_different_permitted_answers(
     assistant: PolicyAssistant, corpus: Path, people: dict[str, User]
 ) -> None:

@@ -42,3 +42,29 @@ def test_pii_never_reaches_the_log_output(formatter: logging.Formatter) -> None:
 def test_json_lines_carry_extras() -> None:
     first = _emit(JsonFormatter()).splitlines()[0]
     assert json.loads(first)["ctx"] == {"pan": "[PAN]"}
+
+
+def test_uvicorn_tracebacks_go_through_the_redacting_handler(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bankml.core.logging import configure_logging
+
+    saved = {
+        n: (lg.handlers[:], lg.propagate, lg.level)
+        for n in ("bankml", "uvicorn")
+        for lg in [logging.getLogger(n)]
+    }
+    try:
+        configure_logging("INFO", json_lines=True)
+        try:
+            raise ValueError(f"card {PAN} broke the app")
+        except ValueError:
+            logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+        err = capsys.readouterr().err
+    finally:
+        for n, (handlers, propagate, level) in saved.items():
+            lg = logging.getLogger(n)
+            lg.handlers[:] = handlers
+            lg.propagate, lg.level = propagate, level
+    assert "4111" not in err and "[PAN]" in err
+    assert json.loads(err.strip().splitlines()[-1])["logger"] == "uvicorn.error"

@@ -11,6 +11,7 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
 from bankml.cli import audit, data, demo, fraud, model, policy, serve, users
 from bankml.cli._common import err_console
@@ -53,15 +54,19 @@ def main() -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         if not message.strip():  # no_args_is_help: the help was the message
             sys.exit(int(getattr(exc, "exit_code", 2)))
-        err_console.print(f"[bold red]error:[/] {message}{hint}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(message)}{escape(hint)}", soft_wrap=True)
         sys.exit(int(getattr(exc, "exit_code", 2)))
     except BankmlError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", soft_wrap=True)
         sys.exit(exc.exit_code)
+    except OverflowError:
+        err_console.print("[bold red]error:[/] a number given is out of range")
+        sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]")
         sys.exit(130)
     except OSError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}")
+        what = escape(f"{exc.strerror or exc}: {exc.filename or ''}")
+        err_console.print(f"[bold red]error:[/] {what}")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

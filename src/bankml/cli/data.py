@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from bankml.cli._common import console, open_services, print_json, progress_callback
@@ -144,6 +145,9 @@ def _render_report(report: QualityReport) -> None:
     table = Table("severity", "check", "column", "finding")
     for f in sorted(report.findings, key=lambda f: (f.severity != "blocking", f.check)):
         table.add_row(
-            f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]", f.check, f.column or "-", f.message
+            f"[{_SEVERITY_STYLE[f.severity]}]{f.severity}[/]",
+            f.check,
+            escape(f.column or "-"),
+            escape(f.message),
         )
     console.print(table)

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
@@ -122,7 +123,7 @@ def _check(s: Services, bank: Path) -> None:
             name,
             f"{report.row_count:,}",
             f"[{colour}]{report.status}[/]",
-            "; ".join(f.message for f in report.findings[:2]) or "-",
+            escape("; ".join(f.message for f in report.findings[:2])) or "-",
         )
     console.print(table)
     console.print(f"HTML report: {report_path.resolve()}")
@@ -199,7 +200,7 @@ def _governance(s: Services, version: int) -> bool:
     report, _ = s.validate_model("fraud", version, victor)
     print_validation(report, console)
     try:
-        s.governance.approve("fraud", version, maria, "looks good to me")
+        s.approve_model("fraud", version, maria, "looks good to me")
     except BankmlError as exc:
         console.print(f"maria tries to approve her own model → [red]refused[/]: {exc.message}")
     if not report.passed:
@@ -208,7 +209,7 @@ def _governance(s: Services, version: int) -> bool:
             "a larger demo bank (--customers, --days) gives the model more to learn"
         )
         return False
-    s.governance.approve(
+    s.approve_model(
         "fraud", version, victor, "gates pass; capacity plan fits the team; reviewed the pack"
     )
     console.print(f"victor (validator) approves fraud v{version}")
@@ -236,7 +237,7 @@ def _triage(s: Services, bank: Path, version: int, days: int) -> None:
         serving,
         s.fraud_queue,
         s.tokenizer,
-        actor="triage",
+        actor="fiona",
         capacity=10,
     )
     queue = s.fraud_queue.alerts(day)

@@ -207,19 +207,31 @@ def triage_cmd(
         "-t",
         help="Transactions table (default: the one the model was trained on).",
     ),
-    version: int = typer.Option(None, "--version", help="Model version (default: the champion)."),
     capacity: int = typer.Option(None, "--capacity", "-k", help="Override today's capacity."),
+    user: str = typer.Option(..., "--user", "-u", help="Who runs triage (fraud analyst/admin)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Score a day's transactions and build the ranked review queue, capped at capacity."""
+    """Score a day's transactions with the champion and build the ranked review queue,
+    capped at capacity. Every scored transaction is a decision in the ledger."""
+    from bankml.core.identity import Role
     from bankml.fraud.service import triage_day
 
     when = _parse_day(day, "--date")
     with open_services() as s:
-        serving = _serving(s, version)
+        runner = s.users.get(user)
+        runner.require(Role.FRAUD_ANALYST, Role.ADMIN)
+        # Only the champion feeds the live queue: a version that was never approved must not
+        # put alerts in front of analysts.
+        serving = _serving(s, None)
         source = transactions or Path(serving.meta["data_path"])
         scored, alerts = triage_day(
-            source, when, serving, s.fraud_queue, s.tokenizer, actor="triage", capacity=capacity
+            source,
+            when,
+            serving,
+            s.fraud_queue,
+            s.tokenizer,
+            actor=runner.name,
+            capacity=capacity,
         )
         queue = s.fraud_queue.alerts(when)
     if as_json:

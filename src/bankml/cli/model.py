@@ -252,7 +252,7 @@ def approve_cmd(
 ) -> None:
     """Approve a validated version. Only a validator who neither trained nor submitted it,
     and only when its latest validation passed."""
-    _act(user, lambda s, u: s.governance.approve(name, version, u, rationale), as_json)
+    _act(user, lambda s, u: s.approve_model(name, version, u, rationale), as_json)
 
 
 @app.command("reject")
@@ -297,15 +297,19 @@ def validate_cmd(
     version: int = typer.Argument(..., help="Version number."),
     user: str = _USER,
     policy: Path = typer.Option(
-        None, "--policy", "-p", help="Gate policy TOML (default: policies/NAME.toml)."
+        None,
+        "--policy",
+        "-p",
+        help="Gate policy TOML for a what-if run (default: the official policies/NAME.toml).",
     ),
     as_json: bool = _JSON,
 ) -> None:
     """Run the policy's validation gates on a submitted version, store the evidence, and
     print pass/fail per gate with the measured value and the limit. Exit 1 when a gate fails.
 
-    Validators and model developers run it; a failed gate blocks approval until a later
-    run passes.
+    Validators run it (independent validation); a failed gate blocks approval until a later
+    run passes. Only a run against the official policy (BANKML_POLICY_DIR/NAME.toml) counts
+    for approval; --policy runs a what-if against another file.
     """
     with open_services() as s:
         report, t = s.validate_model(name, version, s.users.get(user), policy)

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bankml.app import Services
@@ -94,15 +95,15 @@ def search(
         table.add_row(
             str(i),
             f"{r.score:.2f}",
-            f"{r.doc_id}\n{r.title}",
-            r.section,
-            r.text[:200] + ("…" if len(r.text) > 200 else ""),
+            escape(f"{r.doc_id}\n{r.title}"),
+            escape(r.section),
+            escape(r.text[:200] + ("…" if len(r.text) > 200 else "")),
         )
     console.print(table if results else "no matching passages in the policies you can access")
 
 
 def _render_answer(out: Console, result: dict[str, Any]) -> None:
-    out.print(result["answer"], soft_wrap=True)
+    out.print(result["answer"], soft_wrap=True, markup=False)
     for i, c in enumerate(result["citations"], start=1):
         out.print(
             f"  [{i}] {c['chunk_id']} ({c['section']}): “{c['quote']}”",
@@ -190,9 +191,9 @@ def findings(
             str(f.id),
             f.doc_id,
             f.owner,
-            f.chunk_id.split("#", 1)[-1],
+            escape(f.chunk_id.split("#", 1)[-1]),
             ", ".join(f.kinds),
-            f.excerpt[:80],
+            escape(f.excerpt[:80]),
             f.created_at[:19],
         )
     console.print(table)
@@ -226,8 +227,8 @@ def review_list(
             str(i.id),
             i.reason,
             i.answer.asked_by,
-            i.answer.question[:60],
-            i.answer.answer[:80],
+            escape(i.answer.question[:60]),
+            escape(i.answer.answer[:80]),
             i.status,
         )
     console.print(table)

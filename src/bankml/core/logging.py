@@ -58,15 +58,20 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
-    """Install one stderr handler on the ``bankml`` logger (idempotent)."""
-    logger = logging.getLogger("bankml")
-    logger.setLevel(level.upper())
-    for h in list(logger.handlers):
-        logger.removeHandler(h)
+    """Install one redacting stderr handler on the ``bankml`` and ``uvicorn`` loggers.
+
+    uvicorn logs "Exception in ASGI application" with a traceback on every 500; without this
+    that traceback would bypass redaction and the JSON format. Idempotent.
+    """
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter() if json_lines else TextFormatter("%(levelname)s %(name)s: %(message)s")
     )
-    logger.addHandler(handler)
-    logger.propagate = False
+    for name, logger_level in (("bankml", level.upper()), ("uvicorn", "WARNING")):
+        logger = logging.getLogger(name)
+        logger.setLevel(logger_level)
+        for h in list(logger.handlers):
+            logger.removeHandler(h)
+        logger.addHandler(handler)
+        logger.propagate = False

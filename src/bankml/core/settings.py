@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         ),
         description="MLflow tracking/registry URI; defaults to a SQLite store in home.",
     )
+    policy_dir: Path = Field(
+        default=Path("policies"),
+        description="Where each model's official gate policy NAME.toml lives (versioned).",
+    )
     log_level: str = "WARNING"
     log_json: bool = False
 

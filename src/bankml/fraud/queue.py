@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import ConflictError, InputError, NotFoundError
@@ -108,45 +107,62 @@ class ReviewQueue:
         self._ledger = ledger
         self._clock = clock or SystemClock()
 
-    def add_alerts(self, alerts: list[dict[str, Any]], *, actor: str) -> list[Alert]:
-        """Queue alerts (dicts with the Alert fields but id/status/created_at); skip ones
-        already queued for the same day and transaction, so re-running triage is safe."""
+    def add_alerts(
+        self,
+        alerts: list[dict[str, Any]],
+        *,
+        actor: str,
+        decisions: Sequence[Event] = (),
+    ) -> list[Alert]:
+        """Queue alerts (dicts with the Alert fields but id/status/created_at) and record them,
+        with the scoring ``decisions`` they came from, in one transaction.
+
+        Alerts already queued for the same day and transaction are skipped, so re-running
+        triage is safe. Rows and ledger entries commit together or not at all.
+        """
         now = utc_iso(self._clock.now())
         added: list[Alert] = []
-        for a in alerts:
-            row = {
-                **a,
-                "alert_id": str(uuid.uuid4()),
-                "status": "open",
-                "created_at": now,
-                "reasons": json.dumps(a["reasons"]),
-            }
-            try:
-                with self._db.engine.begin() as conn:
-                    conn.execute(insert(fraud_alerts).values(**row))
-            except SAIntegrityError:
-                continue
-            added.append(_alert(row))
-        self._ledger.append_many(
-            [
-                Event(
-                    "fraud.alert_raised",
-                    actor,
-                    f"alert:{a.alert_id}",
-                    {
-                        "transaction_id": a.transaction_id,
-                        "day": a.day,
-                        "rank": a.rank,
-                        "score": a.score,
-                        "threshold": a.threshold,
-                        "model": {"name": a.model_name, "version": a.model_version},
-                        "card_token": a.card_token,
-                        "reasons": a.reasons,
-                    },
-                )
-                for a in added
+        with self._db.write_lock() as conn:
+            for a in alerts:
+                exists = conn.execute(
+                    select(fraud_alerts.c.alert_id).where(
+                        fraud_alerts.c.day == a["day"],
+                        fraud_alerts.c.transaction_id == a["transaction_id"],
+                    )
+                ).first()
+                if exists:
+                    continue
+                row = {
+                    **a,
+                    "alert_id": str(uuid.uuid4()),
+                    "status": "open",
+                    "created_at": now,
+                    "reasons": json.dumps(a["reasons"]),
+                }
+                conn.execute(insert(fraud_alerts).values(**row))
+                added.append(_alert(row))
+            events = [
+                *decisions,
+                *(
+                    Event(
+                        "fraud.alert_raised",
+                        actor,
+                        f"alert:{a.alert_id}",
+                        {
+                            "transaction_id": a.transaction_id,
+                            "day": a.day,
+                            "rank": a.rank,
+                            "score": a.score,
+                            "threshold": a.threshold,
+                            "model": {"name": a.model_name, "version": a.model_version},
+                            "card_token": a.card_token,
+                            "reasons": a.reasons,
+                        },
+                    )
+                    for a in added
+                ),
             ]
-        )
+            self._ledger.append_in(conn, events)
         return added
 
     def alerts(self, day: date | None = None, *, status: str | None = None) -> list[Alert]:
@@ -177,12 +193,19 @@ class ReviewQueue:
         analyst.require(Role.FRAUD_ANALYST, Role.ADMIN)
         outcome = outcome if isinstance(outcome, Outcome) else parse_outcome(outcome)
         alert = self.get(alert_id)
-        if alert.status == "closed":
-            raise ConflictError(f"alert {alert_id} is already closed")
         now = utc_iso(self._clock.now())
         clean_note = redact_text(note)[:2000]
         status = "needs_info" if outcome is Outcome.NEEDS_INFO else "closed"
-        with self._db.engine.begin() as conn:
+        with self._db.write_lock() as conn:
+            # Check and change the state in one statement, inside the ledger's lock: two
+            # analysts dispositioning the same alert at once cannot both succeed.
+            changed = conn.execute(
+                update(fraud_alerts)
+                .where(fraud_alerts.c.alert_id == alert_id, fraud_alerts.c.status != "closed")
+                .values(status=status)
+            ).rowcount
+            if changed != 1:
+                raise ConflictError(f"alert {alert_id} is already closed")
             conn.execute(
                 insert(fraud_dispositions).values(
                     alert_id=alert_id,
@@ -191,11 +214,6 @@ class ReviewQueue:
                     note=clean_note,
                     created_at=now,
                 )
-            )
-            conn.execute(
-                update(fraud_alerts)
-                .where(fraud_alerts.c.alert_id == alert_id)
-                .values(status=status)
             )
             if outcome is not Outcome.NEEDS_INFO:
                 label = {
@@ -218,17 +236,22 @@ class ReviewQueue:
                     conn.execute(
                         insert(fraud_labels).values(transaction_id=alert.transaction_id, **label)
                     )
-        entry = self._ledger.append(
-            "fraud.disposition",
-            analyst.name,
-            f"alert:{alert_id}",
-            {
-                "transaction_id": alert.transaction_id,
-                "outcome": outcome.value,
-                "note": clean_note,
-                "model": {"name": alert.model_name, "version": alert.model_version},
-            },
-        )
+            (entry,) = self._ledger.append_in(
+                conn,
+                [
+                    Event(
+                        "fraud.disposition",
+                        analyst.name,
+                        f"alert:{alert_id}",
+                        {
+                            "transaction_id": alert.transaction_id,
+                            "outcome": outcome.value,
+                            "note": clean_note,
+                            "model": {"name": alert.model_name, "version": alert.model_version},
+                        },
+                    )
+                ],
+            )
         return Disposition(alert_id, outcome, analyst.name, clean_note, now, entry.seq)
 
     def labels(self) -> list[dict[str, Any]]:

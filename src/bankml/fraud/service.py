@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bankml.core.clock import Clock, SystemClock
 from bankml.core.errors import DataFileError, InputError
 from bankml.core.files import atomic_write_text
 from bankml.core.pii import PIITokenizer
@@ -44,6 +44,7 @@ __all__ = [
     "FraudScorer",
     "ServingModel",
     "TrainOutcome",
+    "decision_payload",
     "load_replayer",
     "load_serving",
     "train_and_register",
@@ -53,6 +54,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "fraud"
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 _SERVING_FILE = "serving.json"
 Progress = Callable[[str, int, int], None]
 
@@ -157,7 +159,7 @@ def train_and_register(
         "config": config.to_dict(),
         "capacity_plan": result.capacity_plan.to_dict(),
     }
-    (model_dir / _SERVING_FILE).write_text(json.dumps(serving, indent=2, sort_keys=True))
+    atomic_write_text(model_dir / _SERVING_FILE, json.dumps(serving, indent=2, sort_keys=True))
     eval_dir = out_dir / "evaluation"
     report = eval_dir / "evaluation.html"
     render_evaluation_html(result, report, title="Fraud model evaluation")
@@ -342,31 +344,88 @@ def triage_day(
     if day_rows.empty:
         raise InputError(f"no transactions on {day} in {source}")
     x = day_rows[serving.feature_names].to_numpy(np.float64)
-    scores = serving.model.predict_proba(x)[:, 1]
+    # Every scored transaction is a decision: each goes through the live path's evaluate()
+    # (so replay reproduces it bit for bit) and gets its own ledger entry.
+    outs = [serving.evaluate(row) for row in x]
+    scores = np.array([o["score"] for o in outs])
     cap = capacity or int(serving.meta["capacity"])
     order = np.argsort(-scores, kind="stable")
-    chosen = [i for i in order if scores[i] >= serving.threshold][:cap]
-    contrib = serving.model.contributions(x[chosen]) if chosen else np.empty((0, 0))
+    chosen = [int(i) for i in order if scores[i] >= serving.threshold][:cap]
+    rank_of = {i: r for r, i in enumerate(chosen, start=1)}
     card_col = "card" if "card" in day_rows.columns else "customer"
-    alerts = []
-    for rank, (i, c) in enumerate(zip(chosen, contrib, strict=True), start=1):
-        row = day_rows.iloc[i]
-        reasons = top_reasons(x[i], c, serving.feature_names)
-        alerts.append(
-            {
-                "transaction_id": int(row["transaction_id"]),
-                "day": day.isoformat(),
-                "rank": rank,
-                "score": float(scores[i]),
-                "threshold": serving.threshold,
-                "model_name": serving.name,
-                "model_version": serving.version,
-                "card_token": tokenizer.token(str(row[card_col]), "card"),
-                "amount": float(row["amount"]),
-                "reasons": [r.text for r in reasons],
-            }
+    ids = day_rows["transaction_id"].to_numpy()
+    customers = day_rows["customer"].to_numpy()
+    cards = day_rows[card_col].to_numpy()
+    alerts: list[dict[str, Any]] = []
+    decisions: list[Event] = []
+    for i, out in enumerate(outs):
+        reasons = [
+            r.text for r in top_reasons(x[i], out["raw_contributions"], serving.feature_names)
+        ]
+        card_token = tokenizer.token(str(cards[i]), "card")
+        decision_id = str(uuid.uuid4())
+        payload = decision_payload(
+            serving,
+            x[i],
+            out,
+            reasons,
+            transaction_id=int(ids[i]),
+            customer_token=tokenizer.token(str(customers[i]), "customer"),
+            card_token=card_token,
         )
-    return len(day_rows), queue.add_alerts(alerts, actor=actor)
+        payload["triage"] = {"day": day.isoformat(), "queued": i in rank_of, "rank": rank_of.get(i)}
+        decisions.append(Event("fraud.scored", actor, f"decision:{decision_id}", payload))
+        if i in rank_of:
+            alerts.append(
+                {
+                    "transaction_id": int(ids[i]),
+                    "day": day.isoformat(),
+                    "rank": rank_of[i],
+                    "score": float(out["score"]),
+                    "threshold": serving.threshold,
+                    "model_name": serving.name,
+                    "model_version": serving.version,
+                    "card_token": card_token,
+                    "amount": float(day_rows["amount"].iloc[i]),
+                    "reasons": reasons,
+                }
+            )
+    alerts.sort(key=lambda a: int(a["rank"]))
+    return len(day_rows), queue.add_alerts(alerts, actor=actor, decisions=decisions)
+
+
+def decision_payload(
+    serving: ServingModel,
+    values: np.ndarray,
+    out: Mapping[str, Any],
+    reasons: list[str],
+    *,
+    transaction_id: Any,
+    customer_token: str,
+    card_token: str,
+) -> dict[str, Any]:
+    """What the ledger records for one fraud decision: enough to look it up and replay it.
+
+    Identifiers arrive already tokenized; feature values and contributions are not PII.
+    """
+    names = serving.feature_names
+    return {
+        "model": {"name": serving.name, "version": serving.version},
+        "transaction_id": transaction_id,
+        "customer_token": customer_token,
+        "card_token": card_token,
+        "features": {
+            n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)
+        },
+        "score": out["score"],
+        "threshold": serving.threshold,
+        "decision": out["decision"],
+        "explanation": {
+            "contributions": out["contributions"],
+            "bias": out["bias"],
+            "reasons": reasons,
+        },
+    }
 
 
 class FraudScorer:
@@ -378,12 +437,27 @@ class FraudScorer:
         store: OnlineFeatureStore,
         ledger: DecisionLedger,
         tokenizer: PIITokenizer,
+        clock: Clock | None = None,
     ) -> None:
+        self._clock = clock or SystemClock()
         self.serving = serving
         self._store = store
         self._ledger = ledger
         self._tokenizer = tokenizer
-        self._lock = threading.Lock()
+
+    def _refuse_future(self, value: Any) -> None:
+        try:
+            when = pd.Timestamp(value)
+        except (TypeError, ValueError):
+            raise InputError(f"transaction timestamp {value!r} is not a time") from None
+        if when.tzinfo is None:
+            raise InputError("transaction timestamp needs a timezone (e.g. 2026-03-01T12:00:00Z)")
+        limit = self._clock.now() + MAX_CLOCK_SKEW
+        if when > limit:
+            raise InputError(
+                f"transaction timestamp {when.isoformat()} is in the future "
+                f"(more than {int(MAX_CLOCK_SKEW.total_seconds())} s ahead of this server's clock)"
+            )
 
     def warm_up(self) -> None:
         """Run the model once on a dummy row so the first real request is not the slow one."""
@@ -409,29 +483,26 @@ class FraudScorer:
         }
 
     def score(self, txn: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
-        """Score, explain, record in the ledger, and add the transaction to history."""
+        """Score, explain, record in the ledger, and add the transaction to history.
+
+        A transaction stamped in the future is refused: stored, it would move the online
+        store's clock forward and age every customer's history out of its windows.
+        """
+        self._refuse_future(txn.get("timestamp"))
         values = self._store.features(txn)
         out = self.serving.evaluate(values)
         names = self.serving.feature_names
         reasons = top_reasons(values, out["raw_contributions"], names)
         decision_id = str(uuid.uuid4())
-        payload = {
-            "model": {"name": self.serving.name, "version": self.serving.version},
-            "transaction_id": txn.get("transaction_id"),
-            "customer_token": self._tokenizer.token(str(txn.get("customer_id")), "customer"),
-            "card_token": self._tokenizer.token(str(txn.get("card_id")), "card"),
-            "features": {
-                n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)
-            },
-            "score": out["score"],
-            "threshold": self.serving.threshold,
-            "decision": out["decision"],
-            "explanation": {
-                "contributions": out["contributions"],
-                "bias": out["bias"],
-                "reasons": [r.text for r in reasons],
-            },
-        }
+        payload = decision_payload(
+            self.serving,
+            values,
+            out,
+            [r.text for r in reasons],
+            transaction_id=txn.get("transaction_id"),
+            customer_token=self._tokenizer.token(str(txn.get("customer_id")), "customer"),
+            card_token=self._tokenizer.token(str(txn.get("card_id")), "card"),
+        )
         entry = self._ledger.append_many(
             [Event("fraud.scored", actor, f"decision:{decision_id}", payload)]
         )[0]

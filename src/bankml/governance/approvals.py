@@ -9,10 +9,10 @@
 bankml's own tables (``model_versions``, ``model_transitions``, ``champion_history``) are the
 authority; MLflow only mirrors them (version tag ``bankml.state`` and friends, alias
 ``champion``), because open-source MLflow has no approval step, lets a model's creator set its
-aliases and keeps no alias history. Every transition is written to the decision ledger first,
-then to the tables in one serialised transaction that re-checks the state, so a transition
-never exists without its ledger entry. If a concurrent transition wins that race, the loser's
-ledger entry is followed by a ``model.transition_aborted`` entry (the ledger is append-only).
+aliases and keeps no alias history. Every transition re-checks the state, appends
+its ledger entry and updates the tables in one transaction under the ledger's lock, so a
+transition never exists without its ledger entry, nor an entry without its transition; a
+concurrent transition that changed the state first makes the later one fail cleanly.
 
 Rules enforced here (the faces only parse and render):
 - only ``model_developer`` or ``admin`` (or the version's trainer) may submit;
@@ -35,7 +35,6 @@ from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
-from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import (
@@ -91,6 +90,10 @@ _ERR_NO_VALIDATION = (
 _ERR_NO_PASSING_VALIDATION = (
     "{name} v{version} has no stored passing validation; "
     "run `bankml model validate {name} {version}` first"
+)
+_ERR_WRONG_POLICY = (
+    "{name} v{version} was last validated against policy {used}…, not the official gate "
+    "policy {official}…; validate it against the official policy before approving"
 )
 _ERR_FAILED_GATES = (
     "{name} v{version} failed its latest validation (run {ran_at} by {ran_by}); "
@@ -336,14 +339,25 @@ class ModelGovernance:
 
     def _enter(self, name: str, version: int, trained_by: str) -> VersionRecord:
         trained_by = trained_by.strip()[:64] or UNKNOWN_TRAINER
-        entry = self._ledger.append(
-            "model.inventoried",
-            trained_by,
-            _subject(name, version),
-            {"model": name, "version": version, "trained_by": trained_by, "to": "registered"},
-        )
-        try:
-            with self._db.write_lock() as conn:
+        with self._db.write_lock() as conn:
+            # Re-checked under the lock: another process may have entered it a moment ago.
+            if self._state_in(conn, name, version) is None:
+                (entry,) = self._ledger.append_in(
+                    conn,
+                    [
+                        Event(
+                            "model.inventoried",
+                            trained_by,
+                            _subject(name, version),
+                            {
+                                "model": name,
+                                "version": version,
+                                "trained_by": trained_by,
+                                "to": "registered",
+                            },
+                        )
+                    ],
+                )
                 conn.execute(
                     insert(model_versions).values(
                         model_name=name,
@@ -358,14 +372,6 @@ class ModelGovernance:
                 self._insert_transition(
                     conn, name, version, None, ModelState.REGISTERED, trained_by, "", entry
                 )
-        except SAIntegrityError:
-            # Another process entered it first; its record (and ledger entry) stand.
-            self._ledger.append(
-                "model.transition_aborted",
-                trained_by,
-                _subject(name, version),
-                {"aborted_seq": entry.seq, "reason": "already inventoried"},
-            )
         record = self._get(name, version)
         self._mirror_state(record)
         return record
@@ -454,11 +460,21 @@ class ModelGovernance:
             ],
         )[0]
 
-    def approve(self, name: str, version: int, user: User, rationale: str) -> Transition:
+    def approve(
+        self,
+        name: str,
+        version: int,
+        user: User,
+        rationale: str,
+        *,
+        required_policy_sha256: str | None = None,
+    ) -> Transition:
         """Approve a validated version (the checker's step): a validator who is not its maker.
 
         The latest stored validation must have passed; the approval names it in the ledger, so
-        the evidence it was judged on is fixed.
+        the evidence it was judged on is fixed. With ``required_policy_sha256`` (the model's
+        official gate policy), a validation run against any other policy file does not count:
+        nobody can pass a model by validating it against laxer limits.
         """
         user.require(Role.VALIDATOR)
         record = self._adopt(name, version)
@@ -474,6 +490,15 @@ class ModelGovernance:
         self._require_state(record, "approved", ModelState.VALIDATED)
         if latest is None:
             raise ConflictError(_ERR_NO_VALIDATION.format(name=name, version=version))
+        if required_policy_sha256 is not None and latest.policy_sha256 != required_policy_sha256:
+            raise ConflictError(
+                _ERR_WRONG_POLICY.format(
+                    name=name,
+                    version=version,
+                    used=latest.policy_sha256[:12],
+                    official=required_policy_sha256[:12],
+                )
+            )
         return self._apply(
             name,
             user.name,
@@ -778,59 +803,50 @@ class ModelGovernance:
             )
             for s in steps
         ]
-        entries = self._ledger.append_many(events)
         out: list[Transition] = []
-        try:
-            with self._db.write_lock() as conn:
-                for step, entry in zip(steps, entries, strict=True):
-                    before = self._state_in(conn, name, step.version)
-                    if before is None or before not in step.expect:
-                        raise ConflictError(
-                            _ERR_RACE.format(name=name, version=step.version, action=step.kind)
-                        )
-                    conn.execute(
-                        update(model_versions)
-                        .where(
-                            model_versions.c.model_name == name,
-                            model_versions.c.version == step.version,
-                        )
-                        .values(
-                            state=step.to.value,
-                            updated_at=entry.ts,
-                            **(row_updates or {}).get(step.version, {}),
-                        )
+        # One transaction under the ledger's lock: the states are re-checked, then the ledger
+        # entries and the table rows are written together, so neither exists without the other.
+        with self._db.write_lock() as conn:
+            befores = []
+            for step in steps:
+                before = self._state_in(conn, name, step.version)
+                if before is None or before not in step.expect:
+                    raise ConflictError(
+                        _ERR_RACE.format(name=name, version=step.version, action=step.kind)
                     )
-                    out.append(
-                        self._insert_transition(
-                            conn, name, step.version, before, step.to, actor, rationale, entry
-                        )
+                befores.append(before)
+            entries = self._ledger.append_in(conn, events)
+            for step, before, entry in zip(steps, befores, entries, strict=True):
+                conn.execute(
+                    update(model_versions)
+                    .where(
+                        model_versions.c.model_name == name,
+                        model_versions.c.version == step.version,
                     )
-                if champion is not None:
-                    new, previous, action = champion
-                    conn.execute(
-                        insert(champion_history).values(
-                            model_name=name,
-                            version=new,
-                            previous_version=previous,
-                            action=action,
-                            actor=actor,
-                            rationale=rationale,
-                            at=entries[0].ts,
-                        )
+                    .values(
+                        state=step.to.value,
+                        updated_at=entry.ts,
+                        **(row_updates or {}).get(step.version, {}),
                     )
-        except ConflictError:
-            self._ledger.append_many(
-                [
-                    Event(
-                        "model.transition_aborted",
-                        actor,
-                        _subject(name, s.version),
-                        {"aborted_seq": e.seq, "reason": "state changed concurrently"},
+                )
+                out.append(
+                    self._insert_transition(
+                        conn, name, step.version, before, step.to, actor, rationale, entry
                     )
-                    for s, e in zip(steps, entries, strict=True)
-                ]
-            )
-            raise
+                )
+            if champion is not None:
+                new, previous, action = champion
+                conn.execute(
+                    insert(champion_history).values(
+                        model_name=name,
+                        version=new,
+                        previous_version=previous,
+                        action=action,
+                        actor=actor,
+                        rationale=rationale,
+                        at=entries[0].ts,
+                    )
+                )
         for step in steps:
             self._mirror_state(self._get(name, step.version))
         if champion is not None:

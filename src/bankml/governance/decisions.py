@@ -41,6 +41,7 @@ __all__ = [
 DECISION_KINDS = ("fraud.scored", "credit.decided")
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_MAX_WINDOW = timedelta(days=3660)
 
 
 class Replayable(Protocol):
@@ -107,7 +108,10 @@ def parse_window(text: str) -> timedelta:
     m = _WINDOW.match(text)
     if not m:
         raise InputError(f"--window must look like 30s, 5m, 2h or 1d, not {text!r}")
-    return timedelta(**{_UNITS[m[2]]: int(m[1])})
+    window = timedelta(**{_UNITS[m[2]]: min(int(m[1]), 10**7)})
+    if window > _MAX_WINDOW:
+        raise InputError(f"--window may be at most {_MAX_WINDOW.days} days, not {text!r}")
+    return window
 
 
 def _record(entry: LedgerEntry) -> DecisionRecord:
@@ -141,7 +145,11 @@ def find_decisions(
     if decision_id:
         entries = ledger.entries(subject=f"decision:{decision_id}")
     elif at is not None:
-        entries = ledger.entries(since=at - window, until=at + window)
+        try:
+            since, until = at - window, at + window
+        except OverflowError:
+            raise InputError("--at and --window reach outside the calendar") from None
+        entries = ledger.entries(since=since, until=until)
     elif customer_token:
         entries = ledger.entries()
     else:

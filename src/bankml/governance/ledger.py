@@ -147,6 +147,17 @@ class DecisionLedger:
 
     def append_many(self, events: Sequence[Event]) -> list[LedgerEntry]:
         """Record several events in one transaction (much faster than one by one)."""
+        if not events:
+            return []
+        with self._db.write_lock() as conn:
+            return self.append_in(conn, events)
+
+    def append_in(self, conn: Connection, events: Sequence[Event]) -> list[LedgerEntry]:
+        """Record events inside a transaction the caller opened with ``Database.write_lock``.
+
+        For use cases whose own rows and ledger entry must commit together or not at all (a
+        disposition and its ledger entry): the caller's transaction holds the ledger's lock.
+        """
         for event in events:
             _check_event(event)
         prepared = [
@@ -160,32 +171,31 @@ class DecisionLedger:
         ]
         if not prepared:
             return []
-        with self._db.write_lock() as conn:
-            seq, prev = self._read_head(conn)
-            ts = utc_iso(self._clock.now())
-            out: list[LedgerEntry] = []
-            for kind, actor, subject, payload_json in prepared:
-                seq += 1
-                digest = entry_hash(seq, ts, kind, actor, subject, payload_json, prev)
-                out.append(LedgerEntry(seq, ts, kind, actor, subject, payload_json, prev, digest))
-                prev = digest
-            conn.execute(
-                insert(ledger_entries),
-                [
-                    {
-                        "seq": e.seq,
-                        "ts": e.ts,
-                        "kind": e.kind,
-                        "actor": e.actor,
-                        "subject": e.subject,
-                        "payload": e.payload_json,
-                        "prev_hash": e.prev_hash,
-                        "hash": e.hash,
-                    }
-                    for e in out
-                ],
-            )
-            self._write_head(conn, out[-1].seq, out[-1].hash, first=out[0].seq == 1)
+        seq, prev = self._read_head(conn)
+        ts = utc_iso(self._clock.now())
+        out: list[LedgerEntry] = []
+        for kind, actor, subject, payload_json in prepared:
+            seq += 1
+            digest = entry_hash(seq, ts, kind, actor, subject, payload_json, prev)
+            out.append(LedgerEntry(seq, ts, kind, actor, subject, payload_json, prev, digest))
+            prev = digest
+        conn.execute(
+            insert(ledger_entries),
+            [
+                {
+                    "seq": e.seq,
+                    "ts": e.ts,
+                    "kind": e.kind,
+                    "actor": e.actor,
+                    "subject": e.subject,
+                    "payload": e.payload_json,
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+                for e in out
+            ],
+        )
+        self._write_head(conn, out[-1].seq, out[-1].hash, first=out[0].seq == 1)
         return out
 
     @staticmethod

@@ -331,7 +331,7 @@ class PolicyAssistant:
             raise InputError("k must be between 1 and 100")
         redacted = redact_text(text)
         out = []
-        for h in self._permitted_hits(user, redacted, k):
+        for rank, h in enumerate(self._permitted_hits(user, redacted, k), start=1):
             flagged = bool(h.chunk.flags) or self.guard.is_injection(h.chunk.text)
             out.append(
                 SearchResult(
@@ -339,7 +339,9 @@ class PolicyAssistant:
                     h.chunk.chunk_id,
                     h.chunk.section,
                     h.chunk.title,
-                    round(h.score, 2),
+                    # Reciprocal rank, not the raw BM25 score: BM25's term statistics span the
+                    # whole index, so a raw score moves when restricted documents are added.
+                    round(1.0 / rank, 4),
                     "[withheld: this passage contains instructions aimed at the assistant]"
                     if flagged
                     else redact_text(h.chunk.text),
