@@ -44,9 +44,11 @@ def test_json_lines_carry_extras() -> None:
     assert json.loads(first)["ctx"] == {"pan": "[PAN]"}
 
 
+@pytest.mark.parametrize("background", [False, True])
 def test_uvicorn_tracebacks_go_through_the_redacting_handler(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], background: bool
 ) -> None:
+    from bankml.core import logging as bankml_logging
     from bankml.core.logging import configure_logging
 
     saved = {
@@ -55,16 +57,18 @@ def test_uvicorn_tracebacks_go_through_the_redacting_handler(
         for lg in [logging.getLogger(n)]
     }
     try:
-        configure_logging("INFO", json_lines=True)
+        configure_logging("INFO", json_lines=True, background=background)
         try:
             raise ValueError(f"card {PAN} broke the app")
         except ValueError:
             logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+        bankml_logging._stop_listener()  # flush the queue (a no-op without one)
         err = capsys.readouterr().err
     finally:
         for n, (handlers, propagate, level) in saved.items():
             lg = logging.getLogger(n)
             lg.handlers[:] = handlers
             lg.propagate, lg.level = propagate, level
+        bankml_logging._listener = None
     assert "4111" not in err and "[PAN]" in err
     assert json.loads(err.strip().splitlines()[-1])["logger"] == "uvicorn.error"

@@ -24,8 +24,12 @@ _cache: dict[str, tuple[User, float]] = {}
 _cache_lock = threading.Lock()
 
 
-def services(request: Request) -> Services:
-    """The process's services, set up once at start."""
+async def services(request: Request) -> Services:
+    """The process's services, set up once at start.
+
+    ``async`` on purpose: FastAPI runs plain ``def`` dependencies in a thread pool, a thread
+    hop per request that the scoring path does not need.
+    """
     svc: Services = request.app.state.services
     return svc
 
@@ -58,7 +62,7 @@ async def current_user(
     if not key:
         raise _Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
     try:
-        return _authenticate(services(request), key)
+        return _authenticate(request.app.state.services, key)
     except PermissionDeniedError as exc:
         raise _Unauthenticated(exc.message) from None
 

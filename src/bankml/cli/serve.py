@@ -29,7 +29,7 @@ def serve(
     services = build_services(load_settings())
     # A service logs its requests: at least INFO, whatever the CLI's quieter default.
     level = "INFO" if services.settings.log_level == "WARNING" else services.settings.log_level
-    configure_logging(level, json_lines=log_json)
+    configure_logging(level, json_lines=log_json, background=True)
     uvicorn.run(create_app(services), host=host, port=port, log_config=None, access_log=False)
 
 

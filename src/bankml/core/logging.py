@@ -6,10 +6,13 @@ Every record passes through the PII redactor before it is written, so a careless
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
 import sys
 from datetime import UTC, datetime
+from queue import Queue
 from typing import Any
 
 from bankml.core.pii import redact_payload, redact_text
@@ -57,17 +60,35 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
-def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
+_listener: logging.handlers.QueueListener | None = None
+
+
+def configure_logging(
+    level: str = "INFO", *, json_lines: bool = False, background: bool = False
+) -> None:
     """Install one redacting stderr handler on the ``bankml`` and ``uvicorn`` loggers.
 
     uvicorn logs "Exception in ASGI application" with a traceback on every 500; without this
-    that traceback would bypass redaction and the JSON format. Idempotent.
+    that traceback would bypass redaction and the JSON format. With ``background`` (the
+    service), records are handed to a queue and written by a listener thread, so a slow
+    terminal or disk never adds to a request's latency. Idempotent.
     """
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
+    stream = logging.StreamHandler(sys.stderr)
+    stream.addFilter(RedactingFilter())
+    stream.setFormatter(
         JsonFormatter() if json_lines else TextFormatter("%(levelname)s %(name)s: %(message)s")
     )
+    handler: logging.Handler = stream
+    if background:
+        queue: Queue[logging.LogRecord] = Queue(-1)
+        handler = _RedactingQueueHandler(queue)
+        _listener = logging.handlers.QueueListener(queue, stream)
+        _listener.start()
+        atexit.register(_stop_listener)
     for name, logger_level in (("bankml", level.upper()), ("uvicorn", "WARNING")):
         logger = logging.getLogger(name)
         logger.setLevel(logger_level)
@@ -75,3 +96,18 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = False) -> None:
             logger.removeHandler(h)
         logger.addHandler(handler)
         logger.propagate = False
+
+
+class _RedactingQueueHandler(logging.handlers.QueueHandler):
+    """Queues records with message and traceback already rendered, then redacted: nothing
+    with raw PII waits in the queue."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record = super().prepare(record)
+        RedactingFilter().filter(record)
+        return record
+
+
+def _stop_listener() -> None:
+    if _listener is not None:
+        _listener.stop()
