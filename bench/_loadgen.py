@@ -1,6 +1,11 @@
 """Load generator for bench/scoring.py, run as its own process so it does not share the
 server's or the benchmark's CPU time: open loop at a fixed rate, or closed loop with N clients.
 
+It speaks HTTP/1.1 over persistent asyncio connections itself (request bytes prepared in
+advance, responses read by Content-Length): a general-purpose client such as httpx spends
+about a millisecond of Python per request, and on a 2-core machine that time and its jitter
+would be measured as the server's.
+
 usage: _loadgen.py URL KEY RATE SECONDS CLIENTS TXNS.json   (RATE 0 = closed loop)
 """
 
@@ -8,52 +13,92 @@ import asyncio
 import json
 import sys
 import time
-
-import httpx
+from urllib.parse import urlsplit
 
 url, key, path = sys.argv[1], sys.argv[2], sys.argv[6]
 rate, seconds, conc = float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 with open(path) as fh:
     txns = json.load(fh)
-lat, errors = [], 0
+target = urlsplit(url)
+HOST, PORT, PATH = target.hostname, target.port or 80, target.path
+
+requests = []
+for t in txns:
+    body = json.dumps(t).encode()
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: {HOST}:{PORT}\r\nX-API-Key: {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    requests.append(head.encode() + body)
+
+lat: list[float] = []
+errors = 0
 
 
-async def one(client, t):
+class Connection:
+    """One keep-alive connection: send a request, read one response."""
+
+    async def open(self) -> "Connection":
+        self.reader, self.writer = await asyncio.open_connection(HOST, PORT)
+        return self
+
+    async def call(self, request: bytes) -> int:
+        self.writer.write(request)
+        status_line = await self.reader.readline()
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return int(status_line.split()[1])
+
+
+async def one(pool: asyncio.Queue, request: bytes) -> None:
     global errors
+    conn = await pool.get()
     t0 = time.perf_counter()
-    r = await client.post(url, json=t, headers={"X-API-Key": key})
+    status = await conn.call(request)
     lat.append(time.perf_counter() - t0)
-    if r.status_code != 200:
+    pool.put_nowait(conn)
+    if status != 200:
         errors += 1
 
 
-async def open_loop():
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=64)) as c:
-        tasks, start, i = [], time.perf_counter(), 0
-        while (now := time.perf_counter()) - start < seconds:
-            due = start + i / rate
-            if now < due:
-                await asyncio.sleep(due - now)
-            tasks.append(asyncio.create_task(one(c, txns[i % len(txns)])))
-            i += 1
-        await asyncio.gather(*tasks)
-        return i / (time.perf_counter() - start)
+async def make_pool(size: int) -> asyncio.Queue:
+    pool: asyncio.Queue = asyncio.Queue()
+    for _ in range(size):
+        pool.put_nowait(await Connection().open())
+    return pool
 
 
-async def closed_loop():
-    async with httpx.AsyncClient(timeout=10, limits=httpx.Limits(max_connections=conc)) as c:
-        start, n = time.perf_counter(), 0
+async def open_loop() -> float:
+    pool = await make_pool(32)
+    tasks, start, i = [], time.perf_counter(), 0
+    while (now := time.perf_counter()) - start < seconds:
+        due = start + i / rate
+        if now < due:
+            await asyncio.sleep(due - now)
+        tasks.append(asyncio.create_task(one(pool, requests[i % len(requests)])))
+        i += 1
+    await asyncio.gather(*tasks)
+    return i / (time.perf_counter() - start)
 
-        async def worker(w):
-            nonlocal n
-            j = w
-            while time.perf_counter() - start < seconds:
-                await one(c, txns[j % len(txns)])
-                j += conc
-                n += 1
 
-        await asyncio.gather(*(worker(w) for w in range(conc)))
-        return n / (time.perf_counter() - start)
+async def closed_loop() -> float:
+    pool = await make_pool(conc)
+    start, n = time.perf_counter(), 0
+
+    async def worker(w: int) -> None:
+        nonlocal n
+        j = w
+        while time.perf_counter() - start < seconds:
+            await one(pool, requests[j % len(requests)])
+            j += conc
+            n += 1
+
+    await asyncio.gather(*(worker(w) for w in range(conc)))
+    return n / (time.perf_counter() - start)
 
 
 achieved = asyncio.run(open_loop() if rate > 0 else closed_loop())
