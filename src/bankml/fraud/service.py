@@ -262,6 +262,10 @@ class ServingModel:
         """The column mapping the model was trained with."""
         return ColumnMapping(**self.meta["mapping"])
 
+    def decision_for(self, score: float) -> str:
+        """``review`` at or above the operating threshold, else ``pass``."""
+        return "review" if score >= self.threshold else "pass"
+
     def evaluate(self, values: np.ndarray) -> dict[str, Any]:
         """Score, decision and exact contributions for one feature row.
 
@@ -272,7 +276,7 @@ class ServingModel:
         contrib = self.model.contributions(values.reshape(1, -1))[0]
         return {
             "score": score,
-            "decision": "review" if score >= self.threshold else "pass",
+            "decision": self.decision_for(score),
             "contributions": {
                 n: float(c) for n, c in zip(self.feature_names, contrib, strict=False)
             },
@@ -470,7 +474,7 @@ class FraudScorer:
 
     def add_label(self, transaction_id: int, is_fraud: bool) -> None:
         """A label became known now (a disposition): later features see it."""
-        self._store.add_label(transaction_id, is_fraud, datetime.now(UTC))
+        self._store.add_label(transaction_id, is_fraud, self._clock.now())
 
     def decide(self, txn: Mapping[str, Any]) -> dict[str, Any]:
         """Score one transaction without recording it (for benchmarks and dry runs)."""
@@ -479,7 +483,7 @@ class FraudScorer:
         return {
             "values": values,
             "score": score,
-            "decision": "review" if score >= self.serving.threshold else "pass",
+            "decision": self.serving.decision_for(score),
         }
 
     def score(self, txn: Mapping[str, Any], *, actor: str) -> dict[str, Any]:

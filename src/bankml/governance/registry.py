@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bankml.core.errors import ConfigError, NotFoundError
+from bankml.core.errors import NotFoundError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -272,10 +272,3 @@ class ModelRegistry:
         if self.tracking_uri.startswith("sqlite:///"):
             return Path(self.tracking_uri.removeprefix("sqlite:///")).exists()
         return True
-
-    def check_reachable(self) -> None:
-        """Raise ConfigError when the tracking store cannot be opened."""
-        try:
-            self._client.search_experiments(max_results=1)
-        except Exception as exc:
-            raise ConfigError(f"cannot reach MLflow at {self.tracking_uri}: {exc}") from None
