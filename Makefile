@@ -6,20 +6,33 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean install
+# The full MLflow (with its server) lives in its own virtualenv: bankml needs only
+# mlflow-skinny, but the tests run a real `mlflow server` of the same version.
+MLFLOW_VENV  := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-$(STAMP): pyproject.toml
+.PHONY: demo test lint bench clean install lock
+
+# requirements.lock pins every third-party package (`make lock` rewrites it): installs are
+# reproducible; a dependency added to pyproject.toml but not yet locked still installs.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+$(MLFLOW_STAMP): $(STAMP)
+	@test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet \
+	  "mlflow==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("mlflow-skinny"))')"
+	@rm -f $(MLFLOW_VENV)/.installed-* && touch $(MLFLOW_STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/bankml demo
 
-test: $(STAMP)
+test: $(STAMP) $(MLFLOW_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -31,5 +44,12 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[test]'
+	.venv-lock/bin/python -m pip freeze --exclude-editable | grep -v '^bankml' > requirements.lock
+	rm -rf .venv-lock
+
 clean:
-	rm -rf $(VENV) .bankml .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MLFLOW_VENV) .bankml .pytest_cache .mypy_cache .ruff_cache

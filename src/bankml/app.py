@@ -90,7 +90,12 @@ class Services:
         """The MLflow-backed model registry (MLflow itself is imported on first use)."""
         from bankml.governance.registry import ModelRegistry
 
-        return ModelRegistry(self.settings.resolved_mlflow_uri, self.settings.home)
+        return ModelRegistry(
+            self.settings.resolved_mlflow_uri,
+            self.settings.home,
+            timeout=self.settings.mlflow_timeout_seconds,
+            max_retries=self.settings.mlflow_max_retries,
+        )
 
     @cached_property
     def governance(self) -> ModelGovernance:

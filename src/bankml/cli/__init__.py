@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from bankml.cli import audit, data, demo, fraud, model, policy, serve, users
+from bankml.cli import audit, data, demo, doctor, fraud, model, policy, serve, users
 from bankml.cli._common import err_console
 from bankml.core.errors import BankmlError
 
@@ -36,6 +36,25 @@ app.add_typer(policy.app, name="policy")
 app.add_typer(model.app, name="model")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("doctor")(doctor.doctor)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import importlib.metadata
+
+        typer.echo(f"bankml {importlib.metadata.version('bankml')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Ship AI features into a regulated bank without breaking auditability."""
+
 
 log = logging.getLogger(__name__)
 

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
         ),
         description="MLflow tracking/registry URI; defaults to a SQLite store in home.",
     )
+    mlflow_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Per-request timeout to a tracking server; an unreachable one fails fast.",
+    )
+    mlflow_max_retries: int = Field(
+        default=1, ge=0, le=10, description="Retries of a failed request to a tracking server."
+    )
     policy_dir: Path = Field(
         default=Path("policies"),
         description="Where each model's official gate policy NAME.toml lives (versioned).",

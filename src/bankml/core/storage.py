@@ -129,6 +129,12 @@ class Database:
         with self.engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
+    def head_revision(self) -> str | None:
+        """The newest Alembic revision this code knows (what ``migrate`` brings it to)."""
+        with self.engine.connect() as conn:
+            head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
+        return str(head) if head is not None else None
+
     def migrate(self) -> None:
         """Bring the schema to the newest revision; cheap when it is already there."""
         try:

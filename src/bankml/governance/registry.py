@@ -12,22 +12,31 @@ MLflow is imported lazily: the CLI and the scoring path must not pay its import 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import logging
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from bankml.core.errors import NotFoundError
+from bankml.core.errors import NotFoundError, UnavailableError
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
-__all__ = ["ModelRegistry", "ModelVersionInfo", "code_version", "library_versions", "sha256_dir"]
+__all__ = [
+    "ModelRegistry",
+    "ModelVersionInfo",
+    "code_version",
+    "is_remote_uri",
+    "library_versions",
+    "sha256_dir",
+]
 
 log = logging.getLogger(__name__)
 
@@ -108,13 +117,64 @@ def sha256_dir(path: Path) -> str:
     return digest.hexdigest()
 
 
-class ModelRegistry:
-    """Thin, typed facade over the MLflow tracking and model registry APIs."""
+_F = TypeVar("_F", bound=Callable[..., Any])
 
-    def __init__(self, tracking_uri: str, home: Path) -> None:
+
+def _server_errors(method: _F) -> _F:
+    """Turn a tracking server that stopped answering mid-command into ``UnavailableError``
+    (one line at the face) instead of a raw MLflow traceback."""
+
+    @functools.wraps(method)
+    def wrapper(self: ModelRegistry, *args: Any, **kwargs: Any) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return method(self, *args, **kwargs)
+        except MlflowException as exc:
+            if self.remote and _is_connection_failure(exc):
+                raise UnavailableError(
+                    f"the MLflow tracking server at {self.tracking_uri} stopped answering; "
+                    "check that it is running and reachable"
+                ) from None
+            raise
+
+    return cast(_F, wrapper)
+
+
+def _is_connection_failure(exc: Exception) -> bool:
+    text = str(exc)
+    return any(s in text for s in ("Max retries exceeded", "Connection", "timed out", "503"))
+
+
+def is_remote_uri(uri: str) -> bool:
+    """Whether a tracking URI names a tracking server (``http(s)://``, ``databricks``)."""
+    return uri.split(":", 1)[0].lower() in {"http", "https", "databricks"}
+
+
+class ModelRegistry:
+    """Thin, typed facade over the MLflow tracking and model registry APIs.
+
+    With a local store (``sqlite:///`` in the home) artefacts live in ``home/mlartifacts``.
+    With a tracking server, the experiment takes the server's artefact root, so files go
+    through its proxied ``mlflow-artifacts:`` store and any home or replica pointed at the
+    same server can load them. Requests to a server are bounded (``timeout`` seconds,
+    ``max_retries``) and an unreachable server is one ``UnavailableError``, not minutes of
+    MLflow's default retries.
+    """
+
+    def __init__(
+        self, tracking_uri: str, home: Path, *, timeout: float = 10.0, max_retries: int = 1
+    ) -> None:
         self.tracking_uri = tracking_uri
         self._home = home
+        self._timeout = timeout
+        self._max_retries = max_retries
         self._client_obj: MlflowClient | None = None
+
+    @property
+    def remote(self) -> bool:
+        """Whether this registry talks to a tracking server."""
+        return is_remote_uri(self.tracking_uri)
 
     @property
     def _client(self) -> MlflowClient:
@@ -122,6 +182,12 @@ class ModelRegistry:
             # MLflow reads these at import/use; set once here, the only place bankml touches it.
             os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
             os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+            os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, round(self._timeout)))
+            os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(self._max_retries)
+            os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = "1"
+            os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_JITTER"] = "0"
+            if self.remote:
+                self._require_reachable()
             from mlflow import MlflowClient
 
             logging.getLogger("mlflow").setLevel(logging.WARNING)
@@ -129,15 +195,34 @@ class ModelRegistry:
             self._client_obj = MlflowClient(self.tracking_uri, self.tracking_uri)
         return self._client_obj
 
+    def _require_reachable(self) -> None:
+        """One bounded probe of the server's ``/health``: a closed port or a dead host is a
+        clear error within ``timeout`` seconds instead of a silent hang."""
+        import httpx
+
+        url = self.tracking_uri.rstrip("/") + "/health"
+        try:
+            httpx.get(url, timeout=self._timeout).raise_for_status()
+        except httpx.HTTPError as exc:
+            raise UnavailableError(
+                f"the MLflow tracking server at {self.tracking_uri} is unreachable "
+                f"({type(exc).__name__}); start it or fix BANKML_MLFLOW_TRACKING_URI"
+            ) from None
+
     def _experiment_id(self, name: str) -> str:
         client = self._client
         exp = client.get_experiment_by_name(name)
         if exp is not None:
             return str(exp.experiment_id)
+        if self.remote:
+            # The server's artefact root (``mlflow-artifacts:`` with --serve-artifacts): files
+            # must not stay on this machine, or no other home or replica could load them.
+            return str(client.create_experiment(name))
         artifacts = (self._home / "mlartifacts").resolve()
         artifacts.mkdir(parents=True, exist_ok=True)
         return str(client.create_experiment(name, artifact_location=artifacts.as_uri()))
 
+    @_server_errors
     def register(
         self,
         name: str,
@@ -182,13 +267,16 @@ class ModelRegistry:
         )
         return self.get(name, int(mv.version))
 
+    @_server_errors
     def get(self, name: str, version: int) -> ModelVersionInfo:
         """One version with its run's params and metrics."""
         from mlflow.exceptions import MlflowException
 
         try:
             mv = self._client.get_model_version(name, str(version))
-        except MlflowException:
+        except MlflowException as exc:
+            if self.remote and _is_connection_failure(exc):
+                raise
             raise NotFoundError(f"model {name} has no version {version}") from None
         run = self._client.get_run(mv.run_id) if mv.run_id else None
         return ModelVersionInfo(
@@ -203,6 +291,7 @@ class ModelRegistry:
             metrics=dict(run.data.metrics) if run else {},
         )
 
+    @_server_errors
     def versions(self, name: str | None = None) -> list[ModelVersionInfo]:
         """All versions (of one model, or of every model), oldest first."""
         flt = f"name = '{name}'" if name else ""
@@ -212,6 +301,7 @@ class ModelRegistry:
             key=lambda v: (v.name, v.version),
         )
 
+    @_server_errors
     def download(self, name: str, version: int) -> Path:
         """The version's model files on local disk (cached under home), hash-checked."""
         info = self.get(name, version)
@@ -232,6 +322,7 @@ class ModelRegistry:
             shutil.rmtree(tmp, ignore_errors=True)
         return target
 
+    @_server_errors
     def download_fresh(self, name: str, version: int, into: Path) -> Path:
         """The version's model files straight from the store into ``into`` (no cache):
         what replay and validation must use, so an altered artefact is seen."""
@@ -258,10 +349,12 @@ class ModelRegistry:
         """The hash of the stored artefact as registered (tag), for integrity checks."""
         return self.get(name, version).tags.get("artifact_sha256", "")
 
+    @_server_errors
     def set_alias(self, name: str, alias: str, version: int) -> None:
         """Point an alias (e.g. ``champion``) at a version."""
         self._client.set_registered_model_alias(name, alias, str(version))
 
+    @_server_errors
     def set_tag(self, name: str, version: int, key: str, value: str) -> None:
         """Mirror a governance fact onto the version as a tag."""
         self._client.set_model_version_tag(name, str(version), key, value)
