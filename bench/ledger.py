@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table as SATable,
 )
 
+from bankml.app import SCHEMA
 from bankml.core.storage import Database
 from bankml.governance.ledger import DecisionLedger, Event
 
@@ -57,7 +58,7 @@ def _rate(n: int, seconds: float) -> str:
 
 
 def bench_backend(name: str, url: str, singles: int, batched: int, batch: int) -> list[list[str]]:
-    db = Database(url)
+    db = Database(url, SCHEMA)
     db.migrate()
     ledger = DecisionLedger(db)
     rows: list[list[str]] = []
@@ -138,7 +139,7 @@ def bench_backend(name: str, url: str, singles: int, batched: int, batch: int) -
 
 
 def bench_verify(url: str, n: int) -> list[str]:
-    db = Database(url)
+    db = Database(url, SCHEMA)
     db.migrate()
     ledger = DecisionLedger(db)
     have = ledger.count()

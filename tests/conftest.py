@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bankml.core.settings import Settings, load_settings
+from bankml.app import SCHEMA
 from bankml.core.storage import Database
 
 PG_URL = os.environ.get("BANKML_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -25,7 +26,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}", SCHEMA)
     db.migrate()
     yield db
     db.dispose()
@@ -48,7 +49,7 @@ def pg_schema_url() -> Iterator[str]:
 
 @pytest.fixture
 def pg_db(pg_schema_url: str) -> Iterator[Database]:
-    db = Database(pg_schema_url)
+    db = Database(pg_schema_url, SCHEMA)
     db.migrate()
     yield db
     db.dispose()

@@ -1,45 +1,66 @@
-"""The one place that wires bankml together: settings -> database -> services.
+"""The one place that wires bankml together: settings -> database -> services, and the kinds.
 
-Faces (CLI, API) build a ``Services`` and call through it; tests build one on a temporary
-home or on fakes. Everything is created lazily so a command only pays for what it uses.
+Faces (CLI, API, web) build a ``Services`` and call through it; tests build one on a temporary
+home or on fakes. Everything is created lazily so a command only pays for what it uses. No
+rule lives here: champion loading and hot reload are ``governance.serving``, validate/approve/
+docs are ``governance.lifecycle``, each user action is a method of a use case's service.
+
+To add a model kind: write its slice (with a ``kind.py`` returning a ``ModelKind`` and, if it
+has tables, a ``tables.py``), then add one line to ``build_kinds`` and, for tables, one entry to
+``TABLE_MODULES`` (see docs/kinds.md).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bankml.core.clock import Clock, SystemClock
-from bankml.core.errors import InputError, IntegrityError, UnavailableError
-from bankml.core.identity import Role, User, UserDirectory
+from bankml.core.identity import UserDirectory
 from bankml.core.logging import configure_logging
 from bankml.core.pii import PIITokenizer
 from bankml.core.settings import Settings, load_settings
-from bankml.core.storage import Database, open_database
+from bankml.core.storage import Database, Schema, open_database
+from bankml.governance.kinds import KindRegistry
 from bankml.governance.ledger import DecisionLedger
+from bankml.migrations import MIGRATIONS_DIR
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from bankml.governance.approvals import Transition
-    from bankml.governance.gates import ValidationReport
-
-    EvidenceCollector = Callable[..., dict[str, Any]]
+    from bankml.fraud.operations import FraudOperations
     from bankml.fraud.queue import ReviewQueue
-    from bankml.fraud.service import FraudScorer, ServingModel
     from bankml.governance.approvals import ModelGovernance
-    from bankml.governance.decisions import Loader
+    from bankml.governance.decisions import DecisionAudit
     from bankml.governance.gates import ValidationStore
+    from bankml.governance.lifecycle import ModelLifecycle
+    from bankml.governance.provenance import GovernanceProof
     from bankml.governance.registry import ModelRegistry
+    from bankml.governance.serving import ChampionServing
     from bankml.policy.service import PolicyAssistant
 
-__all__ = ["Services", "build_services"]
+__all__ = ["SCHEMA", "TABLE_MODULES", "Services", "build_kinds", "build_services"]
 
 log = logging.getLogger(__name__)
+
+# Every module that declares tables on ``bankml.core.tables.metadata``; the Alembic
+# environment imports them through ``SCHEMA`` (core never imports a slice).
+TABLE_MODULES: tuple[str, ...] = (
+    "bankml.core.tables",
+    "bankml.governance.tables",
+    "bankml.fraud.tables",
+    "bankml.policy.tables",
+)
+SCHEMA = Schema(migrations_dir=MIGRATIONS_DIR, table_modules=TABLE_MODULES)
+
+
+def build_kinds() -> KindRegistry:
+    """The registered model kinds (one line per kind)."""
+    from bankml.fraud.kind import fraud_kind
+
+    kinds = KindRegistry()
+    kinds.register(fraud_kind())
+    return kinds
 
 
 @dataclass
@@ -48,12 +69,16 @@ class Services:
 
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
-    _reload_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def kinds(self) -> KindRegistry:
+        """The registered model kinds; governance, serving and audit loop over them."""
+        return build_kinds()
 
     @cached_property
     def db(self) -> Database:
         """The migrated app database."""
-        return open_database(self.settings)
+        return open_database(self.settings, SCHEMA)
 
     @cached_property
     def users(self) -> UserDirectory:
@@ -112,6 +137,49 @@ class Services:
         return ValidationStore(self.db)
 
     @cached_property
+    def lifecycle(self) -> ModelLifecycle:
+        """Validate (against the pinned policy), approve, pin policies, render docs."""
+        from bankml.governance.lifecycle import ModelLifecycle, PolicyPins
+
+        return ModelLifecycle(
+            self.kinds,
+            self.governance,
+            self.registry,
+            self.validations,
+            PolicyPins(self.db, self.ledger),
+            self.clock,
+        )
+
+    @cached_property
+    def proof(self) -> GovernanceProof:
+        """Cross-checks of the governance tables against the ledger."""
+        from bankml.governance.provenance import GovernanceProof
+
+        return GovernanceProof(self.db, self.ledger)
+
+    @cached_property
+    def serving(self) -> ChampionServing:
+        """Each serving kind's champion, loaded once, checked, reloaded on change."""
+        from bankml.governance.serving import ChampionServing
+
+        return ChampionServing(
+            self.kinds,
+            self.governance,
+            self.registry,
+            self.proof,
+            ledger=self.ledger,
+            tokenizer=self.tokenizer,
+            clock=self.clock,
+        )
+
+    @cached_property
+    def decisions(self) -> DecisionAudit:
+        """Decision lookup (customer ids tokenized inside) and replay, for every kind."""
+        from bankml.governance.decisions import DecisionAudit
+
+        return DecisionAudit(self.ledger, self.kinds, self.tokenizer, lambda: self.registry)
+
+    @cached_property
     def fraud_queue(self) -> ReviewQueue:
         """The fraud analysts' review queue."""
         from bankml.fraud.queue import ReviewQueue
@@ -119,166 +187,13 @@ class Services:
         return ReviewQueue(self.db, self.ledger, self.clock)
 
     @cached_property
-    def fraud_scorer(self) -> FraudScorer:
-        """Real-time fraud scoring with the champion version, loaded once per process.
+    def fraud(self) -> FraudOperations:
+        """Fraud actions (score, triage, queue, disposition, plan), shared by every face."""
+        from bankml.fraud.operations import FraudOperations
 
-        Only the version bankml's records name champion (approved, then promoted) is ever
-        loaded, and only if its files still hash to what was registered.
-        """
-        return self._build_fraud_scorer(None)
-
-    def _build_fraud_scorer(self, previous: FraudScorer | None) -> FraudScorer:
-        from pathlib import Path
-
-        from bankml.fraud.online import OnlineFeatureStore
-        from bankml.fraud.service import MODEL_NAME, FraudScorer
-        from bankml.governance.approvals import ModelState
-
-        if not self.registry.has_local_store():
-            raise UnavailableError(
-                "no fraud model is registered; train one with `bankml fraud train`"
-            )
-        version = self.governance.champion(MODEL_NAME)
-        if version is None:
-            raise UnavailableError(
-                "no fraud model is champion; approve a version and promote "
-                "it with `bankml model promote fraud VERSION`"
-            )
-        if self.governance.state(MODEL_NAME, version) is not ModelState.CHAMPION:
-            raise IntegrityError(
-                f"refusing to serve fraud v{version}: it is not the approved champion"
-            )
-        serving = self.load_fraud_model(version)
-        keep_store = previous is not None and all(
-            previous.serving.meta[k] == serving.meta[k]
-            for k in ("mapping", "label_delay_days", "data_path")
+        return FraudOperations(
+            self.fraud_queue, self.serving, lambda: self.governance, self.tokenizer
         )
-        # A compatible store keeps the live transactions and labels it has seen since start.
-        store = (
-            previous.store
-            if previous is not None and keep_store
-            else (
-                OnlineFeatureStore.from_history(
-                    Path(serving.meta["data_path"]),
-                    serving.mapping,
-                    label_delay_days=int(serving.meta["label_delay_days"]),
-                )
-            )
-        )
-        return FraudScorer(serving, store, self.ledger, self.tokenizer, self.clock)
-
-    def load_fraud_model(self, version: int) -> ServingModel:
-        """A fraud model version from the registry, refused if its files do not hash to what
-        was registered (a tampered or corrupt file is never handed to LightGBM)."""
-        from bankml.fraud.service import MODEL_NAME, load_serving
-        from bankml.governance.registry import sha256_dir
-
-        model_dir = self.registry.download(MODEL_NAME, version)
-        if sha256_dir(model_dir) != self.registry.artifact_hash(MODEL_NAME, version):
-            raise IntegrityError(
-                f"refusing to load fraud v{version}: its files do not match "
-                "the hash registered with it"
-            )
-        return load_serving(model_dir, MODEL_NAME, version)
-
-    def refresh_fraud_scorer(self) -> int | None:
-        """Serve the current champion if it changed (promotion or rollback), without a restart.
-
-        Returns the version now served, or None when there is no champion yet. A failed load
-        keeps the running model and raises.
-        """
-        from bankml.fraud.service import MODEL_NAME
-
-        with self._reload_lock:
-            current: FraudScorer | None = self.__dict__.get("fraud_scorer")
-            champion = self.governance.champion(MODEL_NAME)
-            if champion is None:
-                return None
-            if current is not None and current.serving.version == champion:
-                return champion
-            self.__dict__["fraud_scorer"] = self._build_fraud_scorer(current)
-            log.info("now serving fraud v%s", champion)
-            return champion
-
-    @cached_property
-    def evidence_collectors(self) -> dict[str, EvidenceCollector]:
-        """How to gather validation evidence for each model name (a use case's job)."""
-        from bankml.fraud.validation import collect_evidence
-
-        return {"fraud": collect_evidence}
-
-    def validate_model(
-        self, name: str, version: int, user: User, policy_path: Path | None = None
-    ) -> tuple[ValidationReport, Transition]:
-        """Run the model's gate policy on a submitted version, store the evidence, move the
-        version to ``validated`` (or keep it ``submitted`` when a gate fails)."""
-        import tempfile
-        from dataclasses import replace
-
-        from bankml.governance.gates import ValidationStore, load_policy, run_validation
-
-        # Independent validation: only validators run the gates that count.
-        user.require(Role.VALIDATOR)
-        self.governance.require_validatable(name, version)
-        collect = self.evidence_collectors.get(name)
-        if collect is None:
-            known = ", ".join(sorted(self.evidence_collectors))
-            raise InputError(f"no validation evidence collector for model {name!r}; known: {known}")
-        policy = load_policy(policy_path or self.official_policy_path(name))
-        with tempfile.TemporaryDirectory(prefix="bankml-validate-") as work:
-            evidence = collect(self.registry, name, version, work_dir=Path(work))
-        report = run_validation(
-            policy, evidence, model_name=name, version=version, ran_by=user.name, clock=self.clock
-        )
-        report = replace(report, id=ValidationStore(self.db).save(report))
-        return report, self.governance.record_validation(name, version, report.passed, user.name)
-
-    def official_policy_path(self, name: str) -> Path:
-        """The model's official gate policy: ``<policy_dir>/<name>.toml``."""
-        return self.settings.policy_dir / f"{name}.toml"
-
-    def approve_model(self, name: str, version: int, user: User, rationale: str) -> Transition:
-        """Approve, counting only a validation run against the model's official gate policy."""
-        from bankml.governance.gates import load_policy
-
-        official = load_policy(self.official_policy_path(name)).sha256
-        return self.governance.approve(
-            name, version, user, rationale, required_policy_sha256=official
-        )
-
-    def render_model_docs(self, name: str, version: int, out: Path) -> tuple[Path, Path]:
-        """The documentation pack (HTML with plots, and Markdown), from stored evidence only."""
-        from bankml.governance.docs import render_docs
-        from bankml.governance.gates import ValidationStore
-
-        self.governance.record(name, version)  # NotFoundError says how to list versions
-        validations = ValidationStore(self.db).all(name, version)
-        if not validations:
-            raise InputError(
-                f"{name} v{version} has no stored validation evidence; run "
-                f"`bankml model validate {name} {version}` first"
-            )
-        evidence = dict(validations[-1].evidence)
-        return render_docs(
-            out,
-            info=self.registry.get(name, version),
-            serving_meta={
-                **evidence.get("serving", {}),
-                "capacity_plan": evidence.get("capacity_plan"),
-            },
-            evaluation=dict(evidence.get("evaluation", {})),
-            validations=validations,
-            transitions=self.governance.transitions(name, version),
-            champion_history=self.governance.champion_history(name),
-            feature_definitions=evidence.get("feature_definitions", []),
-        )
-
-    @cached_property
-    def replay_loaders(self) -> dict[str, Loader]:
-        """How to load each model for replay: governance knows models only through this."""
-        from bankml.fraud.service import load_replayer
-
-        return {"fraud": load_replayer}
 
     def close(self) -> None:
         """Release database connections."""

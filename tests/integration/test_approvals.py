@@ -17,10 +17,10 @@ from bankml.core.clock import FixedClock, utc_iso
 from bankml.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from bankml.core.identity import Role, User, UserDirectory
 from bankml.core.storage import Database
-from bankml.core.tables import model_validations
 from bankml.governance.approvals import ModelGovernance, ModelState
 from bankml.governance.ledger import DecisionLedger
 from bankml.governance.registry import ModelRegistry
+from bankml.governance.tables import model_validations
 
 NAME = "fraud"
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -9,12 +9,12 @@ from alembic.runtime.migration import MigrationContext
 from bankml.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from bankml.core.identity import EVERYONE, Role, UserDirectory, parse_groups
 from bankml.core.storage import Database
-from bankml.core.tables import metadata
+from bankml.app import SCHEMA
 
 
 def test_migrations_create_exactly_the_declared_tables(db: Database) -> None:
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), SCHEMA.load())
     assert diff == []
     assert db.current_revision() is not None
 

@@ -19,8 +19,8 @@ from bankml.data.features import (
     definitions_hash,
     parse_window,
 )
-from bankml.fraud.features import FEATURE_NAMES, FRAUD_FEATURES, build_fraud_features
-from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, load_mapping, resolve
+from bankml.fraud.features import FEATURE_NAMES, FRAUD_FEATURES, build_fraud_features, resolve
+from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, load_mapping
 
 EPOCH = pd.Timestamp(0, tz="UTC")
 US = pd.Timedelta(microseconds=1)

@@ -27,7 +27,7 @@ from bankml.api.fraud import router as fraud_router
 from bankml.api.models import router as models_router
 from bankml.api.policy import router as policy_router
 from bankml.app import Services
-from bankml.core.errors import BankmlError, UnavailableError
+from bankml.core.errors import BankmlError
 from bankml.core.identity import Role, User
 
 __all__ = ["create_app", "problem"]
@@ -112,12 +112,9 @@ class AccessLog:
 
 
 def _poll_champion(svc: Services, stop: threading.Event, seconds: float) -> None:
-    """Pick up a promotion or rollback without a restart."""
+    """Pick up a promotion or rollback of any kind's champion without a restart."""
     while not stop.wait(seconds):
-        try:
-            svc.refresh_fraud_scorer()
-        except BankmlError as exc:
-            log.error("keeping the running fraud model: %s", exc.message)
+        svc.serving.refresh_all()  # a kind that fails keeps its running model (logged)
 
 
 def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
@@ -130,10 +127,7 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.db.start_background_checkpoints()  # open, migrate; WAL checkpoints off-path
-        try:
-            svc.fraud_scorer.warm_up()  # load the champion once, not per request
-        except UnavailableError as exc:
-            log.warning("fraud scoring disabled: %s", exc.message)
+        svc.serving.start()  # every kind's champion loads once (not per request), warmed up
         # The online feature store is hundreds of thousands of long-lived objects; left in
         # the collected generations, every full GC pass walks them all (tens of ms of p99).
         gc.collect()
@@ -173,8 +167,8 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     def reload(
         _: User = Depends(require_roles(Role.ADMIN)), s: Services = Depends(services)
     ) -> dict[str, object]:
-        """Load the current champion now (admins)."""
-        return {"fraud": s.refresh_fraud_scorer()}
+        """Load every kind's current champion now (admins)."""
+        return {name: s.serving.refresh(name) for name in s.serving.serving_kinds()}
 
     app.include_router(audit_router)
     app.include_router(policy_router)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from bankml.api.auth import require_roles, services
 from bankml.app import Services
 from bankml.core.identity import Role, User
+from bankml.fraud.transaction import Transaction
 
 __all__ = ["router"]
 
@@ -27,6 +28,18 @@ class TransactionIn(BaseModel):
     card_id: int | None = None
     amount: float = Field(gt=0)
     country: str | None = Field(default=None, min_length=2, max_length=3)
+
+    def to_transaction(self) -> Transaction:
+        """The typed transaction in role names (parsed once, here at the face)."""
+        return Transaction(
+            transaction_id=self.transaction_id,
+            timestamp=self.timestamp.astimezone(UTC),
+            customer=self.customer_id,
+            terminal=self.terminal_id,
+            amount=self.amount,
+            card=self.card_id,
+            country=self.country,
+        )
 
 
 class ScoreOut(BaseModel):
@@ -78,7 +91,7 @@ async def score(
     arrival order on the event loop instead of contending for the GIL in a thread pool, which
     keeps tail latency close to the service time.
     """
-    return s.fraud_scorer.score(txn.model_dump(), actor=user.name)
+    return s.fraud.score(txn.to_transaction(), user)
 
 
 @router.get("/queue", response_model=list[AlertOut])
@@ -89,7 +102,7 @@ def queue(
     s: Services = Depends(services),
 ) -> list[dict[str, Any]]:
     """The ranked review queue (of one day, or all)."""
-    return [a.to_dict() for a in s.fraud_queue.alerts(day, status=status)]
+    return [a.to_dict() for a in s.fraud.queue(day, status)]
 
 
 @router.post("/alerts/{alert_id}/disposition")
@@ -100,10 +113,7 @@ def disposition(
     s: Services = Depends(services),
 ) -> dict[str, Any]:
     """Record an outcome; fraud/legitimate become labels and reach the online feature store."""
-    d = s.fraud_queue.disposition(alert_id, body.outcome, user, body.note)
-    if "fraud_scorer" in s.__dict__ and d.outcome.value != "needs_info":
-        alert = s.fraud_queue.get(alert_id)
-        s.fraud_scorer.add_label(alert.transaction_id, d.outcome.value == "fraud")
+    d = s.fraud.disposition(user, alert_id, body.outcome, body.note)
     return {
         "alert_id": d.alert_id,
         "outcome": d.outcome.value,

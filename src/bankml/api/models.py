@@ -160,7 +160,7 @@ def approve(
     s: Services = Depends(services),
 ) -> dict[str, Any]:
     """Approve a validated version: a validator who neither trained nor submitted it."""
-    return s.approve_model(name, version, user, body.rationale).to_dict()
+    return s.lifecycle.approve(name, version, user, body.rationale).to_dict()
 
 
 @router.post("/{name}/versions/{version}/reject", response_model=TransitionOut)

@@ -23,20 +23,26 @@ def verify(
     Record the printed head hash somewhere outside the database (a ticket, a WORM bucket)
     and pass it back with --expect-head to catch a rewrite of the whole ledger.
     """
-    from bankml.governance.decisions import unknown_model_versions
-
     with open_services() as s, Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("verifying ledger", total=None)
         report = s.ledger.verify(
             expect_head=expect_head,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
-        registry = s.registry if s.registry.has_local_store() else None
-        missing = unknown_model_versions(
-            s.ledger, registry.exists if registry else (lambda _n, _v: False)
-        )
+        missing = s.decisions.unknown_model_versions()
+        # Governed state must be provable: every transition, champion change and policy pin
+        # has to match its ledger entry (a row written straight into the tables does not).
+        problems = [str(p) for p in s.proof.cross_check()]
     if as_json:
-        print_json({**report.__dict__, "decisions_with_unknown_model": missing})
+        print_json(
+            {
+                **report.__dict__,
+                "ok": report.ok and not problems,
+                "chain_ok": report.ok,
+                "governance_problems": problems,
+                "decisions_with_unknown_model": missing,
+            }
+        )
     elif report.ok:
         console.print(
             f"[green]ledger OK[/]: {report.entries:,} entries, head #{report.head_seq} "
@@ -53,7 +59,13 @@ def verify(
             f"[bold red]{len(missing)} decision(s) name a model version the registry "
             f"does not have[/], first: entry #{seq} names {name} v{version}"
         )
-    if not report.ok or missing:
+    if problems and not as_json:
+        console.print(
+            f"[bold red]{len(problems)} governance row(s) without a matching ledger entry[/]:"
+        )
+        for p in problems:
+            console.print(f"  - {p}")
+    if not report.ok or missing or problems:
         raise typer.Exit(1)
 
 
@@ -96,17 +108,8 @@ def decisions(
 
     Example: bankml audit decisions --at "2026-11-24 14:03" --window 5m
     """
-    from bankml.governance.decisions import find_decisions, parse_at, parse_window
-
     with open_services() as s:
-        token = s.tokenizer.token(customer, "customer") if customer else None
-        found = find_decisions(
-            s.ledger,
-            at=parse_at(at) if at else None,
-            window=parse_window(window),
-            decision_id=decision,
-            customer_token=token,
-        )
+        found = s.decisions.find(at=at, window=window, decision_id=decision, customer=customer)
     if as_json:
         print_json([r.to_dict() for r in found])
         return
@@ -132,10 +135,8 @@ def replay_cmd(
 ) -> None:
     """Recompute a decision with exactly the model version that made it, from the logged
     inputs; report `identical` or the differences. Exit 1 when it differs."""
-    from bankml.governance.decisions import replay
-
     with open_services() as s:
-        result = replay(s.ledger, s.registry, s.replay_loaders, decision_id)
+        result = s.decisions.replay(decision_id)
     if as_json:
         print_json(result.to_dict())
     elif result.identical:

@@ -146,7 +146,7 @@ def _users(s: Services) -> None:
 def _fraud(s: Services, bank: Path, days: int) -> int:
     from datetime import date
 
-    from bankml.cli.fraud import _print_plan
+    from bankml.cli.fraud import print_plan
     from bankml.fraud.mapping import DEFAULT_MAPPING
     from bankml.fraud.service import train_and_register
     from bankml.fraud.training import TrainConfig
@@ -184,7 +184,7 @@ def _fraud(s: Services, bank: Path, days: int) -> int:
         f"{ev.card_precision_at_k:.3f}, {ev.alerts_per_day:.1f} alerts/day at "
         f"threshold {ev.threshold:.4f}"
     )
-    _print_plan(outcome.result.capacity_plan.to_dict())
+    print_plan(outcome.result.capacity_plan.to_dict())
     console.print(f"evaluation report: {outcome.report.resolve()}")
 
     return version
@@ -195,12 +195,17 @@ def _governance(s: Services, version: int) -> bool:
 
     _step("5. Governance: validation gates, maker-checker approval, champion")
     maria, victor, ada = (s.users.get(n) for n in ("maria", "victor", "ada"))
+    pinned = s.lifecycle.install_policy("fraud", s.settings.policy_dir / "fraud.toml", ada)
+    console.print(
+        f"ada (admin) pins the official fraud gate policy {pinned.sha256[:12]}… "
+        f"(ledger #{pinned.ledger_seq})"
+    )
     s.governance.submit("fraud", version, maria)
     console.print(f"maria (model_developer) submits fraud v{version}")
-    report, _ = s.validate_model("fraud", version, victor)
+    report, _ = s.lifecycle.validate("fraud", version, victor)
     print_validation(report, console)
     try:
-        s.approve_model("fraud", version, maria, "looks good to me")
+        s.lifecycle.approve("fraud", version, maria, "looks good to me")
     except BankmlError as exc:
         console.print(f"maria tries to approve her own model → [red]refused[/]: {exc.message}")
     if not report.passed:
@@ -209,13 +214,13 @@ def _governance(s: Services, version: int) -> bool:
             "a larger demo bank (--customers, --days) gives the model more to learn"
         )
         return False
-    s.approve_model(
+    s.lifecycle.approve(
         "fraud", version, victor, "gates pass; capacity plan fits the team; reviewed the pack"
     )
     console.print(f"victor (validator) approves fraud v{version}")
     s.governance.promote("fraud", version, ada, "go-live after approval")
     console.print(f"ada (admin) promotes fraud v{version} → champion (MLflow alias too)")
-    html, _md = s.render_model_docs(
+    html, _md = s.lifecycle.render_docs(
         "fraud", version, s.settings.home / "demo" / "model-docs" / f"fraud-v{version}"
     )
     console.print(f"documentation pack: {html.resolve()}")
@@ -225,27 +230,17 @@ def _governance(s: Services, version: int) -> bool:
 def _triage(s: Services, bank: Path, version: int, days: int) -> None:
     from datetime import date, timedelta
 
-    from bankml.cli.fraud import _print_queue
-    from bankml.fraud.service import triage_day
+    from bankml.cli.fraud import print_queue
 
     _step("6. Today's review queue from the champion, capped at the team's capacity")
     day = date(2026, 1, 1) + timedelta(days=days - 1)
-    serving = s.load_fraud_model(version)
-    scored, _ = triage_day(
-        bank / "transactions.parquet",
-        day,
-        serving,
-        s.fraud_queue,
-        s.tokenizer,
-        actor="fiona",
-        capacity=10,
-    )
-    queue = s.fraud_queue.alerts(day)
-    console.print(f"{day}: scored {scored:,} transactions; {len(queue)} alerts queued")
-    _print_queue(queue[:5])
+    fiona = s.users.get("fiona")
+    result = s.fraud.triage(fiona, day, transactions=bank / "transactions.parquet", capacity=10)
+    queue = result.queue
+    console.print(f"{day}: scored {result.scored:,} transactions; {len(queue)} alerts queued")
+    print_queue(queue[:5])
     if queue and queue[0].status == "open":
-        fiona = s.users.get("fiona")
-        d = s.fraud_queue.disposition(queue[0].alert_id, "fraud", fiona, "demo: confirmed")
+        d = s.fraud.disposition(fiona, queue[0].alert_id, "fraud", "demo: confirmed")
         console.print(
             f"fiona dispositions alert {d.alert_id[:8]} as fraud → a label known at "
             f"{d.created_at} (ledger #{d.ledger_seq})"
@@ -305,20 +300,16 @@ def _live_scoring(s: Services, bank: Path, version: int) -> str:
 
 
 def _audit(s: Services, decision_id: str) -> None:
-    from datetime import timedelta
-
-    from bankml.governance.decisions import find_decisions, parse_at, replay
-
     _step("8. Audit: which model made this decision, and would it decide the same again?")
-    (record,) = find_decisions(s.ledger, decision_id=decision_id)
-    at = parse_at(record.ts[:16])
-    around = find_decisions(s.ledger, at=at, window=timedelta(minutes=5))
+    (record,) = s.decisions.find(decision_id=decision_id)
+    at = record.ts[:16].replace("T", " ")
+    around = s.decisions.find(at=at, window="5m")
     console.print(
-        f'`bankml audit decisions --at "{at:%Y-%m-%d %H:%M}" --window 5m` → {len(around)} '
+        f'`bankml audit decisions --at "{at}" --window 5m` → {len(around)} '
         f"decision(s); {decision_id[:8]} was made by {record.model_name} "
         f"v{record.model_version}: {record.output['decision']} ({record.output['score']:.4f})"
     )
-    result = replay(s.ledger, s.registry, s.replay_loaders, decision_id)
+    result = s.decisions.replay(decision_id)
     verdict = "[green]identical[/]" if result.identical else "[red]different[/]"
     console.print(
         f"`bankml audit replay {decision_id[:8]}…` → {verdict}: recomputed with exactly "

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.table import Table
 
 from bankml.cli._common import console, open_services, print_json, progress_callback
 from bankml.core.errors import InputError
-
-if TYPE_CHECKING:
-    from bankml.app import Services
-    from bankml.fraud.service import ServingModel
 
 app = typer.Typer(
     help="Fraud triage: capacity-aware model, ranked review queue, dispositions.",
@@ -116,10 +112,10 @@ def train_cmd(
         return
     for w in outcome.warnings:
         console.print(f"[yellow]warning:[/] {w}")
-    _print_train(summary)
+    print_train(summary)
 
 
-def _print_train(summary: dict[str, Any]) -> None:
+def print_train(summary: dict[str, Any]) -> None:
     t = summary["test"]
     k = t["k"]
     table = Table("metric", "test period", title=f"fraud model v{summary['version'] or '-'}")
@@ -137,11 +133,11 @@ def _print_train(summary: dict[str, Any]) -> None:
     ]:
         table.add_row(label, value)
     console.print(table)
-    _print_plan(summary["capacity_plan"])
+    print_plan(summary["capacity_plan"])
     console.print(f"report: {summary['report']}")
 
 
-def _print_plan(plan: dict[str, Any]) -> None:
+def print_plan(plan: dict[str, Any]) -> None:
     table = Table(
         "threshold",
         "alerts/day",
@@ -171,19 +167,6 @@ def _print_plan(plan: dict[str, Any]) -> None:
         )
 
 
-def _serving(s: Services, version: int | None) -> ServingModel:
-    from bankml.core.errors import UnavailableError
-    from bankml.fraud.service import MODEL_NAME
-
-    v = version or s.governance.champion(MODEL_NAME)
-    if v is None:
-        raise UnavailableError(
-            "no fraud model is champion yet; pass --version N, or approve "
-            "and promote one (`bankml model --help`)"
-        )
-    return s.load_fraud_model(v)
-
-
 @app.command("plan")
 def plan_cmd(
     version: int = typer.Option(None, "--version", help="Model version (default: the champion)."),
@@ -191,11 +174,11 @@ def plan_cmd(
 ) -> None:
     """Show the capacity plan of a model version: threshold -> alerts/day, recall, money."""
     with open_services() as s:
-        plan = _serving(s, version).meta["capacity_plan"]
+        plan = s.fraud.plan(version)
     if as_json:
         print_json(plan)
         return
-    _print_plan(plan)
+    print_plan(plan)
 
 
 @app.command("triage")
@@ -213,45 +196,22 @@ def triage_cmd(
 ) -> None:
     """Score a day's transactions with the champion and build the ranked review queue,
     capped at capacity. Every scored transaction is a decision in the ledger."""
-    from bankml.core.identity import Role
-    from bankml.fraud.service import triage_day
-
     when = _parse_day(day, "--date")
     with open_services() as s:
-        runner = s.users.get(user)
-        runner.require(Role.FRAUD_ANALYST, Role.ADMIN)
-        # Only the champion feeds the live queue: a version that was never approved must not
-        # put alerts in front of analysts.
-        serving = _serving(s, None)
-        source = transactions or Path(serving.meta["data_path"])
-        scored, alerts = triage_day(
-            source,
-            when,
-            serving,
-            s.fraud_queue,
-            s.tokenizer,
-            actor=runner.name,
-            capacity=capacity,
+        result = s.fraud.triage(
+            s.users.get(user), when, transactions=transactions, capacity=capacity
         )
-        queue = s.fraud_queue.alerts(when)
     if as_json:
-        print_json(
-            {
-                "day": when,
-                "scored": scored,
-                "added": len(alerts),
-                "alerts": [a.to_dict() for a in queue],
-            }
-        )
+        print_json(result.to_dict())
         return
     console.print(
-        f"{when}: scored {scored:,} transactions with fraud v{serving.version}; "
-        f"{len(alerts)} new alerts (threshold {serving.threshold:.5f})"
+        f"{when}: scored {result.scored:,} transactions with fraud v{result.version}; "
+        f"{len(result.added)} new alerts (threshold {result.threshold:.5f})"
     )
-    _print_queue(queue)
+    print_queue(result.queue)
 
 
-def _print_queue(alerts: list[Any]) -> None:
+def print_queue(alerts: list[Any]) -> None:
     table = Table(
         "#",
         "alert",
@@ -282,11 +242,11 @@ def queue_cmd(
     """List alerts in the review queue."""
     when = _parse_day(day, "--date") if day else None
     with open_services() as s:
-        alerts = s.fraud_queue.alerts(when, status=status)
+        alerts = s.fraud.queue(when, status)
     if as_json:
         print_json([a.to_dict() for a in alerts])
         return
-    _print_queue(alerts)
+    print_queue(alerts)
 
 
 @app.command("disposition")
@@ -298,14 +258,7 @@ def disposition_cmd(
 ) -> None:
     """Record an analyst's outcome for an alert; it becomes a label with today's timestamp."""
     with open_services() as s:
-        analyst = s.users.get(user)
-        matches = [a for a in s.fraud_queue.alerts() if a.alert_id.startswith(alert_id)]
-        if len(matches) != 1:
-            raise InputError(
-                f"alert id {alert_id!r} matches {len(matches)} alerts; "
-                "give more characters (see `bankml fraud queue`)"
-            )
-        d = s.fraud_queue.disposition(matches[0].alert_id, outcome, analyst, note)
+        d = s.fraud.disposition(s.users.get(user), alert_id, outcome, note)
     console.print(
         f"alert {d.alert_id[:8]} → {d.outcome.value} by {d.analyst} (ledger #{d.ledger_seq})"
     )

@@ -252,7 +252,7 @@ def approve_cmd(
 ) -> None:
     """Approve a validated version. Only a validator who neither trained nor submitted it,
     and only when its latest validation passed."""
-    _act(user, lambda s, u: s.approve_model(name, version, u, rationale), as_json)
+    _act(user, lambda s, u: s.lifecycle.approve(name, version, u, rationale), as_json)
 
 
 @app.command("reject")
@@ -300,7 +300,7 @@ def validate_cmd(
         None,
         "--policy",
         "-p",
-        help="Gate policy TOML for a what-if run (default: the official policies/NAME.toml).",
+        help="Gate policy TOML for a what-if run (default: the pinned official policy).",
     ),
     as_json: bool = _JSON,
 ) -> None:
@@ -308,11 +308,11 @@ def validate_cmd(
     print pass/fail per gate with the measured value and the limit. Exit 1 when a gate fails.
 
     Validators run it (independent validation); a failed gate blocks approval until a later
-    run passes. Only a run against the official policy (BANKML_POLICY_DIR/NAME.toml) counts
-    for approval; --policy runs a what-if against another file.
+    run passes. Only a run against the pinned official policy counts for approval (an admin
+    pins it with `bankml model policy install`); --policy runs a what-if against another file.
     """
     with open_services() as s:
-        report, t = s.validate_model(name, version, s.users.get(user), policy)
+        report, t = s.lifecycle.validate(name, version, s.users.get(user), policy)
     if as_json:
         print_json({**report.to_dict(), "state": t.to_state.value, "ledger_seq": t.ledger_seq})
     else:
@@ -332,5 +332,51 @@ def docs_cmd(
 ) -> None:
     """Render the documentation pack (HTML with plots, and Markdown) from stored evidence."""
     with open_services() as s:
-        html_path, md_path = s.render_model_docs(name, version, out)
+        html_path, md_path = s.lifecycle.render_docs(name, version, out)
     console.print(f"documentation pack: {html_path}\nmarkdown: {md_path}")
+
+
+policy_app = typer.Typer(
+    help="The official gate policy of each model, pinned by an admin.", no_args_is_help=True
+)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("install")
+def policy_install_cmd(
+    name: str = typer.Argument(..., help="Model name."),
+    file: Path = typer.Argument(
+        None, help="Policy TOML (default: NAME.toml in the policy directory)."
+    ),
+    user: str = _USER,
+    as_json: bool = _JSON,
+) -> None:
+    """Pin a gate policy as the model's official one (admins). Its hash is ledgered; from now
+    on only validations against exactly these bytes count for approval."""
+    with open_services() as s:
+        path = file or s.settings.policy_dir / f"{name}.toml"
+        pinned = s.lifecycle.install_policy(name, path, s.users.get(user))
+    if as_json:
+        print_json(pinned.to_dict())
+        return
+    console.print(
+        f"pinned {name} gate policy {pinned.sha256[:16]}… from {pinned.source} "
+        f"(by {pinned.installed_by}, ledger #{pinned.ledger_seq})"
+    )
+
+
+@policy_app.command("show")
+def policy_show_cmd(
+    name: str = typer.Argument(..., help="Model name."),
+    as_json: bool = _JSON,
+) -> None:
+    """Show the pinned official gate policy of a model."""
+    with open_services() as s:
+        pinned = s.lifecycle.pins.require(name)
+    if as_json:
+        print_json(pinned.to_dict())
+        return
+    console.print(
+        f"{name}: policy {pinned.sha256} from {pinned.source}, pinned by "
+        f"{pinned.installed_by} at {pinned.installed_at} (ledger #{pinned.ledger_seq})"
+    )

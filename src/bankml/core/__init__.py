@@ -29,7 +29,7 @@ from bankml.core.pii import (
     redact_text,
 )
 from bankml.core.settings import Settings, get_settings, load_settings
-from bankml.core.storage import Database, open_database
+from bankml.core.storage import Database, Schema, open_database
 
 __all__ = [
     "EVERYONE",
@@ -48,6 +48,7 @@ __all__ = [
     "PIITokenizer",
     "PermissionDeniedError",
     "Role",
+    "Schema",
     "SchemaError",
     "Settings",
     "SystemClock",

@@ -7,10 +7,12 @@ a transaction-scoped advisory lock instead. ``Database.write_lock`` hides the di
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +20,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bankml.core.errors import ConfigError
 from bankml.core.settings import Settings
+from bankml.core.tables import metadata
 
-__all__ = ["Database", "normalize_url", "open_database"]
+__all__ = ["Database", "Schema", "normalize_url", "open_database"]
 
 log = logging.getLogger(__name__)
 
-_MIGRATIONS = Path(__file__).parent / "migrations"
+MSG_NO_SCHEMA = (
+    "this database was opened without a schema to migrate to; "
+    "pass schema=bankml.app.SCHEMA (the wiring lists every slice's tables)"
+)
 _WRITE_LOCK_OPTION = "bankml_write_lock"
 _PG_LOCK_KEY = 0x62616E6B  # "bank": advisory lock id for serialised writers
 
@@ -40,11 +46,31 @@ def normalize_url(url: str) -> str:
     return url
 
 
+@dataclass(frozen=True)
+class Schema:
+    """Where the migrations live and which modules declare tables (in import-path form).
+
+    Core knows neither: the wiring (``bankml.app.SCHEMA``) provides both, so a slice's
+    tables reach the one ``metadata`` and the Alembic environment without core importing
+    the slice.
+    """
+
+    migrations_dir: Path
+    table_modules: tuple[str, ...]
+
+    def load(self) -> MetaData:
+        """Import every table module (each registers its tables) and return the metadata."""
+        for name in self.table_modules:
+            importlib.import_module(name)
+        return metadata
+
+
 class Database:
     """The app database: engine, migrations, and a portable serialised-writer transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, schema: Schema | None = None) -> None:
         self.url = normalize_url(url)
+        self.schema = schema
         self.is_sqlite = self.url.startswith("sqlite")
         self._checkpoint_in_background = False
         self._checkpointer: threading.Thread | None = None
@@ -119,9 +145,12 @@ class Database:
                 yield conn
 
     def _alembic_config(self, conn: Connection) -> Config:
+        if self.schema is None:
+            raise ConfigError(MSG_NO_SCHEMA)
         cfg = Config()
-        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        cfg.set_main_option("script_location", str(self.schema.migrations_dir))
         cfg.attributes["connection"] = conn
+        cfg.attributes["target_metadata"] = self.schema.load()
         return cfg
 
     def current_revision(self) -> str | None:
@@ -164,10 +193,10 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(settings: Settings, *, migrate: bool = True) -> Database:
+def open_database(settings: Settings, schema: Schema, *, migrate: bool = True) -> Database:
     """Open (and by default migrate) the app database named by the settings."""
     settings.home.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url)
+    db = Database(settings.resolved_database_url, schema)
     if migrate:
         db.migrate()
     return db

@@ -15,8 +15,9 @@ if TYPE_CHECKING:
         FRAUD_FEATURES,
         FeatureFrame,
         build_fraud_features,
+        resolve,
     )
-    from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, load_mapping, resolve
+    from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, load_mapping
     from bankml.fraud.online import OnlineFeatureStore
 
 __all__ = [
@@ -35,7 +36,7 @@ _HOME = {
     "DEFAULT_MAPPING": "bankml.fraud.mapping",
     "ColumnMapping": "bankml.fraud.mapping",
     "load_mapping": "bankml.fraud.mapping",
-    "resolve": "bankml.fraud.mapping",
+    "resolve": "bankml.fraud.features",
     "FEATURE_NAMES": "bankml.fraud.features",
     "FRAUD_FEATURES": "bankml.fraud.features",
     "FeatureFrame": "bankml.fraud.features",

@@ -49,6 +49,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -61,7 +62,16 @@ from bankml.data.features import (
     definitions_hash,
     source_columns,
 )
-from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, resolve
+from bankml.fraud.mapping import (
+    DEFAULT_MAPPING,
+    MSG_ABSENT_PREFIX,
+    MSG_MISSING_REQUIRED,
+    MSG_NO_LABEL_TIME,
+    MSG_OPTIONAL_UNMAPPED,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    ColumnMapping,
+)
 
 __all__ = [
     "CUSTOMER_WINDOWS",
@@ -72,6 +82,7 @@ __all__ = [
     "FeatureFrame",
     "build_fraud_features",
     "enabled_features",
+    "resolve",
 ]
 
 log = logging.getLogger(__name__)
@@ -188,6 +199,39 @@ def _declare() -> tuple[FeatureDef, ...]:
 FRAUD_FEATURES: tuple[FeatureDef, ...] = _declare()
 FEATURE_NAMES: tuple[str, ...] = tuple(d.name for d in FRAUD_FEATURES)
 """Every fraud feature in the model's column order (a table may enable fewer)."""
+
+
+def resolve(mapping: ColumnMapping, available_columns: set[str]) -> tuple[ColumnMapping, list[str]]:
+    """Check ``mapping`` against a table's columns; drop optional columns it lacks.
+
+    A missing required column raises :class:`InputError` naming it and listing what the
+    table has. A missing (or unmapped) optional column becomes None and adds a warning
+    naming the features it disables, so the caller can train on what there is and say so.
+    """
+    have = ", ".join(sorted(available_columns))
+    for role in REQUIRED_COLUMNS:
+        column = getattr(mapping, role)
+        if column not in available_columns:
+            raise InputError(MSG_MISSING_REQUIRED.format(column=column, role=role, have=have))
+
+    warnings: list[str] = []
+    kept: dict[str, Any] = mapping.as_dict()
+    for role in OPTIONAL_COLUMNS:
+        column = getattr(mapping, role)
+        present = column is not None and column in available_columns
+        if present:
+            continue
+        kept.pop(role, None)
+        disabled = [f.name for f in FRAUD_FEATURES if role in f.requires]
+        if role == "label_time":
+            absent = "" if column is None else MSG_ABSENT_PREFIX.format(column=column, role=role)
+            warnings.append(absent + MSG_NO_LABEL_TIME)
+        elif column is None:
+            warnings.append(MSG_OPTIONAL_UNMAPPED.format(role=role, features=", ".join(disabled)))
+        else:
+            absent = MSG_ABSENT_PREFIX.format(column=column, role=role)
+            warnings.append(absent + f"disabled {', '.join(disabled)}")
+    return ColumnMapping(**kept), warnings
 
 
 def enabled_features(mapping: ColumnMapping) -> tuple[FeatureDef, ...]:

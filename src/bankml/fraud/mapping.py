@@ -18,7 +18,9 @@ A bank's table never uses our names, so everything downstream reads it through a
 
 Any other key or table is refused, so a typo (``costumer = ...``) cannot silently leave a
 default in place. A missing optional column disables the features that need it, with a
-warning that names them (see :func:`resolve`).
+warning that names them (see :func:`bankml.fraud.features.resolve`, which checks a mapping
+against a table: it lives with the features because it names them; this module imports
+nothing of fraud's).
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from bankml.core.errors import InputError
 
@@ -36,7 +37,6 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "ColumnMapping",
     "load_mapping",
-    "resolve",
 ]
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -140,39 +140,3 @@ def load_mapping(path: Path) -> ColumnMapping:
         if not isinstance(value, str) or not value.strip():
             raise InputError(MSG_MAPPING_BAD_VALUE.format(path=path, key=key))
     return ColumnMapping(**columns)
-
-
-def resolve(mapping: ColumnMapping, available_columns: set[str]) -> tuple[ColumnMapping, list[str]]:
-    """Check ``mapping`` against a table's columns; drop optional columns it lacks.
-
-    A missing required column raises :class:`InputError` naming it and listing what the
-    table has. A missing (or unmapped) optional column becomes None and adds a warning
-    naming the features it disables, so the caller can train on what there is and say so.
-    """
-    have = ", ".join(sorted(available_columns))
-    for role in REQUIRED_COLUMNS:
-        column = getattr(mapping, role)
-        if column not in available_columns:
-            raise InputError(MSG_MISSING_REQUIRED.format(column=column, role=role, have=have))
-
-    # Imported here: the feature list depends on this module, not the other way round.
-    from bankml.fraud.features import FRAUD_FEATURES
-
-    warnings: list[str] = []
-    kept: dict[str, Any] = mapping.as_dict()
-    for role in OPTIONAL_COLUMNS:
-        column = getattr(mapping, role)
-        present = column is not None and column in available_columns
-        if present:
-            continue
-        kept.pop(role, None)
-        disabled = [f.name for f in FRAUD_FEATURES if role in f.requires]
-        if role == "label_time":
-            absent = "" if column is None else MSG_ABSENT_PREFIX.format(column=column, role=role)
-            warnings.append(absent + MSG_NO_LABEL_TIME)
-        elif column is None:
-            warnings.append(MSG_OPTIONAL_UNMAPPED.format(role=role, features=", ".join(disabled)))
-        else:
-            absent = MSG_ABSENT_PREFIX.format(column=column, role=role)
-            warnings.append(absent + f"disabled {', '.join(disabled)}")
-    return ColumnMapping(**kept), warnings

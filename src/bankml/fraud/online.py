@@ -46,6 +46,7 @@ from bankml.fraud.features import (
     resolve_event_table,
 )
 from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping
+from bankml.fraud.transaction import Transaction
 
 __all__ = ["OnlineFeatureStore"]
 
@@ -173,7 +174,8 @@ class OnlineFeatureStore:
     and chargebacks arrive through :meth:`add_label`. A lock makes it safe to share between
     request threads; every call holds it for microseconds.
 
-    Transactions are mappings keyed by the table's column names (as in ``mapping``) or by
+    Transactions are typed :class:`~bankml.fraud.transaction.Transaction` objects (what the
+    service passes), or mappings keyed by the table's column names (as in ``mapping``) or by
     the canonical role names (``timestamp``, ``customer``, ...).
     """
 
@@ -282,7 +284,19 @@ class OnlineFeatureStore:
             raise InputError(MSG_MISSING_FIELD.format(role=role, column=column))
         return None
 
-    def _parse(self, txn: Mapping[str, Any]) -> tuple[Any, int, Any, Any, Any, Any, float]:
+    def _parse(
+        self, txn: Transaction | Mapping[str, Any]
+    ) -> tuple[Any, int, Any, Any, Any, Any, float]:
+        if isinstance(txn, Transaction):  # already parsed at the face: read its roles
+            return (
+                txn.transaction_id,
+                _to_us(txn.timestamp),
+                txn.customer,
+                txn.terminal,
+                txn.card if self._has_card else None,
+                txn.country if self._has_country else None,
+                float(txn.amount),
+            )
         t = _to_us(self._get(txn, "timestamp"))
         raw_amount = self._get(txn, "amount")
         try:
@@ -305,7 +319,7 @@ class OnlineFeatureStore:
 
     # -- public API ----------------------------------------------------------------------
 
-    def features(self, txn: Mapping[str, Any]) -> np.ndarray:
+    def features(self, txn: Transaction | Mapping[str, Any]) -> np.ndarray:
         """Feature vector (float64, ``feature_names`` order) for a new transaction.
 
         Uses everything stored with a timestamp at or before the transaction's, plus the
@@ -398,7 +412,7 @@ class OnlineFeatureStore:
         out["is_weekend"] = 1.0 if (t // _DAY_US + 3) % 7 >= 5 else 0.0  # 1970-01-01: Thu
         return out
 
-    def add(self, txn: Mapping[str, Any]) -> bool:
+    def add(self, txn: Transaction | Mapping[str, Any]) -> bool:
         """Store a scored transaction so later transactions see it; False if already stored.
 
         Idempotent per transaction id (within the look-back), so a retried request cannot

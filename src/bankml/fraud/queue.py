@@ -22,7 +22,7 @@ from bankml.core.errors import ConflictError, InputError, NotFoundError
 from bankml.core.identity import Role, User
 from bankml.core.pii import redact_text
 from bankml.core.storage import Database
-from bankml.core.tables import fraud_alerts, fraud_dispositions, fraud_labels
+from bankml.fraud.tables import fraud_alerts, fraud_dispositions, fraud_labels
 from bankml.governance.ledger import DecisionLedger, Event
 
 __all__ = ["Alert", "Disposition", "Outcome", "ReviewQueue", "parse_outcome"]

@@ -25,12 +25,14 @@ from bankml.core.files import atomic_write_text
 from bankml.core.pii import PIITokenizer
 from bankml.fraud.explain import top_reasons
 from bankml.fraud.features import build_fraud_features
+from bankml.fraud.kind import MODEL_NAME
 from bankml.fraud.mapping import ColumnMapping
 from bankml.fraud.model import FraudModel
 from bankml.fraud.online import OnlineFeatureStore
 from bankml.fraud.queue import Alert, ReviewQueue
 from bankml.fraud.report import render_evaluation_html
 from bankml.fraud.training import TrainConfig, TrainingResult, file_sha256, train
+from bankml.fraud.transaction import Transaction
 from bankml.governance.ledger import DecisionLedger, Event
 from bankml.governance.registry import (
     ModelRegistry,
@@ -44,6 +46,7 @@ __all__ = [
     "FraudScorer",
     "ServingModel",
     "TrainOutcome",
+    "build_scorer",
     "decision_payload",
     "load_replayer",
     "load_serving",
@@ -53,7 +56,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "fraud"
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 _SERVING_FILE = "serving.json"
 Progress = Callable[[str, int, int], None]
@@ -432,6 +434,33 @@ def decision_payload(
     }
 
 
+def build_scorer(
+    serving: ServingModel,
+    previous: FraudScorer | None,
+    ledger: DecisionLedger,
+    tokenizer: PIITokenizer,
+    clock: Clock,
+) -> FraudScorer:
+    """A scorer for a newly loaded version; a compatible previous store is kept.
+
+    Compatible = same mapping, label delay and history file: the store then keeps the live
+    transactions and labels it has seen since start instead of reloading history.
+    """
+    keep_store = previous is not None and all(
+        previous.serving.meta[k] == serving.meta[k]
+        for k in ("mapping", "label_delay_days", "data_path")
+    )
+    if previous is not None and keep_store:
+        store = previous.store
+    else:
+        store = OnlineFeatureStore.from_history(
+            Path(serving.meta["data_path"]),
+            serving.mapping,
+            label_delay_days=int(serving.meta["label_delay_days"]),
+        )
+    return FraudScorer(serving, store, ledger, tokenizer, clock)
+
+
 class FraudScorer:
     """Real-time scoring: online features -> score -> decision -> ledger, one transaction."""
 
@@ -449,19 +478,18 @@ class FraudScorer:
         self._ledger = ledger
         self._tokenizer = tokenizer
 
-    def _refuse_future(self, value: Any) -> None:
-        try:
-            when = pd.Timestamp(value)
-        except (TypeError, ValueError):
-            raise InputError(f"transaction timestamp {value!r} is not a time") from None
-        if when.tzinfo is None:
-            raise InputError("transaction timestamp needs a timezone (e.g. 2026-03-01T12:00:00Z)")
+    def _refuse_future(self, when: datetime) -> None:
         limit = self._clock.now() + MAX_CLOCK_SKEW
         if when > limit:
             raise InputError(
                 f"transaction timestamp {when.isoformat()} is in the future "
                 f"(more than {int(MAX_CLOCK_SKEW.total_seconds())} s ahead of this server's clock)"
             )
+
+    @property
+    def version(self) -> int:
+        """The served version (``ModelServer``)."""
+        return self.serving.version
 
     def warm_up(self) -> None:
         """Run the model once on a dummy row so the first real request is not the slow one."""
@@ -476,7 +504,7 @@ class FraudScorer:
         """A label became known now (a disposition): later features see it."""
         self._store.add_label(transaction_id, is_fraud, self._clock.now())
 
-    def decide(self, txn: Mapping[str, Any]) -> dict[str, Any]:
+    def decide(self, txn: Transaction) -> dict[str, Any]:
         """Score one transaction without recording it (for benchmarks and dry runs)."""
         values = self._store.features(txn)
         score = self.serving.model.score_row(values)
@@ -486,13 +514,13 @@ class FraudScorer:
             "decision": self.serving.decision_for(score),
         }
 
-    def score(self, txn: Mapping[str, Any], *, actor: str) -> dict[str, Any]:
+    def score(self, txn: Transaction, *, actor: str) -> dict[str, Any]:
         """Score, explain, record in the ledger, and add the transaction to history.
 
         A transaction stamped in the future is refused: stored, it would move the online
         store's clock forward and age every customer's history out of its windows.
         """
-        self._refuse_future(txn.get("timestamp"))
+        self._refuse_future(txn.timestamp)
         values = self._store.features(txn)
         out = self.serving.evaluate(values)
         names = self.serving.feature_names
@@ -503,9 +531,9 @@ class FraudScorer:
             values,
             out,
             [r.text for r in reasons],
-            transaction_id=txn.get("transaction_id"),
-            customer_token=self._tokenizer.token(str(txn.get("customer_id")), "customer"),
-            card_token=self._tokenizer.token(str(txn.get("card_id")), "card"),
+            transaction_id=txn.transaction_id,
+            customer_token=self._tokenizer.token(str(txn.customer), "customer"),
+            card_token=self._tokenizer.token(str(txn.card), "card"),
         )
         entry = self._ledger.append_many(
             [Event("fraud.scored", actor, f"decision:{decision_id}", payload)]

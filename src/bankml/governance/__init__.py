@@ -1,14 +1,14 @@
 """Governance: the decision ledger, the MLflow-backed registry, approvals, validation gates,
-model documentation, and decision lookup and replay.
+model documentation, champion serving, provenance checks, and decision lookup and replay.
 
-Knows models only through small protocols (a model directory, ``Replayable``), never fraud or
-credit specifics.
+Knows models only through the model-kind contract (``governance.kinds``: ``ModelKind``,
+``KindRegistry``, ``Replayable``, ``ModelServer``), never fraud or credit specifics.
 """
 
 from bankml.governance.approvals import ModelGovernance, ModelState, Transition
 from bankml.governance.decisions import (
+    DecisionAudit,
     DecisionRecord,
-    Replayable,
     ReplayResult,
     find_decisions,
     replay,
@@ -23,22 +23,45 @@ from bankml.governance.gates import (
     load_policy,
     run_validation,
 )
+from bankml.governance.kinds import (
+    DocSection,
+    EvidenceContext,
+    KindRegistry,
+    ModelKind,
+    ModelServer,
+    Replayable,
+)
 from bankml.governance.ledger import DecisionLedger, Event, LedgerEntry, VerifyReport
+from bankml.governance.lifecycle import ModelLifecycle, PinnedPolicy, PolicyPins
+from bankml.governance.provenance import GovernanceProof
 from bankml.governance.registry import ModelRegistry, ModelVersionInfo
+from bankml.governance.serving import ChampionServing, ServingContext
 
 __all__ = [
+    "ChampionServing",
+    "DecisionAudit",
     "DecisionLedger",
     "DecisionRecord",
+    "DocSection",
     "Event",
+    "EvidenceContext",
     "GatePolicy",
     "GateResult",
+    "GovernanceProof",
+    "KindRegistry",
     "LedgerEntry",
     "ModelGovernance",
+    "ModelKind",
+    "ModelLifecycle",
     "ModelRegistry",
+    "ModelServer",
     "ModelState",
     "ModelVersionInfo",
+    "PinnedPolicy",
+    "PolicyPins",
     "ReplayResult",
     "Replayable",
+    "ServingContext",
     "Transition",
     "ValidationReport",
     "ValidationStore",

@@ -6,10 +6,12 @@
                              └──── validation failed ◄─────────┘                     ▼
                                                    retired ◄──replaced / rolled back── champion
 
-bankml's own tables (``model_versions``, ``model_transitions``, ``champion_history``) are the
-authority; MLflow only mirrors them (version tag ``bankml.state`` and friends, alias
-``champion``), because open-source MLflow has no approval step, lets a model's creator set its
-aliases and keeps no alias history. Every transition re-checks the state, appends
+bankml's own tables (``model_versions``, ``model_transitions``, ``champion_history``, in
+``governance/tables.py``) are the authority, each transition and champion change carrying the
+sequence and hash of its ledger entry (``governance.provenance`` checks them); MLflow only
+mirrors them (version tag ``bankml.state`` and friends, alias ``champion``), because
+open-source MLflow has no approval step, lets a model's creator set its aliases and keeps no
+alias history. Every transition re-checks the state, appends
 its ledger entry and updates the tables in one transaction under the ledger's lock, so a
 transition never exists without its ledger entry, nor an entry without its transition; a
 concurrent transition that changed the state first makes the later one fail cleanly.
@@ -45,14 +47,14 @@ from bankml.core.errors import (
 )
 from bankml.core.identity import Role, User
 from bankml.core.storage import Database
-from bankml.core.tables import (
+from bankml.governance.ledger import DecisionLedger, Event, LedgerEntry
+from bankml.governance.registry import ModelVersionInfo
+from bankml.governance.tables import (
     champion_history,
     model_transitions,
     model_validations,
     model_versions,
 )
-from bankml.governance.ledger import DecisionLedger, Event, LedgerEntry
-from bankml.governance.registry import ModelVersionInfo
 
 __all__ = [
     "CHAMPION_ALIAS",
@@ -845,6 +847,8 @@ class ModelGovernance:
                         actor=actor,
                         rationale=rationale,
                         at=entries[0].ts,
+                        ledger_seq=entries[0].seq,
+                        ledger_hash=entries[0].hash,
                     )
                 )
         for step in steps:
@@ -884,6 +888,7 @@ class ModelGovernance:
                 rationale=rationale,
                 at=entry.ts,
                 ledger_seq=entry.seq,
+                ledger_hash=entry.hash,
             )
         )
         return t

@@ -7,8 +7,10 @@ decision id or customer token. Replay downloads *exactly* that version from the 
 (fresh, not from a cache), checks the artefact's hash against the one registered, recomputes
 the decision from the logged features and compares output and explanation bit for bit.
 
-Governance knows models only through the ``Replayable`` protocol; each use case registers a
-loader for its model name (wired in ``bankml.app``).
+Governance knows models only through the ``Replayable`` protocol: each registered kind
+(``governance.kinds``) names its decision events and how to load a version for replay.
+``DecisionAudit`` is the one service the faces call (CLI, API, web): it tokenizes a customer
+id itself, so no face handles raw identifiers or the tokenizer.
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from bankml.core.errors import InputError, NotFoundError
+from bankml.core.pii import PIITokenizer
+from bankml.governance.kinds import KindRegistry, Replayable
 from bankml.governance.ledger import DecisionLedger, LedgerEntry
 from bankml.governance.registry import ModelRegistry, sha256_dir
 
 __all__ = [
-    "DECISION_KINDS",
+    "DecisionAudit",
     "DecisionRecord",
     "ReplayResult",
     "Replayable",
@@ -38,18 +42,9 @@ __all__ = [
     "unknown_model_versions",
 ]
 
-DECISION_KINDS = ("fraud.scored", "credit.decided")
 _WINDOW = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _MAX_WINDOW = timedelta(days=3660)
-
-
-class Replayable(Protocol):
-    """A loaded model version that can recompute a logged decision."""
-
-    def replay(self, features: Mapping[str, float | None]) -> dict[str, Any]:
-        """Recompute ``{"score", "decision", "contributions"}`` from logged feature values."""
-        ...
 
 
 Loader = Callable[[Path], Replayable]
@@ -135,13 +130,15 @@ def _record(entry: LedgerEntry) -> DecisionRecord:
 
 def find_decisions(
     ledger: DecisionLedger,
+    events: Collection[str],
     *,
     at: datetime | None = None,
     window: timedelta = timedelta(minutes=5),
     decision_id: str | None = None,
     customer_token: str | None = None,
 ) -> list[DecisionRecord]:
-    """Decisions made within ``window`` either side of ``at``, or by id or customer."""
+    """Decisions (ledger entries of the kinds in ``events``) made within ``window`` either side
+    of ``at``, or by id or customer token."""
     if decision_id:
         entries = ledger.entries(subject=f"decision:{decision_id}")
     elif at is not None:
@@ -154,7 +151,7 @@ def find_decisions(
         entries = ledger.entries()
     else:
         raise InputError("give --at TIME, --decision ID or --customer ID")
-    records = [_record(e) for e in entries if e.kind in DECISION_KINDS]
+    records = [_record(e) for e in entries if e.kind in events]
     if customer_token:
         records = [r for r in records if r.inputs.get("customer_token") == customer_token]
     return records
@@ -178,9 +175,10 @@ def replay(
     registry: ModelRegistry,
     loaders: Mapping[str, Loader],
     decision_id: str,
+    events: Collection[str],
 ) -> ReplayResult:
     """Recompute one decision with exactly the model version that made it."""
-    found = find_decisions(ledger, decision_id=decision_id)
+    found = find_decisions(ledger, events, decision_id=decision_id)
     if not found:
         raise NotFoundError(
             f"no decision {decision_id!r} in the ledger; find one with "
@@ -220,13 +218,13 @@ def replay(
 
 
 def unknown_model_versions(
-    ledger: DecisionLedger, exists: Callable[[str, int], bool]
+    ledger: DecisionLedger, exists: Callable[[str, int], bool], events: Collection[str]
 ) -> list[tuple[str, int, int]]:
     """Decisions naming a model version the registry does not have: (name, version, seq)."""
     seen: dict[tuple[str, int], bool] = {}
     missing = []
     for entry in ledger.entries():
-        if entry.kind not in DECISION_KINDS:
+        if entry.kind not in events:
             continue
         model = entry.payload.get("model", {})
         key = (str(model.get("name", "")), int(model.get("version", 0)))
@@ -235,3 +233,55 @@ def unknown_model_versions(
         if not seen[key]:
             missing.append((key[0], key[1], entry.seq))
     return missing
+
+
+class DecisionAudit:
+    """The auditor's actions on decisions, for every registered kind: look up, replay."""
+
+    def __init__(
+        self,
+        ledger: DecisionLedger,
+        kinds: KindRegistry,
+        tokenizer: PIITokenizer,
+        registry: Callable[[], ModelRegistry],
+    ) -> None:
+        self._ledger = ledger
+        self._kinds = kinds
+        self._tokenizer = tokenizer
+        self._registry = registry  # built on first use: MLflow is imported lazily
+
+    def find(
+        self,
+        *,
+        at: str | None = None,
+        window: str = "5m",
+        decision_id: str | None = None,
+        customer: str | None = None,
+    ) -> list[DecisionRecord]:
+        """Decisions around a time, by id, or for a customer (the raw id is tokenized here)."""
+        token = self._tokenizer.token(customer, "customer") if customer else None
+        return find_decisions(
+            self._ledger,
+            self._kinds.decision_events(),
+            at=parse_at(at) if at else None,
+            window=parse_window(window),
+            decision_id=decision_id,
+            customer_token=token,
+        )
+
+    def replay(self, decision_id: str) -> ReplayResult:
+        """Recompute one decision with exactly the model version that made it."""
+        loaders = {k.name: k.load_replayer for k in self._kinds}
+        return replay(
+            self._ledger,
+            self._registry(),
+            loaders,
+            decision_id,
+            self._kinds.decision_events(),
+        )
+
+    def unknown_model_versions(self) -> list[tuple[str, int, int]]:
+        """Decisions naming a model version the registry does not have."""
+        registry = self._registry()
+        exists = registry.exists if registry.has_local_store() else (lambda _n, _v: False)
+        return unknown_model_versions(self._ledger, exists, self._kinds.decision_events())

@@ -7,8 +7,9 @@ would do today. The HTML opens offline (an air-gapped review room): Plotly's Jav
 from the plotly wheel and is inlined once, no CDN.
 
 The content follows what model-risk examiners ask for: purpose and limits, data and lineage,
-features, performance, calibration, capacity, stability, fairness, explanations, gate results,
-approvals with rationale, champion history, and a table mapping the evidence to SR 11-7's
+the kind's own sections (its features, metrics, plots and tables: ``ModelKind.doc_sections``),
+stability, fairness, explanations, gate results, approvals with rationale, champion history,
+and a table (data: ``disciplines.toml``) mapping the evidence to SR 11-7's
 disciplines (kept by the 2026 interagency guidance), PRA SS1/23's principles and the EU AI Act
 Arts. 9-15, saying plainly what is and is not covered.
 """
@@ -17,17 +18,21 @@ from __future__ import annotations
 
 import html
 import json
+import re
+import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
 from bankml.core.files import atomic_write_text
 from bankml.governance.gates import GateResult, ValidationReport, psi_band
+from bankml.governance.kinds import DocSection
 from bankml.governance.registry import ModelVersionInfo
 
-__all__ = ["SupportsToDict", "render_docs"]
+__all__ = ["NOT_VALIDATED", "SupportsToDict", "fmt_value", "new_figure", "render_docs"]
 
 HTML_FILE = "model_card.html"
 MD_FILE = "model_card.md"
@@ -57,34 +62,11 @@ def _records(items: Sequence[Record]) -> list[Mapping[str, Any]]:
     return [i if isinstance(i, Mapping) else i.to_dict() for i in items]
 
 
-# --- a tiny document model, rendered twice (HTML and Markdown) ------------------------------
+# --- rendering (one DocSection list, rendered twice: HTML and Markdown) --------------------
 
 
-@dataclass
-class _Table:
-    header: Sequence[str]
-    rows: Sequence[Sequence[Any]]
-
-
-@dataclass
-class _Section:
-    title: str
-    blocks: list[Any] = field(default_factory=list)  # str (paragraph) | list[str] | _Table | fig
-
-    def p(self, text: str) -> None:
-        self.blocks.append(text)
-
-    def bullets(self, items: Sequence[str]) -> None:
-        self.blocks.append(list(items))
-
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        self.blocks.append(_Table(header, rows))
-
-    def figure(self, fig: Any) -> None:
-        self.blocks.append(fig)
-
-
-def _fmt(value: Any) -> str:
+def fmt_value(value: Any) -> str:
+    """A cell or inline number as the documentation pack prints it (one place for formats)."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -100,11 +82,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+_fmt = fmt_value
+
+
 def _md_cell(value: Any) -> str:
     return _fmt(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _to_markdown(title: str, intro: str, sections: list[_Section]) -> str:
+def _to_markdown(title: str, intro: str, sections: list[DocSection]) -> str:
     out = [f"# {title}", "", intro, ""]
     for s in sections:
         out += [f"## {s.title}", ""]
@@ -113,10 +98,10 @@ def _to_markdown(title: str, intro: str, sections: list[_Section]) -> str:
                 out += [b, ""]
             elif isinstance(b, list):
                 out += [f"- {item}" for item in b] + [""]
-            elif isinstance(b, _Table):
-                out.append("| " + " | ".join(_md_cell(h) for h in b.header) + " |")
-                out.append("|" + "---|" * len(b.header))
-                out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
+            elif isinstance(b, tuple):
+                out.append("| " + " | ".join(_md_cell(h) for h in b[0]) + " |")
+                out.append("|" + "---|" * len(b[0]))
+                out += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b[1]]
                 out.append("")
             else:  # a figure: the HTML page has it; the tables above carry the numbers
                 out += [f"*(plot in {HTML_FILE})*", ""]
@@ -132,7 +117,7 @@ def _html_cell(value: Any) -> str:
     return f"<td>{html.escape(text)}</td>"
 
 
-def _to_html(title: str, intro: str, sections: list[_Section]) -> str:
+def _to_html(title: str, intro: str, sections: list[DocSection]) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p class=muted>{html.escape(intro)}</p>"]
     toc = "".join(
         f"<li><a href='#s{i}'>{html.escape(s.title)}</a></li>" for i, s in enumerate(sections)
@@ -146,10 +131,10 @@ def _to_html(title: str, intro: str, sections: list[_Section]) -> str:
                 parts.append(f"<p>{html.escape(b)}</p>")
             elif isinstance(b, list):
                 parts.append("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in b) + "</ul>")
-            elif isinstance(b, _Table):
-                head = "".join(f"<th>{html.escape(str(h))}</th>" for h in b.header)
+            elif isinstance(b, tuple):
+                head = "".join(f"<th>{html.escape(str(h))}</th>" for h in b[0])
                 body = "".join(
-                    "<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in b.rows
+                    "<tr>" + "".join(_html_cell(c) for c in row) + "</tr>" for row in b[1]
                 )
                 parts.append(f"<table><tr>{head}</tr>{body}</table>")
             else:
@@ -174,7 +159,7 @@ def _get(d: Any, *path: str) -> Any:
     return d
 
 
-def _figure(**layout: Any) -> Any:
+def new_figure(**layout: Any) -> Any:
     import plotly.graph_objects as go
 
     layout.setdefault("height", 360)
@@ -194,8 +179,9 @@ def _overview(
     latest: ValidationReport | None,
     transitions: Sequence[Mapping[str, Any]],
     evidence: Mapping[str, Any],
-) -> _Section:
-    s = _Section("Overview")
+    kind_title: str = "",
+) -> DocSection:
+    s = DocSection("Overview")
     state = transitions[-1].get("to_state") if transitions else info.tags.get("bankml.state")
     verdict = "not validated" if latest is None else ("passed" if latest.passed else "FAILED")
     s.table(
@@ -203,7 +189,7 @@ def _overview(
         [
             ("model", info.name),
             ("version", info.version),
-            ("kind", _get(evidence, "model", "kind")),
+            ("kind", kind_title or _get(evidence, "model", "kind")),
             ("lifecycle state", state or "registered"),
             ("aliases", ", ".join(info.aliases) or "–"),
             ("latest validation", verdict + (f" ({latest.ran_at})" if latest else "")),
@@ -215,8 +201,8 @@ def _overview(
     return s
 
 
-def _purpose(evidence: Mapping[str, Any]) -> _Section:
-    s = _Section("Purpose, intended use and limitations")
+def _purpose(evidence: Mapping[str, Any]) -> DocSection:
+    s = DocSection("Purpose, intended use and limitations")
     model = evidence.get("model")
     if not isinstance(model, Mapping):
         s.p(NOT_VALIDATED)
@@ -232,8 +218,8 @@ def _purpose(evidence: Mapping[str, Any]) -> _Section:
 
 def _lineage(
     info: ModelVersionInfo, evidence: Mapping[str, Any], meta: Mapping[str, Any]
-) -> _Section:
-    s = _Section("Data and lineage")
+) -> DocSection:
+    s = DocSection("Data and lineage")
     found = evidence.get("lineage")
     lin: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     intact = lin.get("artifact_intact")
@@ -273,142 +259,8 @@ def _lineage(
     return s
 
 
-def _features(definitions: Sequence[Mapping[str, Any]]) -> _Section:
-    s = _Section("Features and their definitions")
-    if not definitions:
-        s.p("No feature definitions were supplied.")
-        return s
-    s.p(
-        "Every feature is point-in-time correct: it uses only events at or before the scored "
-        "one, and labels only once they were known."
-    )
-    s.table(
-        ["feature", "window", "definition"],
-        [(d.get("name"), d.get("window") or "–", d.get("description")) for d in definitions],
-    )
-    return s
-
-
-def _performance(evaluation: Mapping[str, Any]) -> _Section:
-    s = _Section("Performance (test period)")
-    ev = evaluation.get("evaluation", evaluation)
-    if not isinstance(ev, Mapping) or "roc_auc" not in ev:
-        s.p("No evaluation evidence is stored for this version.")
-        return s
-    k = ev.get("k")
-    s.table(
-        ["measure", "value"],
-        [
-            ("ROC-AUC (Gini = 2·AUC − 1)", ev.get("roc_auc")),
-            ("average precision", ev.get("average_precision")),
-            (f"card precision@{k}", ev.get("card_precision_at_k")),
-            (f"precision@{k}", ev.get("precision_at_k")),
-            ("operating threshold", ev.get("threshold")),
-            ("precision at threshold", ev.get("precision")),
-            ("recall at threshold", ev.get("recall")),
-            ("test transactions / frauds", f"{ev.get('transactions')} / {ev.get('frauds')}"),
-            (
-                "fraud amount / caught",
-                f"{_fmt(ev.get('fraud_amount'))} / {_fmt(ev.get('caught_amount'))}",
-            ),
-            (
-                "review cost / net saving",
-                f"{_fmt(ev.get('review_cost'))} / {_fmt(ev.get('net_saving'))}",
-            ),
-        ],
-    )
-    return s
-
-
-def _calibration(evaluation: Mapping[str, Any]) -> _Section:
-    s = _Section("Calibration")
-    ev = evaluation.get("evaluation", evaluation)
-    rel = ev.get("reliability") if isinstance(ev, Mapping) else None
-    if not rel:
-        s.p("No reliability curve is stored for this version.")
-        return s
-    s.p(
-        f"Brier score {_fmt(ev.get('brier'))}; expected calibration error (ECE, 10 equal-width "
-        f"bins) {_fmt(ev.get('ece'))}. The reliability curve compares the mean predicted "
-        "probability with the observed fraud rate in equal-frequency score bins."
-    )
-    fig = _figure(
-        title="Reliability curve",
-        xaxis_title="mean predicted probability",
-        yaxis_title="observed rate",
-    )
-    xs = [r.get("predicted") for r in rel]
-    ys = [r.get("observed") for r in rel]
-    fig.add_scatter(x=xs, y=ys, mode="lines+markers", name="model")
-    top = max([v for v in xs + ys if isinstance(v, int | float)] + [0.01])
-    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="perfect", line={"dash": "dot"})
-    s.figure(fig)
-    s.table(
-        ["bin", "mean predicted", "observed", "rows"],
-        [(i + 1, r.get("predicted"), r.get("observed"), r.get("count")) for i, r in enumerate(rel)],
-    )
-    return s
-
-
-def _capacity(plan: Any, evaluation: Mapping[str, Any]) -> _Section:
-    s = _Section("Capacity plan")
-    if not isinstance(plan, Mapping) or not plan.get("rows"):
-        s.p("No capacity plan is stored for this version.")
-        return s
-    ev = evaluation.get("evaluation", evaluation)
-    s.p(
-        f"Capacity {_fmt(plan.get('capacity'))} reviews per day; threshold "
-        f"{_fmt(plan.get('threshold'))} chosen as the {_fmt(plan.get('quantile'))} quantile of "
-        f"the daily k-th highest score over {_fmt(plan.get('reference_days'))} unlabelled "
-        "delay-gap days."
-    )
-    if isinstance(ev, Mapping) and "days_over_capacity" in ev:
-        s.p(
-            f"On the test period: {_fmt(ev.get('alerts_per_day'))} alerts per day on average, at "
-            f"most {_fmt(ev.get('max_alerts_per_day'))}; {_fmt(ev.get('days_over_capacity'))} of "
-            f"{_fmt(ev.get('test_days'))} days over capacity."
-        )
-    rows = plan["rows"]
-    s.table(
-        ["threshold", "alerts/day", "max/day", "recall", "precision", "net saving"],
-        [
-            (
-                r.get("threshold"),
-                r.get("alerts_per_day"),
-                r.get("max_alerts_per_day"),
-                r.get("recall"),
-                r.get("precision"),
-                r.get("net_saving"),
-            )
-            for r in rows
-        ],
-    )
-    more = plan.get("recall_plus_2pts")
-    if isinstance(more, Mapping):
-        s.p(
-            f"Two more points of recall ({_fmt(more.get('recall_now'))} → "
-            f"{_fmt(more.get('recall_target'))}) need threshold "
-            f"{_fmt(more.get('threshold_needed'))} and {_fmt(more.get('alerts_per_day_needed'))} "
-            f"alerts/day instead of {_fmt(more.get('alerts_per_day_now'))}."
-        )
-    fig = _figure(
-        title="Trade-off: review volume vs recall",
-        xaxis_title="alerts per day",
-        yaxis_title="recall",
-    )
-    fig.add_scatter(
-        x=[r.get("alerts_per_day") for r in rows],
-        y=[r.get("recall") for r in rows],
-        mode="lines+markers",
-        text=[f"threshold {_fmt(r.get('threshold'))}" for r in rows],
-        name="thresholds",
-    )
-    s.figure(fig)
-    return s
-
-
-def _stability(evidence: Mapping[str, Any]) -> _Section:
-    s = _Section("Stability (PSI, training vs test period)")
+def _stability(evidence: Mapping[str, Any]) -> DocSection:
+    s = DocSection("Stability (PSI, training vs test period)")
     st = evidence.get("stability")
     if not isinstance(st, Mapping):
         s.p(NOT_VALIDATED)
@@ -428,7 +280,7 @@ def _stability(evidence: Mapping[str, Any]) -> _Section:
     ]
     if st.get("note"):
         s.p(f"Note: {st['note']}.")
-    fig = _figure(title="PSI per feature", xaxis_title="PSI", height=max(360, 22 * len(feats)))
+    fig = new_figure(title="PSI per feature", xaxis_title="PSI", height=max(360, 22 * len(feats)))
     ordered = sorted(feats.items(), key=lambda kv: float(kv[1] or 0.0))
     fig.add_bar(x=[v for _, v in ordered], y=[n for n, _ in ordered], orientation="h", name="PSI")
     s.figure(fig)
@@ -436,8 +288,8 @@ def _stability(evidence: Mapping[str, Any]) -> _Section:
     return s
 
 
-def _fairness(evidence: Mapping[str, Any]) -> _Section:
-    s = _Section("Fairness")
+def _fairness(evidence: Mapping[str, Any]) -> DocSection:
+    s = DocSection("Fairness")
     fair = evidence.get("fairness")
     if not isinstance(fair, Mapping):
         s.p(NOT_APPLICABLE_FAIRNESS)
@@ -461,8 +313,8 @@ def _fairness(evidence: Mapping[str, Any]) -> _Section:
     return s
 
 
-def _explanations(evidence: Mapping[str, Any]) -> _Section:
-    s = _Section("Explanations")
+def _explanations(evidence: Mapping[str, Any]) -> DocSection:
+    s = DocSection("Explanations")
     ex = evidence.get("explanations")
     if not isinstance(ex, Mapping):
         s.p(NOT_VALIDATED)
@@ -474,7 +326,7 @@ def _explanations(evidence: Mapping[str, Any]) -> _Section:
     if imp:
         s.p(f"Global importance ({ex.get('importance_type', 'gain')}), from the booster:")
         top = sorted(imp.items(), key=lambda kv: -float(kv[1]))
-        fig = _figure(title="Global feature importance", height=max(360, 22 * len(top)))
+        fig = new_figure(title="Global feature importance", height=max(360, 22 * len(top)))
         fig.add_bar(
             x=[v for _, v in reversed(top)], y=[n for n, _ in reversed(top)], orientation="h"
         )
@@ -507,8 +359,8 @@ def _gate_rows(results: Sequence[GateResult]) -> list[tuple[Any, ...]]:
     return [(r.name, r.status, r.measured, r.limit, r.detail) for r in results]
 
 
-def _gates(validations: Sequence[ValidationReport]) -> _Section:
-    s = _Section("Validation gates")
+def _gates(validations: Sequence[ValidationReport]) -> DocSection:
+    s = DocSection("Validation gates")
     if not validations:
         s.p(NOT_VALIDATED)
         return s
@@ -537,8 +389,8 @@ def _gates(validations: Sequence[ValidationReport]) -> _Section:
     return s
 
 
-def _approvals(transitions: Sequence[Mapping[str, Any]]) -> _Section:
-    s = _Section("Approvals and lifecycle")
+def _approvals(transitions: Sequence[Mapping[str, Any]]) -> DocSection:
+    s = DocSection("Approvals and lifecycle")
     if not transitions:
         s.p("No lifecycle transitions are recorded for this version yet.")
         return s
@@ -560,8 +412,8 @@ def _approvals(transitions: Sequence[Mapping[str, Any]]) -> _Section:
     return s
 
 
-def _champions(history: Sequence[Mapping[str, Any]]) -> _Section:
-    s = _Section("Champion history")
+def _champions(history: Sequence[Mapping[str, Any]]) -> DocSection:
+    s = DocSection("Champion history")
     if not history:
         s.p("This model has never had a champion.")
         return s
@@ -583,14 +435,24 @@ def _champions(history: Sequence[Mapping[str, Any]]) -> _Section:
     return s
 
 
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::([\w.]+))?\}")
+
+
+@lru_cache(maxsize=1)
+def _disciplines_table() -> dict[str, Any]:
+    """The disciplines table, a data file beside this module (``disciplines.toml``)."""
+    text = resources.files("bankml.governance").joinpath("disciplines.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
 def _disciplines(
     info: ModelVersionInfo,
     evidence: Mapping[str, Any],
     validations: Sequence[ValidationReport],
     transitions: Sequence[Mapping[str, Any]],
-) -> _Section:
-    """Evidence mapped to what examiners assess, with honest gaps."""
-    s = _Section("Model-risk disciplines: what this evidence covers")
+) -> DocSection:
+    """Evidence mapped to what examiners assess, with honest gaps (rows: disciplines.toml)."""
+    s = DocSection("Model-risk disciplines: what this evidence covers")
     latest = validations[-1] if validations else None
     gates = {r.name: r for r in latest.results} if latest else {}
     trained_by = info.tags.get("trained_by") or "the developer"
@@ -605,153 +467,36 @@ def _disciplines(
             return f"{name}: not run"
         return f"{name}: " + ", ".join(f"{r.name.split('.', 1)[1]} {r.status}" for r in hits)
 
-    validated = (
-        f"validation {('passed' if latest.passed else 'FAILED')} on {latest.ran_at}"
-        if latest
-        else "no validation run yet"
-    )
-    independent = (
-        f"approved by {approver}, who did not train it ({trained_by}); maker-checker enforced"
-        if approver
-        else "not yet approved: no independent sign-off is recorded"
-    )
-    ai_act = str(_get(evidence, "model", "eu_ai_act") or "classification not recorded")
-    s.p(
-        "SR 11-7 / OCC 2011-12 were replaced in April 2026 by principles-based interagency "
-        "guidance that keeps the same disciplines; PRA SS1/23 applies to UK banks; the EU AI "
-        f"Act's Arts. 9–15 bind high-risk systems such as credit scoring (Annex III 5(b)). For "
-        f"this model: {ai_act}. The rows say what is covered, partly covered, and not covered."
-    )
-    rows: list[tuple[str, str, str, str, str]] = [
-        (
-            "SR 11-7",
-            "Conceptual soundness",
-            "documented purpose, features with point-in-time definitions, "
-            + "; ".join((gate("leakage_scan"), gate("explanation_sanity"))),
-            "design rationale is the code and this card; no written benchmark-model comparison",
-            "challenger models and a narrative of alternatives considered",
+    values = {
+        "validated": (
+            f"validation {('passed' if latest.passed else 'FAILED')} on {latest.ran_at}"
+            if latest
+            else "no validation run yet"
         ),
-        (
-            "SR 11-7",
-            "Ongoing monitoring",
-            gate("stability") + " at validation; every decision is in the ledger",
-            "delayed-label performance can be recomputed from dispositions",
-            "the ongoing monitoring dashboard and drift alerts are not built yet",
+        "independent": (
+            f"approved by {approver}, who did not train it ({trained_by}); maker-checker enforced"
+            if approver
+            else "not yet approved: no independent sign-off is recorded"
         ),
-        (
-            "SR 11-7",
-            "Outcomes analysis",
-            "held-out test period after a label-delay gap; "
-            + gate("floor")
-            + "; "
-            + gate("capacity_fit"),
-            "back-testing on live outcomes only as labels arrive",
-            "periodic post-deployment back-testing reports",
-        ),
-        (
-            "SR 11-7",
-            "Independent validation / effective challenge",
-            f"{validated}; {independent}; " + gate("reproducibility"),
-            "the validator works from this evidence; gates are automated, not a full review",
-            "validator's qualitative report and findings log are the bank's to keep",
-        ),
-        (
-            "SR 11-7",
-            "Model inventory",
-            f"registry entry {info.name} v{info.version} with lineage hashes, owner "
-            f"({trained_by}), lifecycle state and champion history",
-            "risk tier and materiality are not recorded",
-            "firm-wide inventory outside bankml",
-        ),
-        (
-            "PRA SS1/23",
-            "1. Model identification and risk tiering",
-            "inventory record with purpose and limitations",
-            "–",
-            "tiering (materiality, complexity) must be assigned by the bank",
-        ),
-        (
-            "PRA SS1/23",
-            "2. Governance",
-            "role-based permissions, maker-checker approvals with rationale, ledger",
-            "policy file versioned and hashed with each validation",
-            "the accountable senior manager (SMF) must be named by the bank",
-        ),
-        (
-            "PRA SS1/23",
-            "3. Development, implementation and use",
-            "recorded data, config, code and library versions; "
-            + gate("reproducibility")
-            + "; served only from the registry",
-            "data-quality checks run before training (separate report)",
-            "user acceptance and implementation testing records",
-        ),
-        (
-            "PRA SS1/23",
-            "4. Independent model validation",
-            f"{validated}; {independent}",
-            "automated gates; depth of challenge depends on the validator",
-            "periodic revalidation schedule",
-        ),
-        (
-            "PRA SS1/23",
-            "5. Model risk mitigants",
-            "human review of every alert within capacity; one-command rollback to the "
-            "previous champion",
-            "post-model adjustments are not modelled",
-            "overlays and use restrictions beyond the stated limitations",
-        ),
-        (
-            "EU AI Act",
-            "Art. 9 Risk management",
-            "gates, limitations, rollback",
-            "risk register per system is not kept here",
-            "a documented risk-management system across the lifecycle",
-        ),
-        (
-            "EU AI Act",
-            "Art. 10 Data governance",
-            "data hash and path, point-in-time features, leakage scan; " + gate("fairness"),
-            "bias examination only where protected attributes are configured",
-            "data-collection provenance and representativeness statement",
-        ),
-        (
-            "EU AI Act",
-            "Art. 11 Technical documentation",
-            "this documentation pack (HTML and Markdown) from stored evidence",
-            "Annex IV items outside the model (system architecture, deployment)",
-            "–",
-        ),
-        (
-            "EU AI Act",
-            "Art. 12 Record-keeping (logging)",
-            "every decision and transition in the hash-chained ledger, replayable",
-            "retention (deployers keep logs ≥ 6 months) is set by the bank's database policy",
-            "–",
-        ),
-        (
-            "EU AI Act",
-            "Art. 13 Transparency",
-            "purpose, limitations, performance and per-decision reasons",
-            "instructions for use are this card, not a separate deployer manual",
-            "–",
-        ),
-        (
-            "EU AI Act",
-            "Art. 14 Human oversight",
-            "alerts go to analysts; approval and promotion by people; rollback",
-            "–",
-            "training records for overseers",
-        ),
-        (
-            "EU AI Act",
-            "Art. 15 Accuracy, robustness",
-            "; ".join((gate("floor"), gate("stability"), gate("reproducibility"))),
-            "robustness to adversarial inputs is not tested",
-            "cybersecurity assessment",
-        ),
-    ]
-    s.table(["framework", "discipline", "covered by", "partly covered", "not covered"], rows)
+        "trained_by": trained_by,
+        "name": info.name,
+        "version": str(info.version),
+        "ai_act": str(_get(evidence, "model", "eu_ai_act") or "classification not recorded"),
+    }
+
+    def fill(text: str) -> str:
+        def one(m: re.Match[str]) -> str:
+            if m[1] == "gate" and m[2]:
+                return gate(m[2])
+            return values.get(m[1], m[0])
+
+        return _PLACEHOLDER.sub(one, text)
+
+    table = _disciplines_table()
+    s.p(fill(str(table["intro"])))
+    keys = ("framework", "discipline", "covered", "partly", "not_covered")
+    rows = [tuple(fill(str(row.get(k, "–"))) for k in keys) for row in table["row"]]
+    s.table(list(table["header"]), rows)
     return s
 
 
@@ -759,40 +504,39 @@ def render_docs(
     out_dir: Path,
     *,
     info: ModelVersionInfo,
-    serving_meta: dict[str, Any],
-    evaluation: dict[str, Any],
     validations: list[ValidationReport],
     transitions: Sequence[Record],
     champion_history: Sequence[Record],
-    feature_definitions: Sequence[Mapping[str, Any]],
+    kind_sections: Sequence[DocSection] = (),
+    kind_title: str = "",
 ) -> tuple[Path, Path]:
     """Write ``model_card.html`` and ``model_card.md`` into ``out_dir``; return both paths.
 
     ``validations`` oldest first: the latest report's evidence drives the evidence sections.
-    Nothing is recomputed. Both files are written atomically, so a reader never sees half
-    a pack. ``transitions`` and ``champion_history`` may be dicts or records with
-    ``to_dict()`` (the approvals module's ``Transition`` and ``ChampionChange``).
+    The generic sections (overview, purpose, lineage, stability, fairness, explanations,
+    gates, approvals, champions, disciplines) surround ``kind_sections``, which the model's
+    kind builds from the same stored evidence (``ModelKind.doc_sections``). Nothing is
+    recomputed. Both files are written atomically, so a reader never sees half a pack.
+    ``transitions`` and ``champion_history`` may be dicts or records with ``to_dict()``.
     """
-    transitions = _records(transitions)
-    champion_history = _records(champion_history)
+    transition_rows = _records(transitions)
+    history_rows = _records(champion_history)
     latest = validations[-1] if validations else None
     evidence: Mapping[str, Any] = latest.evidence if latest else {}
-    plan = serving_meta.get("capacity_plan") or evaluation.get("capacity_plan")
+    found = evidence.get("serving")
+    meta: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     sections = [
-        _overview(info, latest, transitions, evidence),
+        _overview(info, latest, transition_rows, evidence, kind_title),
         _purpose(evidence),
-        _lineage(info, evidence, serving_meta),
-        _features(feature_definitions),
-        _performance(evaluation),
-        _calibration(evaluation),
-        _capacity(plan, evaluation),
+        _lineage(info, evidence, meta),
+        *kind_sections,
         _stability(evidence),
         _fairness(evidence),
         _explanations(evidence),
         _gates(validations),
-        _approvals(transitions),
-        _champions(champion_history),
-        _disciplines(info, evidence, validations, transitions),
+        _approvals(transition_rows),
+        _champions(history_rows),
+        _disciplines(info, evidence, validations, transition_rows),
     ]
     title = f"Model documentation: {info.name} v{info.version}"
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

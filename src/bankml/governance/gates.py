@@ -42,7 +42,7 @@ from bankml.core.canonical import canonical_json, to_jsonable
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import InputError
 from bankml.core.storage import Database
-from bankml.core.tables import model_validations
+from bankml.governance.tables import model_validations
 
 __all__ = [
     "PSI_ACT",
@@ -53,6 +53,7 @@ __all__ = [
     "ValidationStore",
     "evaluate_gates",
     "load_policy",
+    "parse_policy",
     "psi",
     "psi_band",
     "run_validation",
@@ -226,6 +227,14 @@ def load_policy(path: Path) -> GatePolicy:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(MSG_POLICY_UNREADABLE.format(path=path, reason=exc.strerror)) from None
+    return parse_policy(raw, path)
+
+
+def parse_policy(raw: bytes, path: Path) -> GatePolicy:
+    """Check a gate policy from its bytes (``path`` names it in messages and ``source``).
+
+    The SHA-256 is over exactly these bytes; a pinned policy is parsed from its stored bytes.
+    """
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

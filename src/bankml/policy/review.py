@@ -27,9 +27,9 @@ from bankml.core.errors import ConflictError, InputError, NotFoundError, Permiss
 from bankml.core.identity import Role, User
 from bankml.core.pii import redact_text
 from bankml.core.storage import Database
-from bankml.core.tables import policy_corrections, policy_review_items
 from bankml.governance.ledger import DecisionLedger
 from bankml.policy.store import AnswerRecord, PolicyStore
+from bankml.policy.tables import policy_corrections, policy_review_items
 
 __all__ = ["Correction", "ReviewItem", "ReviewQueue", "question_key"]
 

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.storage import Database
-from bankml.core.tables import policy_answers, policy_chunks, policy_documents, policy_findings
 from bankml.policy.documents import Chunk, PolicyDocument
 from bankml.policy.index import IndexedChunk
+from bankml.policy.tables import policy_answers, policy_chunks, policy_documents, policy_findings
 
 __all__ = ["AnswerRecord", "Finding", "PolicyStore", "StoredDocument", "split_groups"]
 
