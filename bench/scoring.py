@@ -81,13 +81,15 @@ def prepare(home: Path) -> None:
     )
     assert outcome.version is not None
     version = outcome.version.version
-    svc.governance.submit("fraud", version, dev)
-    report, _ = svc.validate_model(
-        "fraud", version, checker, Path(__file__).parents[1] / "policies" / "fraud.toml"
+    admin = svc.users.add("bench-admin", Role.ADMIN)
+    svc.lifecycle.install_policy(
+        "fraud", Path(__file__).parents[1] / "policies" / "fraud.toml", admin
     )
+    svc.governance.submit("fraud", version, dev)
+    report, _ = svc.lifecycle.validate("fraud", version, checker)
     if not report.passed:
         raise SystemExit(f"the bench model failed its gates: {report.failed}")
-    svc.approve_model("fraud", version, checker, "bench")
+    svc.lifecycle.approve("fraud", version, checker, "bench")
     svc.governance.promote("fraud", version, dev, "bench")
     svc.close()
 
@@ -118,9 +120,22 @@ def in_process(home: Path, n: int) -> list[list[str]]:
     from bankml.core.settings import load_settings
 
     svc = Services(load_settings(home=home, env="test", secret_key=SECRET))
-    scorer = svc.fraud_scorer
+    from bankml.fraud.transaction import Transaction
+
+    scorer = svc.fraud.scorer()
     booster = scorer.serving.model.booster_
-    txns = transactions(home, n)
+    txns = [
+        Transaction.create(
+            transaction_id=t["transaction_id"],
+            timestamp=t["timestamp"],
+            customer=t["customer_id"],
+            terminal=t["terminal_id"],
+            amount=t["amount"],
+            card=t["card_id"],
+            country=t["country"],
+        )
+        for t in transactions(home, n)
+    ]
     rows = [scorer.decide(t)["values"] for t in txns[:200]]
 
     def timed(fn, items) -> float:  # type: ignore[no-untyped-def]

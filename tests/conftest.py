@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bankml.core.settings import Settings, load_settings
 from bankml.app import SCHEMA
+from bankml.core.settings import Settings, load_settings
 from bankml.core.storage import Database
 
 PG_URL = os.environ.get("BANKML_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

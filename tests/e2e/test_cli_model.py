@@ -70,6 +70,8 @@ class Home:
         ]
         for name, role in people:
             self.svc.users.add(name, role)
+        # An admin pins the official policy; approvals count only validations against it.
+        self.svc.lifecycle.pins.install(NAME, policy, self.svc.users.get("olga"))
         self.keys = {n: self.svc.users.issue_key(n) for n in ("vera", "fiona", "maria")}
 
     def store_passing_validation(self, version: int) -> None:

@@ -18,7 +18,6 @@ from bankml.data.generator import generate_bank
 from bankml.fraud.mapping import DEFAULT_MAPPING
 from bankml.fraud.service import load_serving, train_and_register, triage_day
 from bankml.fraud.training import TrainConfig
-from bankml.governance.decisions import replay
 from tests.conftest import TEST_SECRET
 
 CONFIG = TrainConfig(
@@ -122,9 +121,7 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
     assert len(queued) == len(alerts)
     top = next(e for e in queued if e.payload["triage"]["rank"] == 1)
     assert top.payload["score"] == alerts[0].score
-    result = replay(
-        svc.ledger, svc.registry, svc.replay_loaders, top.subject.removeprefix("decision:")
-    )
+    result = svc.decisions.replay(top.subject.removeprefix("decision:"))
     assert result.identical, result.differences
     _, again = triage_day(
         source,

@@ -26,7 +26,7 @@ from bankml.data.generator import generate_bank
 from bankml.fraud.mapping import DEFAULT_MAPPING
 from bankml.fraud.service import train_and_register
 from bankml.fraud.training import TrainConfig
-from bankml.governance.decisions import find_decisions, replay
+from bankml.fraud.transaction import Transaction
 from tests.conftest import TEST_SECRET
 from tests.support import LiveServer
 
@@ -96,20 +96,33 @@ def _txn(bank: Path, i: int) -> dict[str, object]:
     }
 
 
+def _typed(d: dict[str, object]) -> Transaction:
+    return Transaction.create(
+        transaction_id=d["transaction_id"],
+        timestamp=d["timestamp"],
+        customer=d["customer_id"],
+        terminal=d["terminal_id"],
+        amount=d["amount"],
+        card=d["card_id"],
+        country=d["country"],
+    )
+
+
 def test_the_governed_path(services: Services, bank: Path, tmp_path: Path) -> None:
     s = services
     user = s.users.get
     v1 = _train(s, bank, "maria", seed=0, out=tmp_path / "run1")
 
     with pytest.raises(UnavailableError, match="no fraud model is champion"):
-        s.refresh_fraud_scorer() or s.fraud_scorer  # nothing is served before approval
+        s.serving.server("fraud")  # nothing is served before approval
 
+    s.lifecycle.install_policy("fraud", s.settings.policy_dir / "fraud.toml", user("ada"))
     s.governance.submit("fraud", v1, user("maria"))
-    report, _ = s.validate_model("fraud", v1, user("victor"))
+    report, _ = s.lifecycle.validate("fraud", v1, user("victor"))
     assert report.passed, [r for r in report.results if r.passed is False]
     with pytest.raises(PermissionDeniedError):
-        s.approve_model("fraud", v1, user("maria"), "mine, and it is great")
-    s.approve_model("fraud", v1, user("victor"), "all gates pass; plan fits the team")
+        s.lifecycle.approve("fraud", v1, user("maria"), "mine, and it is great")
+    s.lifecycle.approve("fraud", v1, user("victor"), "all gates pass; plan fits the team")
     s.governance.promote("fraud", v1, user("ada"), "go-live")
     assert s.governance.champion("fraud") == v1
     assert "champion" in s.registry.get("fraud", v1).aliases
@@ -160,22 +173,22 @@ def test_the_governed_path(services: Services, bank: Path, tmp_path: Path) -> No
         s.governance.submit("fraud", v2, user("maria"))
         strict = tmp_path / "strict.toml"
         strict.write_text(STRICT_POLICY)
-        failed, _ = s.validate_model("fraud", v2, user("victor"), strict)
+        failed, _ = s.lifecycle.validate("fraud", v2, user("victor"), strict)
         assert not failed.passed
         with pytest.raises(ConflictError):
-            s.approve_model("fraud", v2, user("victor"), "ignoring the failed gate")
+            s.lifecycle.approve("fraud", v2, user("victor"), "ignoring the failed gate")
         lax = tmp_path / "lax.toml"
         lax.write_text('[model]\nname = "fraud"\n[floors]\nroc_auc = 0.0\n')
-        assert s.validate_model("fraud", v2, user("victor"), lax)[0].passed
+        assert s.lifecycle.validate("fraud", v2, user("victor"), lax)[0].passed
         with pytest.raises(ConflictError, match="official gate policy"):
-            s.approve_model("fraud", v2, user("victor"), "passed, against a laxer policy")
+            s.lifecycle.approve("fraud", v2, user("victor"), "passed, against a laxer policy")
         with pytest.raises(PermissionDeniedError):
-            s.validate_model("fraud", v2, user("maria"))  # validation is the validators' job
-        passed, _ = s.validate_model("fraud", v2, user("victor"))
+            s.lifecycle.validate("fraud", v2, user("maria"))  # validation is the validators' job
+        passed, _ = s.lifecycle.validate("fraud", v2, user("victor"))
         assert passed.passed
         with pytest.raises(PermissionDeniedError, match="vera"):
-            s.approve_model("fraud", v2, user("vera"), "I trained it and like it")
-        s.approve_model("fraud", v2, user("victor"), "better calibrated")
+            s.lifecycle.approve("fraud", v2, user("vera"), "I trained it and like it")
+        s.lifecycle.approve("fraud", v2, user("victor"), "better calibrated")
         s.governance.promote("fraud", v2, user("maria"), "replace v1")
         reload = httpx.post(f"{live.url}/v1/admin/reload", headers={"X-API-Key": keys["ada"]})
         assert reload.json() == {"fraud": v2}
@@ -215,7 +228,7 @@ def test_the_governed_path(services: Services, bank: Path, tmp_path: Path) -> No
         assert kind in kinds
 
     # Tampering with the decision's ledger entry is detected at that entry.
-    (record,) = find_decisions(s.ledger, decision_id=decision["decision_id"])
+    (record,) = s.decisions.find(decision_id=decision["decision_id"])
     with s.db.engine.begin() as conn:
         conn.execute(
             text(
@@ -233,13 +246,13 @@ def test_replay_after_the_artifact_was_altered_is_reported_different(
 ) -> None:
     s = services
     v1 = _train(s, bank, "maria", seed=0, out=tmp_path / "run")
+    s.lifecycle.install_policy("fraud", s.settings.policy_dir / "fraud.toml", s.users.get("ada"))
     s.governance.submit("fraud", v1, s.users.get("maria"))
-    s.validate_model("fraud", v1, s.users.get("victor"))
-    s.approve_model("fraud", v1, s.users.get("victor"), "ok")
+    s.lifecycle.validate("fraud", v1, s.users.get("victor"))
+    s.lifecycle.approve("fraud", v1, s.users.get("victor"), "ok")
     s.governance.promote("fraud", v1, s.users.get("ada"))
-    out = s.fraud_scorer.score(_txn(bank, 0), actor="switch")
-    loaders = s.replay_loaders
-    assert replay(s.ledger, s.registry, loaders, out["decision_id"]).identical
+    out = s.fraud.score(_typed(_txn(bank, 0)), s.users.get("switch"))
+    assert s.decisions.replay(out["decision_id"]).identical
 
     # Alter the stored booster: one digit of one leaf value in the registered artefact.
     (booster,) = (s.settings.home / "mlartifacts").rglob("model/booster.txt")
@@ -248,7 +261,7 @@ def test_replay_after_the_artifact_was_altered_is_reported_different(
     digit = body[i] if body[i].isdigit() else "0"
     booster.write_text(body[:i] + str((int(digit) + 1) % 10) + body[i + 1 :])
 
-    result = replay(s.ledger, s.registry, loaders, out["decision_id"])
+    result = s.decisions.replay(out["decision_id"])
     assert not result.identical
     assert not result.artifact_ok
     assert "no longer matches the hash" in result.differences[0]

@@ -6,10 +6,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from bankml.app import SCHEMA
 from bankml.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from bankml.core.identity import EVERYONE, Role, UserDirectory, parse_groups
 from bankml.core.storage import Database
-from bankml.app import SCHEMA
 
 
 def test_migrations_create_exactly_the_declared_tables(db: Database) -> None:

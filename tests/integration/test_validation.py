@@ -23,6 +23,7 @@ from bankml.app import Services
 from bankml.core.settings import load_settings
 from bankml.core.storage import Database
 from bankml.data.generator import generate_bank
+from bankml.fraud.documentation import fraud_doc_sections
 from bankml.fraud.mapping import DEFAULT_MAPPING
 from bankml.fraud.service import train_and_register
 from bankml.fraud.training import TrainConfig
@@ -193,8 +194,6 @@ def test_documentation_pack_renders_every_section_from_stored_evidence(
     html_path, md_path = render_docs(
         tmp_path / "pack",
         info=bank.svc.registry.get("fraud", 1),
-        serving_meta=dict(evidence["serving"]),
-        evaluation=dict(evidence["evaluation"]),
         validations=[validate(bank, 2), report],
         transitions=[
             {"at": "t1", "from_state": None, "to_state": "registered", "actor": "maria"},
@@ -210,7 +209,7 @@ def test_documentation_pack_renders_every_section_from_stored_evidence(
         champion_history=[
             _Change(at="t3", action="promote", version=1, previous_version=None, actor="ada")
         ],
-        feature_definitions=list(evidence["feature_definitions"]),
+        kind_sections=fraud_doc_sections(evidence),
     )
     page, md = html_path.read_text(), md_path.read_text()
     for section in (

@@ -198,15 +198,13 @@ class ModelLifecycle:
 
     def approve(self, name: str, version: int, user: User, rationale: str) -> Transition:
         """Approve, counting only a validation run against the model's pinned gate policy."""
-        self._kinds.get(name)
         official = self.pins.require(name).sha256
         return self._governance.approve(
             name, version, user, rationale, required_policy_sha256=official
         )
 
     def install_policy(self, name: str, path: Path, user: User) -> PinnedPolicy:
-        """Pin ``path`` as the official gate policy of a registered kind (admins)."""
-        self._kinds.get(name)
+        """Pin ``path`` as a model's official gate policy (admins)."""
         return self.pins.install(name, path, user)
 
     def render_docs(self, name: str, version: int, out: Path) -> tuple[Path, Path]:
