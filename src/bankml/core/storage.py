@@ -164,16 +164,17 @@ class Database:
             head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
         return str(head) if head is not None else None
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision; cheap when it is already there."""
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (default: the newest); cheap when already there."""
         try:
             with self.engine.connect() as conn:
                 head = ScriptDirectory.from_config(self._alembic_config(conn)).get_current_head()
-                if MigrationContext.configure(conn).get_current_revision() == head:
+                target = head if revision == "head" else revision
+                if MigrationContext.configure(conn).get_current_revision() == target:
                     return
-            log.info("migrating database to %s", head)
+            log.info("migrating database to %s", target)
             with self.engine.begin() as conn:
-                command.upgrade(self._alembic_config(conn), "head")
+                command.upgrade(self._alembic_config(conn), target)
         except OperationalError as exc:
             raise ConfigError(
                 f"cannot open the database at {self.safe_url}: {exc.orig}".splitlines()[0]
