@@ -13,7 +13,7 @@ or ``governance/``: write the slice, build a ``ModelKind``, register it in ``app
     doc_sections(evidence) ──► [DocSection] ──►    docs.render_docs
     decision_events ("fraud.scored", ...) ──►      decisions.find_decisions
     decision_record(DecisionRecord) ──► typed ──►  faces (CLI/API/web render it)
-    build_server(ctx) ──► ModelServer ──►          serving reload (champion only)
+    build_server(ctx, v, prev) ──► ModelServer ──► serving (champion only, ledger-proved)
     monitor_frame(...) ──► live frame ──►          monitoring (drift, quality, performance)
 """
 
@@ -108,7 +108,10 @@ class ModelKind:
     decision_events: tuple[str, ...]
     # Typed view of one logged decision (e.g. a ``FraudDecision``); faces render it.
     decision_record: Callable[[Any], Any] | None = None
-    # Builds the champion server from (services-like context, version, previous server).
+    # Builds the champion server: ``build_server(ctx, version, previous)`` where ``ctx`` is a
+    # ``governance.serving.ServingContext`` (ledger, tokenizer, clock, and ``model_dir(name,
+    # version)`` returning a hash-checked folder) and ``previous`` the server it replaces.
+    # Governance calls it only for the approved champion, provably from the ledger.
     build_server: Callable[..., ModelServer] | None = None
     # Optional monitoring hook: live inputs/scores for a day, the training reference.
     monitor: Any = None
