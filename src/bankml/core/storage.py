@@ -174,7 +174,7 @@ class Database:
                     return
             log.info("migrating database to %s", target)
             with self.engine.begin() as conn:
-                command.upgrade(self._alembic_config(conn), target)
+                command.upgrade(self._alembic_config(conn), target or "head")
         except OperationalError as exc:
             raise ConfigError(
                 f"cannot open the database at {self.safe_url}: {exc.orig}".splitlines()[0]

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     )
     from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping, load_mapping
     from bankml.fraud.online import OnlineFeatureStore
+    from bankml.fraud.transaction import Transaction
 
 __all__ = [
     "DEFAULT_MAPPING",
@@ -27,6 +28,7 @@ __all__ = [
     "ColumnMapping",
     "FeatureFrame",
     "OnlineFeatureStore",
+    "Transaction",
     "build_fraud_features",
     "load_mapping",
     "resolve",
@@ -42,6 +44,7 @@ _HOME = {
     "FeatureFrame": "bankml.fraud.features",
     "build_fraud_features": "bankml.fraud.features",
     "OnlineFeatureStore": "bankml.fraud.online",
+    "Transaction": "bankml.fraud.transaction",
 }
 
 

@@ -120,6 +120,9 @@ class ChampionServing:
 
     def server(self, name: str) -> ModelServer:
         """The running champion server of kind ``name``, loaded on first use."""
+        current = self._servers.get(name)  # the hot path: no lock once loaded
+        if current is not None:
+            return current
         kind = self._serving_kind(name)
         with self._lock:
             current = self._servers.get(name)
