@@ -181,6 +181,7 @@ class Transition:
     rationale: str
     at: str
     ledger_seq: int
+    ledger_hash: str | None = None  # None only on rows from before migration 0005
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -193,6 +194,7 @@ class Transition:
             "rationale": self.rationale,
             "at": self.at,
             "ledger_seq": self.ledger_seq,
+            "ledger_hash": self.ledger_hash,
         }
 
 
@@ -294,6 +296,7 @@ def _to_transition(m: RowMapping) -> Transition:
         rationale=str(m["rationale"]),
         at=str(m["at"]),
         ledger_seq=int(m["ledger_seq"]),
+        ledger_hash=None if m["ledger_hash"] is None else str(m["ledger_hash"]),
     )
 
 
@@ -877,7 +880,7 @@ class ModelGovernance:
         rationale: str,
         entry: LedgerEntry,
     ) -> Transition:
-        t = Transition(name, version, before, to, actor, rationale, entry.ts, entry.seq)
+        t = Transition(name, version, before, to, actor, rationale, entry.ts, entry.seq, entry.hash)
         conn.execute(
             insert(model_transitions).values(
                 model_name=name,
