@@ -8,6 +8,7 @@ building the kind costs nothing until a hook runs.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +16,10 @@ from bankml.governance.kinds import DocSection, EvidenceContext, ModelKind, Repl
 
 if TYPE_CHECKING:
     from bankml.fraud.service import FraudScorer
+    from bankml.governance.decisions import DecisionRecord
     from bankml.governance.serving import ServingContext
 
-__all__ = ["DECISION_EVENT", "MODEL_NAME", "fraud_kind"]
+__all__ = ["DECISION_EVENT", "MODEL_NAME", "FraudDecision", "fraud_decision", "fraud_kind"]
 
 MODEL_NAME = "fraud"
 DECISION_EVENT = "fraud.scored"
@@ -25,6 +27,40 @@ PURPOSE = (
     "Rank card transactions for fraud review within the analysts' daily capacity; "
     "not for declining payments automatically."
 )
+
+
+@dataclass(frozen=True)
+class FraudDecision:
+    """One logged fraud decision, typed for faces (identifiers are tokens, never raw)."""
+
+    decision_id: str
+    ts: str
+    model_version: int
+    transaction_id: Any
+    customer_token: str | None
+    card_token: str | None
+    score: float
+    decision: str
+    threshold: float | None
+    reasons: tuple[str, ...]
+    ledger_seq: int
+
+
+def fraud_decision(record: DecisionRecord) -> FraudDecision:
+    """The typed view of a ``fraud.scored`` ledger record (``ModelKind.decision_record``)."""
+    return FraudDecision(
+        decision_id=record.decision_id,
+        ts=record.ts,
+        model_version=record.model_version,
+        transaction_id=record.inputs.get("transaction_id"),
+        customer_token=record.inputs.get("customer_token"),
+        card_token=record.inputs.get("card_token"),
+        score=float(record.output["score"]),
+        decision=str(record.output["decision"]),
+        threshold=record.output.get("threshold"),
+        reasons=tuple(record.explanation.get("reasons", ())),
+        ledger_seq=record.ledger_seq,
+    )
 
 
 def _collect_evidence(ctx: EvidenceContext) -> dict[str, Any]:
@@ -61,6 +97,7 @@ def fraud_kind() -> ModelKind:
         load_replayer=_load_replayer,
         doc_sections=_doc_sections,
         decision_events=(DECISION_EVENT,),
+        decision_record=fraud_decision,
         build_server=_build_server,
         purpose=PURPOSE,
     )

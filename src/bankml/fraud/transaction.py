@@ -92,6 +92,8 @@ class Transaction:
     ) -> Transaction:
         """Parse loosely typed values once (a naive time is refused unless ``naive_is_utc``)."""
         try:
+            if isinstance(amount, bool | np.bool_):  # a boolean is not an amount
+                raise TypeError(amount)
             value = float(amount)
         except (TypeError, ValueError):
             raise InputError(MSG_BAD_AMOUNT.format(value=amount)) from None

@@ -269,6 +269,13 @@ class DecisionAudit:
             customer_token=token,
         )
 
+    def typed(self, record: DecisionRecord) -> Any:
+        """The record in its kind's typed form (``ModelKind.decision_record``), if it has one."""
+        kind = self._kinds.kind_of_event(record.kind)
+        if kind is None or kind.decision_record is None:
+            return record
+        return kind.decision_record(record)
+
     def replay(self, decision_id: str) -> ReplayResult:
         """Recompute one decision with exactly the model version that made it."""
         loaders = {k.name: k.load_replayer for k in self._kinds}
