@@ -52,13 +52,14 @@ def _database(settings: Settings) -> Finding:
 
     from sqlalchemy.exc import SQLAlchemyError
 
+    from bankml.app import SCHEMA
     from bankml.core.storage import Database
 
     url = settings.resolved_database_url
     shown = url.split("@")[-1] if "@" in url else url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return Finding("database", True, f"{shown}: not created yet; the first command does")
-    db = Database(url)
+    db = Database(url, SCHEMA)
     try:
         current, head = db.current_revision(), db.head_revision()
     except SQLAlchemyError as exc:
