@@ -168,3 +168,31 @@ def test_known_violations_are_still_real() -> None:
     """A fixed violation must leave the list, so the list cannot hide a new one."""
     found = {(m, n) for m, p in _modules() for n, _ in _imports(p, m)}
     assert found >= KNOWN_VIOLATIONS, KNOWN_VIOLATIONS - found
+
+
+def _private_imports(path: Path, module: str) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bankml"):
+            if node.module == module:
+                continue
+            out += [
+                f"{node.module}.{a.name} (line {node.lineno})"
+                for a in node.names
+                if a.name.startswith("_") and not a.name.startswith("__")
+            ]
+    return out
+
+
+@pytest.mark.parametrize(("module", "path"), _modules(), ids=[m for m, _ in _modules()])
+def test_no_module_imports_a_private_name_of_another(module: str, path: Path) -> None:
+    """Faces share service methods, not each other's helpers (the demo once reached into
+    ``cli.fraud``'s private printers)."""
+    assert _private_imports(path, module) == []
+
+
+def test_the_private_import_check_catches_one(tmp_path: Path) -> None:
+    sample = tmp_path / "demo.py"
+    sample.write_text("from bankml.cli.fraud import _print_queue, print_plan\n")
+    assert _private_imports(sample, "bankml.cli.demo") == ["bankml.cli.fraud._print_queue (line 1)"]
