@@ -18,19 +18,39 @@ from tests.conftest import TEST_SECRET
 BANKML = [sys.executable, "-m", "bankml.cli"]
 
 
-def run(home: Path, *args: str, check: int | None = 0) -> subprocess.CompletedProcess[str]:
+def run(
+    home: Path, *args: str, check: int | None = 0, key: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The CLI in a real process; ``key`` is the API key it acts with (BANKML_API_KEY)."""
     env = {
         **os.environ,
         "BANKML_HOME": str(home),
         "BANKML_ENV": "test",
         "BANKML_SECRET_KEY": TEST_SECRET,
+        # Never the developer's own stored credentials: each test says who acts.
+        "BANKML_CREDENTIALS_FILE": str(home / "credentials.json"),
         "COLUMNS": "200",
     }
     env.pop("MLFLOW_TRACKING_URI", None)
+    env.pop("BANKML_API_KEY", None)
+    if key is not None:
+        env["BANKML_API_KEY"] = key
     proc = subprocess.run([*BANKML, *args], capture_output=True, text=True, env=env, timeout=600)
     if check is not None:
         assert proc.returncode == check, proc.stdout + proc.stderr
     return proc
+
+
+def admin_key(home: Path) -> str:
+    """`bankml init` on a fresh home: the first admin's API key (printed once)."""
+    return str(json.loads(run(home, "init", "--no-login", "--json").stdout)["api_key"])
+
+
+def user_key(home: Path, name: str, role: str, admin: str | None = None) -> str:
+    """A new user in ``role`` added by an admin (the home's first admin if none is given)."""
+    admin = admin or admin_key(home)
+    out = run(home, "users", "add", name, "--role", role, "--json", key=admin).stdout
+    return str(json.loads(out)["api_key"])
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess[str]) -> None:
@@ -140,12 +160,16 @@ def test_bad_input_to_check_is_one_line_and_exit_2(tmp_path: Path, case: str) ->
 
 
 def test_users_and_ledger_verify_detects_tampering(tmp_path: Path) -> None:
-    proc = run(tmp_path, "users", "add", "alice", "--role", "validator", "--groups", "model-risk")
+    admin = admin_key(tmp_path)
+    add = ("users", "add", "alice", "--role", "validator", "--groups", "model-risk")
+    proc = run(tmp_path, *add, key=admin)
     assert "API key" in proc.stdout
-    assert_one_line_error(run(tmp_path, "users", "add", "alice", "--role", "validator", check=2))
-    assert_one_line_error(run(tmp_path, "users", "add", "bob", "--role", "wizard", check=2))
+    dup = run(tmp_path, "users", "add", "alice", "--role", "validator", check=2, key=admin)
+    assert_one_line_error(dup)
+    bad = run(tmp_path, "users", "add", "bob", "--role", "wizard", check=2, key=admin)
+    assert_one_line_error(bad)
     listed = json.loads(run(tmp_path, "users", "list", "--json").stdout)
-    assert listed[0]["name"] == "alice" and listed[0]["groups"] == ["model-risk"]
+    assert [(u["name"], u["groups"]) for u in listed] == [("admin", []), ("alice", ["model-risk"])]
     assert json.loads(run(tmp_path, "audit", "verify", "--json").stdout)["ok"] is True
     with sqlite3.connect(tmp_path / "bankml.db") as conn:
         conn.execute("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 1")
@@ -212,6 +236,7 @@ def test_fraud_train_on_a_banks_own_csv_prints_one_json_object(bank: Path, tmp_p
         str(mapping),
         *TRAIN_ARGS,
         "--json",
+        key=user_key(tmp_path, "maria", "model_developer"),
     )
     out = json.loads(proc.stdout)
     for key in (
@@ -249,6 +274,7 @@ def test_fraud_train_bad_input_is_one_line_exit_2(bank: Path, tmp_path: Path, pr
         *args,
         "--json",
         check=2,
+        key=user_key(tmp_path, "maria", "model_developer"),
     )
     assert_one_line_error(proc)
     assert proc.stdout == ""

@@ -72,7 +72,7 @@ class Home:
             self.svc.users.add(name, role)
         # An admin pins the official policy; approvals count only validations against it.
         self.svc.lifecycle.pins.install(NAME, policy, self.svc.users.get("olga"))
-        self.keys = {n: self.svc.users.issue_key(n) for n in ("vera", "fiona", "maria")}
+        self.keys = {n: self.svc.users.issue_key(n) for n, _ in people}
 
     def store_passing_validation(self, version: int) -> None:
         """Evidence as `bankml model validate` would store it (gates are tested elsewhere)."""
@@ -100,8 +100,8 @@ class Home:
         gov.approve(NAME, 1, self.svc.users.get("vera"), "gates pass")
         gov.promote(NAME, 1, self.svc.users.get("maria"))
 
-    def model(self, *args: str, check: int | None = 0) -> str:
-        return run(self.path, "model", *args, check=check).stdout
+    def model(self, *args: str, check: int | None = 0, key: str | None = None) -> str:
+        return run(self.path, "model", *args, check=check, key=key).stdout
 
 
 @pytest.fixture(scope="module")
@@ -138,43 +138,94 @@ def test_cli_lifecycle_refuses_the_maker_and_promotes_after_a_checker(home: Home
     # stage run in-process and the CLI runs the steps under test.
     home.svc.governance.submit(NAME, 1, home.svc.users.get("maria"))
     by_trainer = ("approve", NAME, "1", "--user", "tom", "--rationale", "mine")
-    proc = run(home.path, "model", *by_trainer, check=2)
+    proc = run(home.path, "model", *by_trainer, check=2, key=home.keys["tom"])
     assert_one_line_error(proc)
     assert "tom trained toy v1; a different validator must approve it" in proc.stderr
-    proc = run(home.path, "model", "approve", NAME, "1", "--user", "vera", "-r", "ok", check=2)
+    proc = run(
+        home.path,
+        "model",
+        "approve",
+        NAME,
+        "1",
+        "--user",
+        "vera",
+        "-r",
+        "ok",
+        check=2,
+        key=home.keys["vera"],
+    )
     assert_one_line_error(proc)
     assert "toy v1 is submitted; only a validated version can be approved" in proc.stderr
     home.store_passing_validation(1)
     home.svc.governance.record_validation(NAME, 1, True, "vera")
-    proc = run(home.path, "model", "approve", NAME, "1", "--user", "vera", check=2)
+    proc = run(
+        home.path, "model", "approve", NAME, "1", "--user", "vera", check=2, key=home.keys["vera"]
+    )
     assert_one_line_error(proc)
     assert "a rationale is required to approve toy v1" in proc.stderr
-    out = home.model("approve", NAME, "1", "--user", "vera", "--rationale", "gates pass")
+    out = home.model(
+        "approve", NAME, "1", "--user", "vera", "--rationale", "gates pass", key=home.keys["vera"]
+    )
     assert "validated → approved by vera" in out
-    proc = run(home.path, "model", "promote", NAME, "1", "--user", "fiona", check=2)
+    proc = run(
+        home.path, "model", "promote", NAME, "1", "--user", "fiona", check=2, key=home.keys["fiona"]
+    )
     assert_one_line_error(proc)
     assert "user fiona is fraud_analyst; needs admin or model_developer" in proc.stderr
-    promoted = json.loads(home.model("promote", NAME, "1", "--user", "maria", "--json"))
+    promoted = json.loads(home.model("promote", NAME, "1", "--json", key=home.keys["maria"]))
     assert promoted["to_state"] == "champion"
     assert home.svc.registry.get(NAME, 1).aliases == ("champion",)
     listing = home.model("list", NAME)
     assert "v1 ★" in listing and "champion" in listing and "maria" in listing
     shown = home.model("show", NAME, "1")
     assert "feature_definitions_sha256" in shown and "gates pass" in shown
-    proc = run(home.path, "model", "rollback", NAME, "--user", "olga", "--rationale", "x", check=2)
+    proc = run(
+        home.path,
+        "model",
+        "rollback",
+        NAME,
+        "--user",
+        "olga",
+        "--rationale",
+        "x",
+        check=2,
+        key=home.keys["olga"],
+    )
     assert_one_line_error(proc)
     assert "toy has no previous champion" in proc.stderr
 
 
 def test_validate_checks_role_and_state_before_running_any_gate(home: Home) -> None:
-    proc = run(home.path, "model", "validate", NAME, "2", "--user", "fiona", check=2)
+    proc = run(
+        home.path,
+        "model",
+        "validate",
+        NAME,
+        "2",
+        "--user",
+        "fiona",
+        check=2,
+        key=home.keys["fiona"],
+    )
     assert_one_line_error(proc)
     assert "user fiona is fraud_analyst; needs validator" in proc.stderr
     # Independent validation: the model's developers do not run the gates that count.
-    proc = run(home.path, "model", "validate", NAME, "2", "--user", "maria", check=2)
+    proc = run(
+        home.path,
+        "model",
+        "validate",
+        NAME,
+        "2",
+        "--user",
+        "maria",
+        check=2,
+        key=home.keys["maria"],
+    )
     assert "user maria is model_developer; needs validator" in proc.stderr
     home.svc.governance.state(NAME, 2)  # known to bankml, still registered
-    proc = run(home.path, "model", "validate", NAME, "2", "--user", "vera", check=2)
+    proc = run(
+        home.path, "model", "validate", NAME, "2", "--user", "vera", check=2, key=home.keys["vera"]
+    )
     assert_one_line_error(proc)
     assert "only a submitted or validated version can be validated" in proc.stderr
 

@@ -103,11 +103,10 @@ def test_a_model_trained_on_the_banks_own_columns_scores_over_http_and_replays(
         "10",
         "--capacity",
         "15",
-        "--user",
-        "maria",
         "--out",
         str(tmp_path / "run"),
         "--json",
+        key=s.users.issue_key("maria"),
     )
     summary = json.loads(trained.stdout)
     version = int(summary["version"])

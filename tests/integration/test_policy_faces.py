@@ -120,17 +120,21 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BANKML_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("BANKML_ENV", "test")
     monkeypatch.setenv("BANKML_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("BANKML_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
+    monkeypatch.delenv("BANKML_API_KEY", raising=False)
     from bankml.core.settings import get_settings
 
     get_settings.cache_clear()
     return tmp_path
 
 
-def _run(*args: str) -> tuple[int, str, str]:
+def _run(*args: str, key: str | None = None) -> tuple[int, str, str]:
+    """The CLI in process, acting with API key ``key`` (as BANKML_API_KEY)."""
     from bankml.cli import main
 
     runner = CliRunner()
-    result = runner.invoke(cli_app, list(args), catch_exceptions=True)
+    env = {"BANKML_API_KEY": key} if key else None
+    result = runner.invoke(cli_app, list(args), catch_exceptions=True, env=env)
     if result.exception and not isinstance(result.exception, SystemExit):
         # Mirror main(): a BankmlError becomes one line and exit 2.
         from bankml.core.errors import BankmlError
@@ -143,36 +147,42 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 def test_cli_ingest_search_ask_review(cli_env: Path) -> None:
     corpus = _write_corpus(cli_env / "policies")
-    assert _run("users", "add", "tara", "--role", "auditor", "--groups", "treasury")[0] == 0
-    assert (
-        _run(
-            "users",
-            "add",
-            "cora",
-            "--role",
-            "compliance_reviewer",
-            "--groups",
-            "compliance,treasury",
-        )[0]
-        == 0
-    )
-    code, out, _ = _run("policy", "ingest", str(corpus), "--json")
+    code, out, _ = _run("init", "--no-login", "--json")
+    admin = json.loads(out)["api_key"]
+    keys = {}
+    for name, role, groups in (
+        ("tara", "auditor", "treasury"),
+        ("cora", "compliance_reviewer", "compliance,treasury"),
+    ):
+        code, out, _ = _run(
+            "users", "add", name, "--role", role, "--groups", groups, "--json", key=admin
+        )
+        assert code == 0
+        keys[name] = json.loads(out)["api_key"]
+    # Ingest decides what the assistant may quote: not an auditor's call.
+    assert _run("policy", "ingest", str(corpus), key=keys["tara"])[0] == 2
+    code, out, _ = _run("policy", "ingest", str(corpus), "--json", key=keys["cora"])
     assert code == 0
     assert len(json.loads(out)["added"]) == 3
-    code, out, _ = _run("policy", "search", "zephyr buffer", "--user", "tara", "--json")
+    tara = keys["tara"]
+    code, out, _ = _run("policy", "search", "zephyr buffer", "--user", "tara", "--json", key=tara)
     results = json.loads(out)["results"]
     assert set(results[0]) >= {"doc_id", "chunk_id", "section", "title", "score", "text"}
-    code, out, _ = _run("policy", "ask", QUESTION, "--user", "tara", "--json")
+    code, out, _ = _run("policy", "ask", QUESTION, "--json", key=tara)
     answer = json.loads(out)
     assert set(answer) >= {"answer", "citations", "abstained", "flags", "review_id"}
-    code, out, _ = _run("policy", "feedback", answer["answer_id"], "--user", "tara", "--note", "x")
+    code, out, _ = _run("policy", "feedback", answer["answer_id"], "--note", "x", key=tara)
     assert code == 0
     assert "review" in out
-    code, out, _ = _run("policy", "review", "list", "--user", "cora", "--json")
+    code, out, _ = _run("policy", "review", "list", "--json", key=keys["cora"])
     item = json.loads(out)["items"][0]["id"]
-    assert _run("policy", "review", "reject", str(item), "--user", "cora")[0] == 0
-    code, out, _ = _run("policy", "findings", "--user", "cora", "--json")
+    assert _run("policy", "review", "reject", str(item), key=keys["cora"])[0] == 0
+    code, out, _ = _run("policy", "findings", "--json", key=keys["cora"])
     assert json.loads(out)["findings"][0]["doc_id"] == "POL-GEN-002"
+    # A typed name is not an identity: tara's key cannot act as cora.
+    code, _, err = _run("policy", "review", "list", "--user", "cora", key=tara)
+    assert code == 2
+    assert "authenticated as tara" in err
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(cli_env: Path) -> None:
@@ -183,6 +193,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(cli_env: Path) -> None:
         "BANKML_HOME": str(cli_env / "home"),
         "BANKML_ENV": "test",
         "BANKML_SECRET_KEY": TEST_SECRET,
+        "BANKML_CREDENTIALS_FILE": str(cli_env / "credentials.json"),
         "PATH": "/usr/bin:/bin",
     }
     for args in (

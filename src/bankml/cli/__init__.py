@@ -13,7 +13,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from bankml.cli import audit, data, demo, doctor, fraud, model, policy, serve, users
+from bankml.cli import audit, auth, data, demo, doctor, fraud, model, policy, serve, users
 from bankml.cli._common import err_console
 from bankml.core.errors import BankmlError
 
@@ -37,6 +37,10 @@ app.add_typer(model.app, name="model")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("doctor")(doctor.doctor)
+app.command("init")(auth.init)
+app.command("login")(auth.login)
+app.command("logout")(auth.logout)
+app.command("whoami")(auth.whoami)
 
 
 def _version(value: bool) -> None:

@@ -13,8 +13,17 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 
 from bankml.app import Services, build_services
 from bankml.core.canonical import to_jsonable
+from bankml.core.errors import PermissionDeniedError
+from bankml.core.identity import User
 
-__all__ = ["console", "err_console", "open_services", "print_json", "progress_callback"]
+__all__ = [
+    "acting_user",
+    "console",
+    "err_console",
+    "open_services",
+    "print_json",
+    "progress_callback",
+]
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -33,6 +42,25 @@ def open_services() -> Iterator[Services]:
         yield services
     finally:
         services.close()
+
+
+def acting_user(s: Services, claimed: str | None = None) -> User:
+    """The authenticated user this command acts as: the owner of the CLI's API key.
+
+    ``claimed`` (a ``--user`` option) is only an assertion: naming anyone other than the
+    key's owner is refused, so a typed name can never borrow someone else's role.
+    """
+    from bankml.cli.credentials import read_key
+
+    override = s.settings.api_key.get_secret_value() if s.settings.api_key else None
+    key = read_key(s.settings.resolved_credentials_file, s.db.safe_url, override)
+    user = s.users.authenticate(key)
+    if claimed is not None and claimed != user.name:
+        raise PermissionDeniedError(
+            f"you are authenticated as {user.name}; --user {claimed} names someone else "
+            "(log in with their key to act as them)"
+        )
+    return user
 
 
 @contextmanager

@@ -13,6 +13,10 @@ from rich.table import Table
 from bankml.cli._common import console, open_services, print_json, progress_callback
 from bankml.core.errors import InputError
 
+# Generating and checking files changes no governed state; the ledger records that no
+# credential was involved rather than a name nobody proved.
+UNAUTHENTICATED = "unauthenticated-cli"
+
 if TYPE_CHECKING:
     from bankml.data.quality import QualityReport
 
@@ -55,7 +59,7 @@ def generate(
     with open_services() as s:
         s.ledger.append(
             "data.generated",
-            "cli",
+            UNAUTHENTICATED,
             f"dataset:{out.name}",
             {
                 "seed": seed,
@@ -113,7 +117,7 @@ def check(
     with open_services() as s:
         s.ledger.append(
             "data.checked",
-            "cli",
+            UNAUTHENTICATED,
             f"table:{path.name}",
             {
                 "schema": report.schema_name,

@@ -9,8 +9,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from bankml.cli._common import console, open_services, print_json, progress_callback
+from bankml.cli._common import acting_user, console, open_services, print_json, progress_callback
 from bankml.core.errors import InputError
+from bankml.core.identity import Role
 
 app = typer.Typer(
     help="Fraud triage: capacity-aware model, ranked review queue, dispositions.",
@@ -63,7 +64,9 @@ def train_cmd(
     register: bool = typer.Option(
         True, "--register/--no-register", help="Register the model as a new version in MLflow."
     ),
-    user: str = typer.Option("cli", "--user", help="Who is training (recorded as the maker)."),
+    user: str | None = typer.Option(
+        None, "--user", "-u", help="Optional check: refuse unless your API key is this user's."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
 ) -> None:
     """Train the fraud model with a time split and a label-delay gap; evaluate it; choose the
@@ -92,6 +95,11 @@ def train_cmd(
     )
     column_mapping = load_mapping(mapping) if mapping else DEFAULT_MAPPING
     with open_services() as s:
+        maker = acting_user(s, user)
+        if register:
+            # The maker is whoever trained: authenticated, and barred from validating or
+            # approving this version later (maker-checker).
+            maker.require(Role.MODEL_DEVELOPER, Role.ADMIN)
         run_dir = out or s.settings.home / "fraud" / "runs" / datetime.now(UTC).strftime(
             "%Y%m%dT%H%M%S%f"
         )
@@ -102,7 +110,7 @@ def train_cmd(
                 config,
                 registry=s.registry if register else None,
                 ledger=s.ledger,
-                actor=user,
+                actor=maker.name,
                 out_dir=run_dir,
                 progress=progress,
             )
@@ -191,7 +199,9 @@ def triage_cmd(
         help="Transactions table (default: the one the model was trained on).",
     ),
     capacity: int = typer.Option(None, "--capacity", "-k", help="Override today's capacity."),
-    user: str = typer.Option(..., "--user", "-u", help="Who runs triage (fraud analyst/admin)."),
+    user: str | None = typer.Option(
+        None, "--user", "-u", help="Optional check: refuse unless your API key is this user's."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Score a day's transactions with the champion and build the ranked review queue,
@@ -199,7 +209,7 @@ def triage_cmd(
     when = _parse_day(day, "--date")
     with open_services() as s:
         result = s.fraud.triage(
-            s.users.get(user), when, transactions=transactions, capacity=capacity
+            acting_user(s, user), when, transactions=transactions, capacity=capacity
         )
     if as_json:
         print_json(result.to_dict())
@@ -253,12 +263,14 @@ def queue_cmd(
 def disposition_cmd(
     alert_id: str = typer.Argument(..., help="Alert id (a unique prefix is enough)."),
     outcome: str = typer.Option(..., "--outcome", "-o", help="fraud, legitimate or needs_info."),
-    user: str = typer.Option(..., "--user", "-u", help="The analyst recording it."),
+    user: str | None = typer.Option(
+        None, "--user", "-u", help="Optional check: refuse unless your API key is this user's."
+    ),
     note: str = typer.Option("", "--note", help="Free text; PII is redacted before storing."),
 ) -> None:
     """Record an analyst's outcome for an alert; it becomes a label with today's timestamp."""
     with open_services() as s:
-        d = s.fraud.disposition(s.users.get(user), alert_id, outcome, note)
+        d = s.fraud.disposition(acting_user(s, user), alert_id, outcome, note)
     console.print(
         f"alert {d.alert_id[:8]} → {d.outcome.value} by {d.analyst} (ledger #{d.ledger_seq})"
     )

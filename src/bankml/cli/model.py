@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Column, Table
 
-from bankml.cli._common import console, open_services, print_json
+from bankml.cli._common import acting_user, console, open_services, print_json
 from bankml.core.identity import User
 
 if TYPE_CHECKING:
@@ -46,7 +46,12 @@ _LINEAGE_TAGS = (
     "data_path",
 )
 
-_USER = typer.Option(..., "--user", "-u", help="Who is acting (a user from `bankml users`).")
+_USER = typer.Option(
+    None,
+    "--user",
+    "-u",
+    help="Optional check: refuse unless your API key belongs to this user (`bankml whoami`).",
+)
 _JSON = typer.Option(False, "--json", help="Print JSON.")
 
 
@@ -225,9 +230,9 @@ def _report(t: Transition, as_json: bool) -> None:
     )
 
 
-def _act(user: str, action: Callable[[Services, User], Transition], as_json: bool) -> None:
+def _act(user: str | None, action: Callable[[Services, User], Transition], as_json: bool) -> None:
     with open_services() as s:
-        t = action(s, s.users.get(user))
+        t = action(s, acting_user(s, user))
     _report(t, as_json)
 
 
@@ -235,7 +240,7 @@ def _act(user: str, action: Callable[[Services, User], Transition], as_json: boo
 def submit_cmd(
     name: str = typer.Argument(..., help="Model name."),
     version: int = typer.Argument(..., help="Version number."),
-    user: str = _USER,
+    user: str | None = _USER,
     as_json: bool = _JSON,
 ) -> None:
     """Submit a registered version for validation and approval (the maker's step)."""
@@ -246,7 +251,7 @@ def submit_cmd(
 def approve_cmd(
     name: str = typer.Argument(..., help="Model name."),
     version: int = typer.Argument(..., help="Version number."),
-    user: str = _USER,
+    user: str | None = _USER,
     rationale: str = typer.Option("", "--rationale", "-r", help="Why (required)."),
     as_json: bool = _JSON,
 ) -> None:
@@ -259,7 +264,7 @@ def approve_cmd(
 def reject_cmd(
     name: str = typer.Argument(..., help="Model name."),
     version: int = typer.Argument(..., help="Version number."),
-    user: str = _USER,
+    user: str | None = _USER,
     rationale: str = typer.Option("", "--rationale", "-r", help="Why (required)."),
     as_json: bool = _JSON,
 ) -> None:
@@ -271,7 +276,7 @@ def reject_cmd(
 def promote_cmd(
     name: str = typer.Argument(..., help="Model name."),
     version: int = typer.Argument(..., help="Version number."),
-    user: str = _USER,
+    user: str | None = _USER,
     rationale: str = typer.Option("", "--rationale", "-r", help="Why (optional)."),
     as_json: bool = _JSON,
 ) -> None:
@@ -283,7 +288,7 @@ def promote_cmd(
 @app.command("rollback")
 def rollback_cmd(
     name: str = typer.Argument(..., help="Model name."),
-    user: str = _USER,
+    user: str | None = _USER,
     rationale: str = typer.Option("", "--rationale", "-r", help="Why (required)."),
     as_json: bool = _JSON,
 ) -> None:
@@ -295,7 +300,7 @@ def rollback_cmd(
 def validate_cmd(
     name: str = typer.Argument(..., help="Model name."),
     version: int = typer.Argument(..., help="Version number."),
-    user: str = _USER,
+    user: str | None = _USER,
     policy: Path = typer.Option(
         None,
         "--policy",
@@ -312,7 +317,7 @@ def validate_cmd(
     pins it with `bankml model policy install`); --policy runs a what-if against another file.
     """
     with open_services() as s:
-        report, t = s.lifecycle.validate(name, version, s.users.get(user), policy)
+        report, t = s.lifecycle.validate(name, version, acting_user(s, user), policy)
     if as_json:
         print_json({**report.to_dict(), "state": t.to_state.value, "ledger_seq": t.ledger_seq})
     else:
@@ -348,14 +353,14 @@ def policy_install_cmd(
     file: Path = typer.Argument(
         None, help="Policy TOML (default: NAME.toml in the policy directory)."
     ),
-    user: str = _USER,
+    user: str | None = _USER,
     as_json: bool = _JSON,
 ) -> None:
     """Pin a gate policy as the model's official one (admins). Its hash is ledgered; from now
     on only validations against exactly these bytes count for approval."""
     with open_services() as s:
         path = file or s.settings.policy_dir / f"{name}.toml"
-        pinned = s.lifecycle.install_policy(name, path, s.users.get(user))
+        pinned = s.lifecycle.install_policy(name, path, acting_user(s, user))
     if as_json:
         print_json(pinned.to_dict())
         return

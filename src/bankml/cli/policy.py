@@ -12,7 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from bankml.app import Services
-from bankml.cli._common import console, err_console, open_services, print_json, progress_callback
+from bankml.cli._common import (
+    acting_user,
+    console,
+    err_console,
+    open_services,
+    print_json,
+    progress_callback,
+)
 from bankml.core.errors import ConflictError, InputError
 from bankml.core.identity import Role, parse_groups
 from bankml.policy.documents import AccessMetadata
@@ -26,7 +33,12 @@ review_app = typer.Typer(
 )
 app.add_typer(review_app, name="review")
 
-_USER = typer.Option(..., "--user", "-u", help="Who is asking (their groups decide what they see).")
+_USER = typer.Option(
+    None,
+    "--user",
+    "-u",
+    help="Optional check: refuse unless your API key belongs to this user (`bankml whoami`).",
+)
 _JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
 
 
@@ -59,7 +71,10 @@ def ingest(
         owner=owner, classification=classification, allowed_groups=parse_groups(groups) or None
     )
     with open_services() as s, progress_callback(not as_json) as progress:
-        report = s.policy.ingest(paths, defaults=defaults, progress=progress)
+        who = acting_user(s)
+        # What the assistant may quote is a compliance decision: not anyone with a shell.
+        who.require(Role.ADMIN, Role.COMPLIANCE_REVIEWER)
+        report = s.policy.ingest(paths, defaults=defaults, progress=progress, actor=who.name)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -80,13 +95,13 @@ def ingest(
 @app.command("search")
 def search(
     query: str = typer.Argument(..., help="Words to look for."),
-    user: str = _USER,
+    user: str | None = _USER,
     k: int = typer.Option(10, "--k", min=1, max=100, help="How many results."),
     as_json: bool = _JSON,
 ) -> None:
     """Ranked passages from the documents this user may read."""
     with open_services() as s:
-        results = s.policy.search(s.users.get(user), query, k)
+        results = s.policy.search(acting_user(s, user), query, k)
     if as_json:
         print_json({"results": [r.to_dict() for r in results]})
         return
@@ -131,7 +146,7 @@ def _render_answer(out: Console, result: dict[str, Any]) -> None:
 @app.command("ask")
 def ask(
     question: str = typer.Argument(..., help="The question, in plain words."),
-    user: str = _USER,
+    user: str | None = _USER,
     generator_url: str = typer.Option(
         None,
         "--generator-url",
@@ -145,7 +160,7 @@ def ask(
     with open_services() as s:
         assistant = s.policy
         assistant.generator = _generator(generator_url, generator_model)
-        result = assistant.ask(s.users.get(user), question).to_dict()
+        result = assistant.ask(acting_user(s, user), question).to_dict()
     if as_json:
         print_json(result)
     else:
@@ -155,24 +170,24 @@ def ask(
 @app.command("feedback")
 def feedback(
     answer_id: str = typer.Argument(..., help="The answer id `ask` printed."),
-    user: str = _USER,
+    user: str | None = _USER,
     note: str = typer.Option(..., "--note", "-n", help="What is wrong with it."),
 ) -> None:
     """Say "this is wrong": the answer goes to the review queue."""
     with open_services() as s:
-        item = s.policy.feedback(s.users.get(user), answer_id, note)
+        item = s.policy.feedback(acting_user(s, user), answer_id, note)
     console.print(f"thanks: sent to review as #{item}")
 
 
 @app.command("findings")
 def findings(
-    user: str = _USER,
+    user: str | None = _USER,
     owner: str = typer.Option(None, "--owner", help="Only findings for this document owner."),
     as_json: bool = _JSON,
 ) -> None:
     """Passages flagged as possible prompt injection, on documents this user may read."""
     with open_services() as s:
-        items = s.policy.findings(s.users.get(user), owner)
+        items = s.policy.findings(acting_user(s, user), owner)
     if as_json:
         print_json({"findings": [f.__dict__ for f in items]})
         return
@@ -201,7 +216,7 @@ def findings(
 
 @review_app.command("list")
 def review_list(
-    user: str = _USER,
+    user: str | None = _USER,
     status: str = typer.Option(
         "open", "--status", help="open, approved, corrected, rejected or all."
     ),
@@ -209,7 +224,7 @@ def review_list(
 ) -> None:
     """Review items this reviewer may see."""
     with open_services() as s:
-        items = s.policy.review.list(s.users.get(user), None if status == "all" else status)
+        items = s.policy.review.list(acting_user(s, user), None if status == "all" else status)
     if as_json:
         print_json({"items": [i.to_dict() for i in items]})
         return
@@ -237,19 +252,19 @@ def review_list(
 @review_app.command("approve")
 def review_approve(
     item: int = typer.Argument(..., help="Review item number."),
-    user: str = _USER,
+    user: str | None = _USER,
     note: str = typer.Option("", "--note", help="Why."),
 ) -> None:
     """Confirm an answer; later identical questions get it as a reviewed answer."""
     with open_services() as s:
-        done = s.policy.review.approve(item, s.users.get(user), note)
+        done = s.policy.review.approve(item, acting_user(s, user), note)
     console.print(f"review #{done.id}: approved")
 
 
 @review_app.command("correct")
 def review_correct(
     item: int = typer.Argument(..., help="Review item number."),
-    user: str = _USER,
+    user: str | None = _USER,
     answer: str = typer.Option(..., "--answer", help="The corrected answer."),
     cite: list[str] = typer.Option(
         None, "--cite", help="Chunk id to cite (repeatable); default: the original citations."
@@ -258,19 +273,19 @@ def review_correct(
 ) -> None:
     """Replace an answer with a corrected one; later askers see it with its provenance."""
     with open_services() as s:
-        done = s.policy.review.correct(item, s.users.get(user), answer, cite or None, note)
+        done = s.policy.review.correct(item, acting_user(s, user), answer, cite or None, note)
     console.print(f"review #{done.id}: corrected")
 
 
 @review_app.command("reject")
 def review_reject(
     item: int = typer.Argument(..., help="Review item number."),
-    user: str = _USER,
+    user: str | None = _USER,
     note: str = typer.Option("", "--note", help="Why."),
 ) -> None:
     """Mark an answer wrong without a replacement."""
     with open_services() as s:
-        done = s.policy.review.reject(item, s.users.get(user), note)
+        done = s.policy.review.reject(item, acting_user(s, user), note)
     console.print(f"review #{done.id}: rejected")
 
 

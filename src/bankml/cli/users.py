@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from bankml.cli._common import console, open_services, print_json
+from bankml.cli._common import acting_user, console, open_services, print_json
 from bankml.core.identity import Role, parse_groups, parse_role
 
 app = typer.Typer(help="Manage users, roles, document groups and API keys.", no_args_is_help=True)
@@ -23,16 +23,18 @@ def add(
     key: bool = typer.Option(True, "--key/--no-key", help="Issue an API key (shown once)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
-    """Add a user with one role and any number of document groups.
+    """Add a user with one role and any number of document groups (admins only).
 
     Example: bankml users add alice --role validator --groups model-risk
     """
     parsed_role, parsed_groups = parse_role(role), parse_groups(groups)
     with open_services() as s:
+        admin = acting_user(s)
+        admin.require(Role.ADMIN)
         user = s.users.add(name, parsed_role, parsed_groups)
         s.ledger.append(
             "user.added",
-            "cli",
+            admin.name,
             f"user:{user.name}",
             {"role": user.role.value, "groups": sorted(user.groups)},
         )
@@ -76,9 +78,11 @@ def new_key(
 ) -> None:
     """Issue a fresh API key for a user (optionally revoking the old ones)."""
     with open_services() as s:
+        admin = acting_user(s)
+        admin.require(Role.ADMIN)
         revoked = s.users.revoke_keys(name) if revoke_old else 0
         api_key = s.users.issue_key(name)
-        s.ledger.append("user.key_issued", "cli", f"user:{name}", {"revoked": revoked})
+        s.ledger.append("user.key_issued", admin.name, f"user:{name}", {"revoked": revoked})
     console.print(f"API key for {name} (shown once): [bold]{api_key}[/]")
     if revoked:
         console.print(f"revoked {revoked} older key(s)")

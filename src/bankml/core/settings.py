@@ -54,6 +54,15 @@ class Settings(BaseSettings):
     mlflow_max_retries: int = Field(
         default=1, ge=0, le=10, description="Retries of a failed request to a tracking server."
     )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="The CLI's credential (BANKML_API_KEY); overrides `bankml login`.",
+    )
+    credentials_file: Path | None = Field(
+        default=None,
+        description="Where `bankml login` keeps API keys (default: ~/.config/bankml/credentials"
+        ".json, readable only by its owner).",
+    )
     policy_dir: Path = Field(
         default=Path("policies"),
         description="Where each model's official gate policy NAME.toml lives (versioned).",
@@ -102,6 +111,14 @@ class Settings(BaseSettings):
         if self.mlflow_tracking_uri:
             return self.mlflow_tracking_uri
         return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def resolved_credentials_file(self) -> Path:
+        """The CLI credentials file: the setting, else ``$XDG_CONFIG_HOME/bankml``."""
+        if self.credentials_file is not None:
+            return self.credentials_file
+        base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+        return Path(base) / "bankml" / "credentials.json"
 
     @property
     def secret_bytes(self) -> bytes:

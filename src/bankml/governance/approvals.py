@@ -694,13 +694,18 @@ class ModelGovernance:
             policy_sha256=str(row.policy_sha256),
         )
 
-    def require_validatable(self, name: str, version: int) -> VersionRecord:
-        """Raise ConflictError unless the version may be validated now (submitted/validated).
+    def require_validatable(
+        self, name: str, version: int, user: User | None = None
+    ) -> VersionRecord:
+        """Raise ConflictError unless the version may be validated now (submitted/validated),
+        and PermissionDeniedError if ``user`` trained or submitted it (independent validation).
 
         Faces call this before running the (slow) gates, so nothing is stored in vain.
         """
         record = self._adopt(name, version)
         self._require_state(record, "validated", ModelState.SUBMITTED, ModelState.VALIDATED)
+        if user is not None:
+            self._check_not_maker(record, user)
         return record
 
     # --- internals ------------------------------------------------------------------------

@@ -184,7 +184,7 @@ class ModelLifecycle:
         the report is stored but counts for approval only if its hash equals the pin's.
         """
         user.require(Role.VALIDATOR)  # independent validation: only validators' runs count
-        self._governance.require_validatable(name, version)
+        self._governance.require_validatable(name, version, user)
         kind = self._kinds.get(name)  # only a registered kind knows how to collect evidence
         policy = load_policy(policy_path) if policy_path else self.pins.require(name).policy()
         with tempfile.TemporaryDirectory(prefix="bankml-validate-") as work:
