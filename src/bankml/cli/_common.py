@@ -6,15 +6,17 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from bankml.app import Services, build_services
 from bankml.core.canonical import to_jsonable
 from bankml.core.errors import PermissionDeniedError
-from bankml.core.identity import User
+from bankml.core.roles import User
+
+if TYPE_CHECKING:
+    from bankml.app import Services
 
 __all__ = [
     "acting_user",
@@ -37,6 +39,8 @@ def print_json(value: Any) -> None:
 @contextmanager
 def open_services() -> Iterator[Services]:
     """Services for one command, closed afterwards."""
+    from bankml.app import build_services  # the wiring (and its imports) only when acting
+
     services = build_services()
     try:
         yield services
@@ -54,7 +58,7 @@ def acting_user(s: Services, claimed: str | None = None) -> User:
 
     override = s.settings.api_key.get_secret_value() if s.settings.api_key else None
     key = read_key(s.settings.resolved_credentials_file, s.db.safe_url, override)
-    user = s.users.authenticate(key)
+    user: User = s.users.authenticate(key)
     if claimed is not None and claimed != user.name:
         raise PermissionDeniedError(
             f"you are authenticated as {user.name}; --user {claimed} names someone else "

@@ -14,7 +14,7 @@ import typer
 from bankml.cli._common import acting_user, console, open_services, print_json
 from bankml.cli.credentials import forget_key, store_key
 from bankml.core.errors import ConflictError, InputError
-from bankml.core.identity import Role
+from bankml.core.roles import Role
 
 __all__ = ["init", "login", "logout", "whoami"]
 

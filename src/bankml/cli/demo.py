@@ -6,16 +6,19 @@ import contextlib
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from bankml.app import Services
 from bankml.cli._common import console, open_services, progress_callback
 from bankml.core.errors import BankmlError, ConflictError
-from bankml.core.identity import Role
+from bankml.core.roles import Role
+
+if TYPE_CHECKING:
+    from bankml.app import Services
 
 DEMO_USERS: list[tuple[str, Role, frozenset[str]]] = [
     ("maria", Role.MODEL_DEVELOPER, frozenset({"model-risk"})),

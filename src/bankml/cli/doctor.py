@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from bankml.cli._common import console, print_json
 from bankml.core.errors import BankmlError
-from bankml.core.settings import PLACEHOLDER_SECRET, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bankml.core.settings import Settings
 
 __all__ = ["doctor"]
 
@@ -29,6 +32,8 @@ class Finding:
 
 
 def _settings_check() -> tuple[Settings | None, Finding]:
+    from bankml.core.settings import load_settings
+
     try:
         settings = load_settings()
     except BankmlError as exc:
@@ -39,6 +44,8 @@ def _settings_check() -> tuple[Settings | None, Finding]:
 
 
 def _secret(settings: Settings) -> Finding:
+    from bankml.core.settings import PLACEHOLDER_SECRET
+
     key = settings.secret_key.get_secret_value()
     if key == PLACEHOLDER_SECRET:
         detail = "the development placeholder: customer tokens are reversible by anyone"

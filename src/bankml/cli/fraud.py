@@ -11,7 +11,7 @@ from rich.table import Table
 
 from bankml.cli._common import acting_user, console, open_services, print_json, progress_callback
 from bankml.core.errors import InputError
-from bankml.core.identity import Role
+from bankml.core.roles import Role
 
 app = typer.Typer(
     help="Fraud triage: capacity-aware model, ranked review queue, dispositions.",

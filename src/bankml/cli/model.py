@@ -17,7 +17,7 @@ import typer
 from rich.table import Column, Table
 
 from bankml.cli._common import acting_user, console, open_services, print_json
-from bankml.core.identity import User
+from bankml.core.roles import User
 
 if TYPE_CHECKING:
     from bankml.app import Services

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bankml.app import Services
 from bankml.cli._common import (
     acting_user,
     console,
@@ -21,8 +20,10 @@ from bankml.cli._common import (
     progress_callback,
 )
 from bankml.core.errors import ConflictError, InputError
-from bankml.core.identity import Role, parse_groups
-from bankml.policy.documents import AccessMetadata
+from bankml.core.roles import Role, parse_groups
+
+if TYPE_CHECKING:
+    from bankml.app import Services
 
 app = typer.Typer(
     help="Policy assistant: access-controlled search and cited answers over internal policies.",
@@ -67,6 +68,8 @@ def ingest(
     Access comes from front matter, a FILE.meta.toml sidecar, or these options. A document
     with no allowed_groups is readable by nobody (a warning says so).
     """
+    from bankml.policy.documents import AccessMetadata
+
     defaults = AccessMetadata(
         owner=owner, classification=classification, allowed_groups=parse_groups(groups) or None
     )

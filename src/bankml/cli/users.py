@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from bankml.cli._common import acting_user, console, open_services, print_json
-from bankml.core.identity import Role, parse_groups, parse_role
+from bankml.core.roles import Role, parse_groups, parse_role
 
 app = typer.Typer(help="Manage users, roles, document groups and API keys.", no_args_is_help=True)
 

@@ -8,84 +8,20 @@ is 32 random bytes, so a fast hash is enough (there is nothing to brute-force).
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-from dataclasses import dataclass
-from enum import StrEnum
 
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from bankml.core.clock import Clock, SystemClock, utc_iso
-from bankml.core.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from bankml.core.errors import ConflictError, NotFoundError, PermissionDeniedError
+from bankml.core.roles import EVERYONE, Role, User, check_name, parse_groups, parse_role
 from bankml.core.storage import Database
 from bankml.core.tables import api_keys, users
 
 __all__ = ["EVERYONE", "Role", "User", "UserDirectory", "parse_groups", "parse_role"]
 
-EVERYONE = "everyone"
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _KEY_PREFIX = "bkml_"
-
-
-class Role(StrEnum):
-    """What a user does in the bank; each action checks the role it needs."""
-
-    MODEL_DEVELOPER = "model_developer"
-    VALIDATOR = "validator"
-    FRAUD_ANALYST = "fraud_analyst"
-    CREDIT_OFFICER = "credit_officer"
-    COMPLIANCE_REVIEWER = "compliance_reviewer"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-    SERVICE = "service"  # a machine client, e.g. the card-payments switch calling /score
-
-
-@dataclass(frozen=True)
-class User:
-    """A person (or service) known to bankml."""
-
-    id: int
-    name: str
-    role: Role
-    groups: frozenset[str]
-    created_at: str
-
-    @property
-    def reading_groups(self) -> frozenset[str]:
-        """Groups whose documents this user may read: their own plus ``everyone``."""
-        return self.groups | {EVERYONE}
-
-    def require(self, *roles: Role) -> None:
-        """Raise PermissionDeniedError unless the user holds one of ``roles``."""
-        if self.role not in roles:
-            wanted = " or ".join(r.value for r in roles)
-            raise PermissionDeniedError(f"user {self.name} is {self.role.value}; needs {wanted}")
-
-
-def _check_name(kind: str, value: str) -> str:
-    if not _NAME_RE.match(value):
-        raise InputError(
-            f"invalid {kind} {value!r}: use lowercase letters, digits, '.', '_' or '-' "
-            "(at most 64 characters)"
-        )
-    return value
-
-
-def parse_groups(text: str | None) -> frozenset[str]:
-    """Parse ``"g1,g2"`` into validated group names (empty or None -> no groups)."""
-    if not text:
-        return frozenset()
-    return frozenset(_check_name("group", g.strip().lower()) for g in text.split(",") if g.strip())
-
-
-def parse_role(text: str) -> Role:
-    """Parse a role name, listing the valid ones when it is unknown."""
-    try:
-        return Role(text.strip().lower())
-    except ValueError:
-        valid = ", ".join(r.value for r in Role)
-        raise InputError(f"unknown role {text!r}; choose one of: {valid}") from None
 
 
 def _hash_key(key: str) -> str:
@@ -101,10 +37,10 @@ class UserDirectory:
 
     def add(self, name: str, role: Role | str, groups: frozenset[str] = frozenset()) -> User:
         """Create a user; ConflictError when the name is taken."""
-        name = _check_name("user name", name.strip().lower())
+        name = check_name("user name", name.strip().lower())
         role = role if isinstance(role, Role) else parse_role(role)
         for g in groups:
-            _check_name("group", g)
+            check_name("group", g)
         row = {
             "name": name,
             "role": role.value,
