@@ -287,3 +287,34 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "demo finished" in proc.stdout
     assert "ledger" in proc.stdout.lower()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_fraud_train_select_prints_and_stores_the_selection_table(
+    bank: Path, tmp_path: Path
+) -> None:
+    csv, mapping = _bank_csv(bank, tmp_path, drop=())
+    args = ["fraud", "train", "-t", str(csv), "--mapping", str(mapping), *TRAIN_ARGS]
+    out_dir = tmp_path / "run"
+    proc = run(tmp_path, *args, "--select", "--folds", "1", "--out", str(out_dir), "--json")
+    out = json.loads(proc.stdout)
+    sel = out["selection"]
+    assert sel["metric"] == "average_precision" and len(sel["folds"]) == 1
+    # The fold ends where training ends (2026-01-21), never in the gap or the test period.
+    assert sel["folds"][0]["val_end"] == "2026-01-21"
+    families = {r["family"] for r in sel["candidates"]}
+    assert families == {"gbdt", "rf", "extra_trees", "logistic"}
+    (chosen,) = [r for r in sel["candidates"] if r["chosen"]]
+    eligible = [r for r in sel["candidates"] if r["within_budget"]]
+    assert chosen["average_precision"] == max(r["average_precision"] for r in eligible)
+    # What is registered is what was chosen.
+    assert out["config"]["family"] == chosen["family"]
+    assert out["config"]["n_estimators"] == chosen["n_estimators"]
+    assert out["config"]["calibration"] == sel["chosen"]["calibration"]
+    assert {r["calibration"] for r in sel["calibration"]} == {"holdout", "refit", "none"}
+    assert out["test_unfiltered"]["transactions"] >= out["test"]["transactions"]
+    stored = json.loads((out_dir / "evaluation" / "selection.json").read_text())
+    assert stored["chosen"] == sel["chosen"]
+    assert "Candidates" in (out_dir / "evaluation" / "selection.html").read_text()
+    bad = run(tmp_path, *args, "--select", "--select-metric", "accuracy", check=2)
+    assert_one_line_error(bad)

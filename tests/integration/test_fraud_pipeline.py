@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from bankml.app import Services
+from bankml.core.errors import InputError
 from bankml.core.identity import Role
 from bankml.core.settings import load_settings
 from bankml.data.generator import generate_bank
@@ -133,3 +134,60 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
         capacity=5,
     )
     assert again == []  # re-running a day queues nothing twice
+
+
+@pytest.mark.parametrize("family", ["logistic", "rf", "extra_trees"])
+def test_a_model_of_any_family_serves_and_replays_bit_for_bit(
+    trained: tuple[Services, Path], tmp_path: Path, family: str
+) -> None:
+    svc, source = trained
+    config = CONFIG.__class__(**{**CONFIG.__dict__, "family": family, "calibration": "refit"})
+    outcome = train_and_register(
+        source,
+        DEFAULT_MAPPING,
+        config,
+        registry=None,
+        ledger=svc.ledger,
+        actor="maria",
+        out_dir=tmp_path / family,
+    )
+    serving = load_serving(outcome.model_dir, "fraud", 9)
+    assert serving.model.family == family
+    x = _features_of(source, serving.feature_names, outcome.result.test_scored.head(20))
+    for row in x:
+        live = serving.evaluate(row)
+        logged = {
+            n: (None if np.isnan(v) else float(v))
+            for n, v in zip(serving.feature_names, row, strict=True)
+        }
+        again = serving.replay(logged)
+        assert again["score"] == live["score"] and again["decision"] == live["decision"]
+        assert again["contributions"] == live["contributions"]
+        margin = serving.model.margin(row.reshape(1, -1))[0]
+        assert sum(live["contributions"].values()) + live["bias"] == pytest.approx(margin)
+
+
+def test_a_model_on_fewer_features_gets_its_own_columns_from_the_store(
+    trained: tuple[Services, Path],
+) -> None:
+    from bankml.fraud.features import build_fraud_features
+    from bankml.fraud.model import FraudModel
+    from bankml.fraud.online import OnlineFeatureStore
+    from bankml.fraud.service import FraudScorer, ServingModel
+
+    svc, source = trained
+    names = ["terminal_fraud_rate_7d", "amount", "customer_txn_count_1d"]  # not store order
+    frame = build_fraud_features(source, DEFAULT_MAPPING, label_delay_days=5).frame
+    model = FraudModel(n_estimators=10).fit(frame[names].to_numpy(np.float64), frame["label"])
+    full = load_serving(svc.registry.download("fraud", 1), "fraud", 1)
+    serving = ServingModel("fraud", 1, model, {**full.meta, "feature_names": names})
+    raw = pd.read_parquet(source)
+    store = OnlineFeatureStore.from_history(raw.iloc[:-50], DEFAULT_MAPPING, label_delay_days=5)
+    scorer = FraudScorer(serving, store, svc.ledger, svc.tokenizer)
+    txn = raw.iloc[-10].to_dict()
+    want = store.features(txn)
+    picked = [want[store.feature_names.index(n)] for n in names]
+    assert scorer.decide(txn)["values"].tolist() == picked
+    bad = ServingModel("fraud", 1, model, {**full.meta, "feature_names": ["no_such"]})
+    with pytest.raises(InputError, match="cannot compute no_such"):
+        FraudScorer(bad, store, svc.ledger, svc.tokenizer)

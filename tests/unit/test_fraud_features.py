@@ -108,6 +108,22 @@ def reference(df: pd.DataFrame, delay_days: int = 7, label_time: bool = True) ->
         stamp = df["ts"].iloc[i]
         row["is_night"] = float(stamp.hour < 6)
         row["is_weekend"] = float(stamp.day_of_week >= 5)
+        hour = upto[(cust[upto] == cust[i]) & (t[upto] > t[i] - parse_window("1h"))]
+        row["customer_txn_count_1h"] = float(len(hour))
+        row["customer_new_terminal"] = float(
+            not ((cust[before] == cust[i]) & (term[before] == term[i])).any()
+        )
+        for name, keys in (("customer", cust), ("terminal", term)):
+            earlier = before[keys[before] == keys[i]]
+            gap = (t[i] - t[earlier[-1]]) / 3_600_000_000 if len(earlier) else 720.0
+            row[f"hours_since_{name}_txn"] = min(gap, 720.0)
+        month = amount[upto[(cust[upto] == cust[i]) & (t[upto] > t[i] - parse_window("30d"))]]
+        median = float(np.median(month))
+        row["amount_to_customer_median_30d"] = amount[i] / median if median > 0 else 1.0
+        spread = float(np.std(month))
+        row["amount_zscore_customer_30d"] = (
+            (amount[i] - month.mean()) / spread if spread >= 1e-6 else 0.0
+        )
         rows.append(row)
     out = pd.DataFrame(rows)
     out.insert(0, "transaction_id", df["transaction_id"])
@@ -178,6 +194,26 @@ def test_card_testing_and_novelty_match_brute_force(
 
 def test_calendar_flags_match_brute_force(built: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert_features_equal(built, expected, ["is_night", "is_weekend"])
+
+
+def test_velocity_gaps_and_amount_spread_match_brute_force(
+    built: pd.DataFrame, expected: pd.DataFrame
+) -> None:
+    names = [
+        "customer_txn_count_1h",
+        "customer_new_terminal",
+        "hours_since_customer_txn",
+        "hours_since_terminal_txn",
+        "amount_to_customer_median_30d",
+        "amount_zscore_customer_30d",
+    ]
+    assert_features_equal(built, expected, names)
+    # Not vacuous: bursts, ties (zero gaps), first sightings, and spread all occur.
+    assert built["customer_txn_count_1h"].max() >= 3
+    assert (built["hours_since_customer_txn"] == 0).any()
+    assert (built["hours_since_terminal_txn"] == 720.0).any()
+    assert built["customer_new_terminal"].sum() >= 5
+    assert (built["amount_zscore_customer_30d"].abs() > 1).any()
 
 
 def test_without_label_time_a_label_is_known_after_the_fixed_delay(table: pd.DataFrame) -> None:

@@ -59,6 +59,35 @@ def train_cmd(
         "--calibrate/--no-calibrate",
         help="Platt-calibrate scores on the last 20%% of training.",
     ),
+    calibration: str = typer.Option(
+        "holdout",
+        "--calibration",
+        help="holdout (Platt on the last 20%%, not trained on), refit (then retrain on all "
+        "rows) or none.",
+    ),
+    exclude_known: bool = typer.Option(
+        True,
+        "--exclude-known-compromised/--include-known-compromised",
+        help="Headline test figures leave out customers already known to be compromised "
+        "before each day (the unfiltered figures are always shown beside).",
+    ),
+    select: bool = typer.Option(
+        False,
+        "--select/--no-select",
+        help="Choose the model family, size and calibration on prequential folds before the "
+        "test period (minutes on the demo data); the table is stored with the model.",
+    ),
+    select_metric: str = typer.Option(
+        "average_precision",
+        "--select-metric",
+        help="What the selection maximises: average_precision or card_precision_at_k.",
+    ),
+    latency_budget_ms: float = typer.Option(
+        2.0,
+        "--latency-budget-ms",
+        help="Selection keeps candidates whose one-row score+explanation median fits this.",
+    ),
+    folds: int = typer.Option(3, "--folds", help="Prequential folds for --select."),
     review_cost: float = typer.Option(5.0, "--review-cost", help="Cost of reviewing one alert."),
     out: Path = typer.Option(None, "--out", help="Run directory (default: home/fraud/runs/TIME)."),
     register: bool = typer.Option(
@@ -76,6 +105,7 @@ def train_cmd(
     --train-days 30 --delay-days 7 --test-days 14 --capacity 50
     """
     from bankml.fraud.mapping import DEFAULT_MAPPING, load_mapping
+    from bankml.fraud.selection import SelectionConfig
     from bankml.fraud.service import train_and_register
     from bankml.fraud.training import TrainConfig
 
@@ -91,7 +121,14 @@ def train_cmd(
         capacity=capacity,
         seed=seed,
         calibrate=calibrate,
+        calibration=calibration,
+        exclude_known_compromised=exclude_known,
         review_cost_per_alert=review_cost,
+    )
+    selection = (
+        SelectionConfig(metric=select_metric, folds=folds, latency_budget_ms=latency_budget_ms)
+        if select
+        else None
     )
     column_mapping = load_mapping(mapping) if mapping else DEFAULT_MAPPING
     with open_services() as s:
@@ -113,6 +150,7 @@ def train_cmd(
                 actor=maker.name,
                 out_dir=run_dir,
                 progress=progress,
+                selection=selection,
             )
     summary = outcome.summary()
     if as_json:
@@ -120,26 +158,91 @@ def train_cmd(
         return
     for w in outcome.warnings:
         console.print(f"[yellow]warning:[/] {w}")
+    if summary["selection"]:
+        _print_selection(summary["selection"], summary["selection_report"])
     print_train(summary)
+
+
+def _print_selection(sel: dict[str, Any], report: str) -> None:
+    metric = sel["metric"]
+    table = Table(
+        "candidate",
+        "AP",
+        f"card P@{sel['k']}",
+        "ROC-AUC",
+        "score+explain p50 µs",
+        "within budget",
+        title=f"model selection: mean {metric} over {len(sel['folds'])} folds",
+    )
+    for r in sel["candidates"]:
+        mark = "[bold green]✓ chosen[/]" if r["chosen"] else ("yes" if r["within_budget"] else "no")
+        table.add_row(
+            r["candidate"],
+            f"{r['average_precision']:.4f}",
+            f"{r['card_precision_at_k']:.4f}",
+            f"{r['roc_auc']:.4f}",
+            f"{r['decision_p50_us']:,.0f}",
+            mark,
+        )
+    console.print(table)
+    cal = Table("calibration", "AP", f"card P@{sel['k']}", "Brier", "ECE", "", title="calibration")
+    for r in sel["calibration"]:
+        cal.add_row(
+            r["calibration"],
+            f"{r['average_precision']:.4f}",
+            f"{r['card_precision_at_k']:.4f}",
+            f"{r['brier']:.5f}",
+            f"{r['ece']:.5f}",
+            "[bold green]✓ chosen[/]" if r["chosen"] else r.get("note", ""),
+        )
+    console.print(cal)
+    console.print(f"selection report: {report}")
 
 
 def print_train(summary: dict[str, Any]) -> None:
     t = summary["test"]
+    u = summary.get("test_unfiltered") or t
     k = t["k"]
-    table = Table("metric", "test period", title=f"fraud model v{summary['version'] or '-'}")
-    for label, value in [
-        ("ROC-AUC", f"{t['roc_auc']:.4f}"),
-        ("average precision", f"{t['average_precision']:.4f}"),
-        (f"card precision@{k}", f"{t['card_precision_at_k']:.4f}"),
-        (f"precision@{k}", f"{t['precision_at_k']:.4f}"),
-        ("threshold", f"{t['threshold']:.5f}"),
-        ("precision / recall", f"{t['precision']:.3f} / {t['recall']:.3f}"),
-        ("alerts per day (mean / max)", f"{t['alerts_per_day']:.1f} / {t['max_alerts_per_day']}"),
-        ("days over capacity", str(t["days_over_capacity"])),
-        ("Brier / ECE", f"{t['brier']:.5f} / {t['ece']:.5f}"),
-        ("net saving", f"{t['net_saving']:,.0f}"),
+    table = Table(
+        "metric",
+        "test period",
+        "all test txns",
+        title=f"fraud model v{summary['version'] or '-'} (test: known-compromised excluded)",
+    )
+    for label, value, raw in [
+        ("ROC-AUC", f"{t['roc_auc']:.4f}", f"{u['roc_auc']:.4f}"),
+        ("average precision", f"{t['average_precision']:.4f}", f"{u['average_precision']:.4f}"),
+        (
+            f"card precision@{k}",
+            f"{t['card_precision_at_k']:.4f}",
+            f"{u['card_precision_at_k']:.4f}",
+        ),
+        (f"precision@{k}", f"{t['precision_at_k']:.4f}", f"{u['precision_at_k']:.4f}"),
+        ("threshold", f"{t['threshold']:.5f}", ""),
+        (
+            "precision / recall",
+            f"{t['precision']:.3f} / {t['recall']:.3f}",
+            f"{u['precision']:.3f} / {u['recall']:.3f}",
+        ),
+        (
+            "alerts per day (mean / max)",
+            f"{t['alerts_per_day']:.1f} / {t['max_alerts_per_day']}",
+            f"{u['alerts_per_day']:.1f} / {u['max_alerts_per_day']}",
+        ),
+        ("days over capacity", str(t["days_over_capacity"]), str(u["days_over_capacity"])),
+        (
+            "Brier / ECE",
+            f"{t['brier']:.5f} / {t['ece']:.5f}",
+            f"{u['brier']:.5f} / {u['ece']:.5f}",
+        ),
+        ("net saving", f"{t['net_saving']:,.0f}", f"{u['net_saving']:,.0f}"),
+        (
+            "transactions / frauds",
+            f"{t['transactions']:,} / {t['frauds']:,}",
+            f"{u['transactions']:,} / {u['frauds']:,}",
+        ),
     ]:
-        table.add_row(label, value)
+        table.add_row(label, value, raw)
     console.print(table)
     print_plan(summary["capacity_plan"])
     console.print(f"report: {summary['report']}")

@@ -29,7 +29,23 @@ card_new_country               the same for the transaction's country  (needs ``
                                and ``country``)
 is_night                       1.0 for 00:00-05:59 UTC
 is_weekend                     1.0 on Saturday and Sunday (UTC)
+customer_txn_count_1h          velocity: customer's transactions in ``(t - 1h, t]``, this
+                               one included
+customer_new_terminal          1.0 if the customer has no earlier transaction at this
+                               terminal in the table, else 0.0
+hours_since_customer_txn       hours since the customer's previous (earlier) transaction,
+                               capped at 720 (30 days); 720 when there is none
+hours_since_terminal_txn       the same for the terminal
+amount_to_customer_median_30d  amount / median amount of the customer's transactions in
+                               ``(t - 30d, t]`` (this one included); 1.0 when the median
+                               is not positive
+amount_zscore_customer_30d     (amount - mean) / standard deviation (population) of the
+                               customer's amounts in ``(t - 30d, t]``, this one included;
+                               0.0 when the deviation is below 1e-6
 =============================  ============================================================
+
+The last four are *derived*: computed after the SQL engine, in pandas (offline) and from
+the same per-entity history (online), and declared in :data:`DERIVED_FEATURES`.
 
 "Earlier" means earlier in ``(timestamp, transaction_id)`` order, so two transactions with
 the same timestamp are ordered by id. Novelty looks back over the whole table: the first
@@ -51,6 +67,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bankml.core.errors import InputError
@@ -75,12 +92,16 @@ from bankml.fraud.mapping import (
 
 __all__ = [
     "CUSTOMER_WINDOWS",
+    "DERIVED_FEATURES",
     "FEATURE_NAMES",
     "FRAUD_FEATURES",
+    "GAP_CAP_HOURS",
     "SMALL_AMOUNT",
     "TERMINAL_WINDOWS",
+    "DerivedFeature",
     "FeatureFrame",
     "build_fraud_features",
+    "enabled_feature_names",
     "enabled_features",
     "resolve",
 ]
@@ -90,6 +111,11 @@ log = logging.getLogger(__name__)
 CUSTOMER_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
 TERMINAL_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
 CARD_TESTING_WINDOWS: tuple[str, ...] = ("10m", "1h")
+VELOCITY_WINDOWS: tuple[str, ...] = ("1h",)
+GAP_CAP_HOURS = 720.0
+"""Time-since-previous features stop at 30 days (the online store's history horizon)."""
+SPREAD_FLOOR = 1e-6
+"""A customer's amount deviation below this counts as none (z-score 0.0)."""
 SMALL_AMOUNT = 5.0
 """Card testing probes a stolen card with amounts below this (in the table's currency)."""
 
@@ -193,12 +219,75 @@ def _declare() -> tuple[FeatureDef, ...]:
             'CASE WHEN isodow("timestamp") >= 6 THEN 1 ELSE 0 END',
         ),
     ]
+    defs += [
+        FeatureDef(
+            f"customer_txn_count_{w}",
+            "customer",
+            w,
+            f"Velocity: customer's transactions in the last {w}, this one included.",
+            "count",
+        )
+        for w in VELOCITY_WINDOWS
+    ]
+    defs.append(
+        FeatureDef(
+            "customer_new_terminal",
+            "customer",
+            None,
+            "1 if the customer was never seen at this terminal before.",
+            "first_seen",
+            key="terminal",
+        )
+    )
     return tuple(defs)
 
 
+@dataclass(frozen=True)
+class DerivedFeature:
+    """A feature computed after the SQL engine (offline in pandas, online from history)."""
+
+    name: str
+    entity: str
+    window: str | None
+    description: str
+    kind: str = "derived"
+
+
+DERIVED_FEATURES: tuple[DerivedFeature, ...] = (
+    DerivedFeature(
+        "hours_since_customer_txn",
+        "customer",
+        None,
+        f"Hours since the customer's previous transaction (at most {GAP_CAP_HOURS:g}).",
+    ),
+    DerivedFeature(
+        "hours_since_terminal_txn",
+        "terminal",
+        None,
+        f"Hours since the terminal's previous transaction (at most {GAP_CAP_HOURS:g}).",
+    ),
+    DerivedFeature(
+        "amount_to_customer_median_30d",
+        "customer",
+        "30d",
+        "Amount / median amount of the customer's transactions in the last 30d, this one "
+        "included (1.0 when the median is not positive).",
+    ),
+    DerivedFeature(
+        "amount_zscore_customer_30d",
+        "customer",
+        "30d",
+        "Amount minus the customer's 30-day mean, in standard deviations (this one "
+        "included; 0.0 without spread).",
+    ),
+)
+
 FRAUD_FEATURES: tuple[FeatureDef, ...] = _declare()
-FEATURE_NAMES: tuple[str, ...] = tuple(d.name for d in FRAUD_FEATURES)
+FEATURE_NAMES: tuple[str, ...] = tuple(d.name for d in FRAUD_FEATURES) + tuple(
+    d.name for d in DERIVED_FEATURES
+)
 """Every fraud feature in the model's column order (a table may enable fewer)."""
+_HOUR_US = 3_600_000_000
 
 
 def resolve(mapping: ColumnMapping, available_columns: set[str]) -> tuple[ColumnMapping, list[str]]:
@@ -235,10 +324,62 @@ def resolve(mapping: ColumnMapping, available_columns: set[str]) -> tuple[Column
 
 
 def enabled_features(mapping: ColumnMapping) -> tuple[FeatureDef, ...]:
-    """The features a (resolved) mapping can feed: those whose optional columns are mapped."""
+    """The engine features a (resolved) mapping can feed: their optional columns are mapped."""
     return tuple(
         d for d in FRAUD_FEATURES if all(getattr(mapping, col) is not None for col in d.requires)
     )
+
+
+def enabled_feature_names(mapping: ColumnMapping) -> list[str]:
+    """Every feature a mapping can feed, in model order (engine features, then derived)."""
+    return [d.name for d in enabled_features(mapping)] + [d.name for d in DERIVED_FEATURES]
+
+
+def _gap_hours(frame: pd.DataFrame, entity: str) -> np.ndarray:
+    """Hours since the entity's previous row in (timestamp, id) order, capped; NaN keys NaN."""
+    us = frame["timestamp"].to_numpy(dtype="datetime64[us]").astype(np.int64)
+    keys = frame[entity]
+    prev = pd.Series(us).groupby(keys.to_numpy(), sort=False).shift(1).to_numpy()
+    gap = (us - prev).astype(np.float64) / float(_HOUR_US)
+    out = np.where(np.isnan(gap), GAP_CAP_HOURS, np.minimum(gap, GAP_CAP_HOURS))
+    return np.where(keys.isna().to_numpy(), np.nan, out)
+
+
+def _customer_amount_stats(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Median ratio and z-score of each amount within the customer's last 30 days."""
+    data = pd.DataFrame(
+        {
+            "customer": frame["customer"].to_numpy(),
+            "timestamp": frame["timestamp"].to_numpy(),
+            "amount": frame["amount"].to_numpy(np.float64),
+            "pos": np.arange(len(frame)),
+        }
+    )
+    data = data[data["customer"].notna()]
+    rolled = data.groupby("customer", sort=False).rolling(pd.Timedelta(days=30), on="timestamp")
+    median = rolled["amount"].median()
+    mean = rolled["amount"].mean()
+    std = rolled["amount"].std(ddof=0)
+    pos = rolled["pos"].max().to_numpy().astype(np.int64)
+    ratio = np.full(len(frame), np.nan)
+    zscore = np.full(len(frame), np.nan)
+    amount = frame["amount"].to_numpy(np.float64)[pos]
+    med, mu, sd = median.to_numpy(), mean.to_numpy(), std.to_numpy()
+    ratio[pos] = np.where(med > 0, amount / np.where(med > 0, med, 1.0), 1.0)
+    spread = sd >= SPREAD_FLOOR
+    zscore[pos] = np.where(spread, (amount - mu) / np.where(spread, sd, 1.0), 0.0)
+    return ratio, zscore
+
+
+def _derived(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The derived features of a canonical frame sorted by (timestamp, transaction_id)."""
+    ratio, zscore = _customer_amount_stats(frame)
+    return {
+        "hours_since_customer_txn": _gap_hours(frame, "customer"),
+        "hours_since_terminal_txn": _gap_hours(frame, "terminal"),
+        "amount_to_customer_median_30d": ratio,
+        "amount_zscore_customer_30d": zscore,
+    }
 
 
 @dataclass
@@ -303,16 +444,21 @@ def build_fraud_features(
     roles = resolved.as_dict()
     passthrough = [c for c in ("customer", "terminal", "card") if c in roles]
     frame = compute_features(source, defs, table, passthrough=passthrough, options=options)
+    frame = frame.assign(**_derived(frame))
     # The "amount" feature is the amount itself (as float64), so it sits among the keys.
     head = ["transaction_id", "timestamp", *passthrough, "amount", "label", "label_time"]
-    frame = frame[[*head, *(d.name for d in defs if d.name not in head)]]
+    names = [d.name for d in defs] + [d.name for d in DERIVED_FEATURES]
+    frame = frame[[*head, *(n for n in names if n not in head)]]
     params = {
         "label_delay_days": label_delay_days,
         "label_known_at": "label_time column" if resolved.label_time else "timestamp + delay",
+        "derived": [[d.name, d.entity, d.window, d.description] for d in DERIVED_FEATURES],
+        "gap_cap_hours": GAP_CAP_HOURS,
+        "spread_floor": SPREAD_FLOOR,
     }
     return FeatureFrame(
         frame=frame,
-        feature_names=[d.name for d in defs],
+        feature_names=names,
         warnings=warnings,
         definitions_hash=definitions_hash(defs, params),
         mapping=resolved,

@@ -1,13 +1,34 @@
-"""The fraud model: LightGBM with class-imbalance weighting and optional Platt calibration.
+"""The fraud model: one scoring contract over several model families, with calibration.
+
+Families (``family``):
+
+* ``gbdt``: LightGBM gradient-boosted trees (the default);
+* ``rf``: a random forest, trained by LightGBM's ``rf`` boosting (bagged, feature-sampled
+  trees averaged), so it is served, explained (TreeSHAP) and replayed by the same Booster;
+* ``extra_trees``: LightGBM trees with random split thresholds (``extra_trees=True``);
+* ``logistic``: L2-regularised logistic regression on standardised features (missing values
+  at the training median), exact per-feature contributions ``coef * z``.
 
 Follows the scikit-learn contract (``fit``/``predict_proba``/``predict``, ``random_state``,
 no work in ``__init__``) so sklearn's tools apply. Training is deterministic: LightGBM runs
-with ``deterministic=True`` on one thread with a fixed seed, so the same data, config and
-seed give bit-identical predictions (the reproducibility gate retrains and compares).
+with ``deterministic=True`` on one thread with a fixed seed, and the logistic regression's
+solver (lbfgs) is deterministic, so the same data, config and seed give bit-identical
+predictions (the reproducibility gate retrains and compares).
+
+Calibration (``calibration``), Platt scaling of the raw margin:
+
+* ``holdout``: the model is fitted on the first ``1 - calibration_fraction`` of the training
+  rows, Platt on the rest (the last slice never trains the model);
+* ``refit``: the same fit-then-Platt on the slice, then the model is refitted on *all* rows
+  and keeps the slice's Platt parameters (no training data lost to calibration);
+* ``none``: no Platt; the class-weighting prior shift is undone so scores stay probabilities.
+  A random forest's raw output is an average of leaf values, not log-odds, so ``rf`` is
+  always Platt-calibrated (``none`` acts as ``refit``); it is also trained unweighted
+  (weighting the rare class made its bagged trees rank worse on the synthetic bank).
 
 On the hot path bankml skips the wrapper and calls ``score_row`` with a numpy row: the
-LightGBM Booster on one thread, then two floats of calibration (see FIELD_NOTES: the sklearn
-wrapper on a one-row DataFrame costs 1-12 ms; the Booster ~30 µs).
+LightGBM Booster on one thread (or one dot product), then two floats of calibration (see
+FIELD_NOTES: the sklearn wrapper on a one-row DataFrame costs 1-12 ms; the Booster ~30 µs).
 """
 
 from __future__ import annotations
@@ -22,48 +43,64 @@ from numpy.typing import ArrayLike, NDArray
 
 from bankml.core.errors import InputError
 
-__all__ = ["FraudModel"]
+__all__ = ["CALIBRATIONS", "FAMILIES", "FraudModel"]
 
 _BOOSTER_FILE = "booster.txt"
+_LINEAR_FILE = "linear.json"
 _META_FILE = "model.json"
+
+FAMILIES: tuple[str, ...] = ("gbdt", "rf", "extra_trees", "logistic")
+"""Model families bankml can train, serve, explain and replay."""
+CALIBRATIONS: tuple[str, ...] = ("holdout", "refit", "none")
+"""Calibration methods (see the module docstring)."""
+_TREE_FAMILIES = frozenset({"gbdt", "rf", "extra_trees"})
 
 
 class FraudModel:
-    """Gradient-boosted fraud classifier with imbalance handling and optional calibration."""
+    """Fraud classifier of one family, with imbalance handling and optional calibration."""
 
     def __init__(
         self,
         *,
+        family: str = "gbdt",
         n_estimators: int = 150,
         learning_rate: float = 0.05,
         num_leaves: int = 15,
         min_child_samples: int = 50,
+        feature_fraction: float = 1.0,
         reg_lambda: float = 1.0,
         balance_classes: bool = True,
         calibrate: bool = True,
+        calibration: str = "holdout",
         calibration_fraction: float = 0.2,
         random_state: int = 0,
     ) -> None:
+        self.family = family
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
+        self.feature_fraction = feature_fraction
         self.reg_lambda = reg_lambda
         self.balance_classes = balance_classes
         self.calibrate = calibrate
+        self.calibration = calibration
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Constructor parameters (sklearn contract)."""
         return {
+            "family": self.family,
             "n_estimators": self.n_estimators,
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
             "min_child_samples": self.min_child_samples,
+            "feature_fraction": self.feature_fraction,
             "reg_lambda": self.reg_lambda,
             "balance_classes": self.balance_classes,
             "calibrate": self.calibrate,
+            "calibration": self.calibration,
             "calibration_fraction": self.calibration_fraction,
             "random_state": self.random_state,
         }
@@ -74,8 +111,14 @@ class FraudModel:
             setattr(self, key, value)
         return self
 
+    @property
+    def calibration_method(self) -> str:
+        """The calibration applied (``calibrate=False`` means ``none``; ``rf`` never ``none``)."""
+        method = self.calibration if self.calibrate else "none"
+        return "refit" if method == "none" and self.family == "rf" else method
+
     def _lgb_params(self, pos_weight: float) -> dict[str, Any]:
-        return {
+        params: dict[str, Any] = {
             "objective": "binary",
             "learning_rate": self.learning_rate,
             "num_leaves": self.num_leaves,
@@ -88,6 +131,44 @@ class FraudModel:
             "num_threads": 1,
             "verbose": -1,
         }
+        if self.feature_fraction < 1.0:
+            params["feature_fraction"] = self.feature_fraction
+        if self.family == "rf":
+            # A random forest: each tree on a bootstrap-sized bag of rows, averaged.
+            params.update(
+                boosting="rf",
+                bagging_fraction=0.632,
+                bagging_freq=1,
+                feature_fraction=min(self.feature_fraction, 0.7),
+            )
+        elif self.family == "extra_trees":
+            params["extra_trees"] = True
+        return params
+
+    def _check(self) -> None:
+        if self.family not in FAMILIES:
+            raise InputError(f"model family {self.family!r} is not one of {', '.join(FAMILIES)}")
+        if self.calibration not in CALIBRATIONS:
+            raise InputError(
+                f"calibration {self.calibration!r} is not one of {', '.join(CALIBRATIONS)}"
+            )
+
+    def _fit_core(self, x: NDArray[np.float64], t: NDArray[np.int8], names: list[str]) -> float:
+        """Fit the family's model on (x, t); returns the positive-class weight used."""
+        pos = float(t.sum())
+        weighted = self.balance_classes and self.family != "rf"
+        pos_weight = (len(t) - pos) / pos if weighted else 1.0
+        if self.family in _TREE_FAMILIES:
+            self.booster_: lgb.Booster | None = lgb.train(
+                self._lgb_params(pos_weight),
+                lgb.Dataset(x, t, feature_name=names, free_raw_data=True),
+                num_boost_round=self.n_estimators,
+            )
+            self.linear_: dict[str, NDArray[np.float64]] | None = None
+        else:
+            self.booster_ = None
+            self.linear_ = _fit_logistic(x, t, self.reg_lambda, pos_weight)
+        return pos_weight
 
     def fit(self, X: ArrayLike, y: ArrayLike, feature_names: list[str] | None = None) -> FraudModel:
         """Train on rows in time order; the last ``calibration_fraction`` calibrates.
@@ -95,37 +176,49 @@ class FraudModel:
         Rows must be in time order: the calibration slice is the most recent part of the
         training period, which is what the model will face next.
         """
+        self._check()
         x = np.asarray(X, dtype=np.float64)
         t = np.asarray(y).astype(np.int8)
         if x.ndim != 2 or len(x) != len(t) or len(x) == 0:
             raise InputError("training data must be a non-empty 2-D array with one label per row")
         if t.min() == t.max():
             raise InputError("training data has only one class; widen the training period")
-        n_cal = int(len(x) * self.calibration_fraction) if self.calibrate else 0
-        fit_x, fit_y = (x[:-n_cal], t[:-n_cal]) if n_cal else (x, t)
-        if fit_y.min() == fit_y.max():
-            fit_x, fit_y, n_cal = x, t, 0
-        pos = float(fit_y.sum())
-        pos_weight = (len(fit_y) - pos) / pos if self.balance_classes else 1.0
+        method = self.calibration_method
         names = feature_names or [f"f{i}" for i in range(x.shape[1])]
-        self.booster_ = lgb.train(
-            self._lgb_params(pos_weight),
-            lgb.Dataset(fit_x, fit_y, feature_name=names, free_raw_data=True),
-            num_boost_round=self.n_estimators,
-        )
+        n_cal = int(len(x) * self.calibration_fraction) if method != "none" else 0
+        if n_cal and (t[:-n_cal].min() == t[:-n_cal].max() or t[-n_cal:].min() == t[-n_cal:].max()):
+            n_cal = 0  # a slice with one class can neither train nor calibrate
         self.feature_names_in_ = np.asarray(names)
         self.n_features_in_ = x.shape[1]
         self.classes_ = np.array([0, 1])
         self.calibration_: tuple[float, float] = (1.0, 0.0)
-        if n_cal and t[-n_cal:].min() != t[-n_cal:].max():
+        if n_cal:
+            self._fit_core(x[:-n_cal], t[:-n_cal], names)
             self.calibration_ = _fit_platt(self._margin(x[-n_cal:]), t[-n_cal:])
-        elif not self.calibrate and self.balance_classes:
+            if method == "refit":
+                self._fit_core(x, t, names)
+            return self
+        pos_weight = self._fit_core(x, t, names)
+        if method == "none" and self.balance_classes:
             # Undo the prior shift of class weighting so scores stay probabilities.
             self.calibration_ = (1.0, -float(np.log(pos_weight)))
         return self
 
+    def margin(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Raw (uncalibrated) log-odds of each row."""
+        return self._margin(np.asarray(X, dtype=np.float64))
+
     def _margin(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.asarray(self.booster_.predict(x, raw_score=True, num_threads=1), np.float64)
+        if self.booster_ is not None:
+            return np.asarray(self.booster_.predict(x, raw_score=True, num_threads=1), np.float64)
+        lin = self._lin()
+        z = _standardise(x, lin)
+        return np.asarray(z @ lin["coef"] + lin["intercept"][0], np.float64)
+
+    def _lin(self) -> dict[str, NDArray[np.float64]]:
+        if self.linear_ is None:
+            raise InputError("the model is not a linear model")
+        return self.linear_
 
     def predict_proba(self, X: ArrayLike) -> NDArray[np.float64]:
         """Calibrated probability of each class, shape (n, 2)."""
@@ -139,27 +232,51 @@ class FraudModel:
 
     def score_row(self, row: NDArray[np.float64]) -> float:
         """Fraud probability of one feature row: the serving hot path."""
-        margin = float(self.booster_.predict(row.reshape(1, -1), raw_score=True, num_threads=1)[0])
+        if self.booster_ is not None:
+            margin = float(
+                self.booster_.predict(row.reshape(1, -1), raw_score=True, num_threads=1)[0]
+            )
+        else:
+            lin = self._lin()
+            z = _standardise(row.reshape(1, -1), lin)[0]
+            margin = float(z @ lin["coef"] + lin["intercept"][0])
         a, b = self.calibration_
         return 1.0 / (1.0 + float(np.exp(-(a * margin + b))))
 
     def contributions(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Exact per-feature contributions (TreeSHAP, log-odds) plus the bias as last column."""
-        out = self.booster_.predict(
-            np.asarray(X, dtype=np.float64), pred_contrib=True, num_threads=1
-        )
-        return np.asarray(out, np.float64)
+        """Exact per-feature contributions (log-odds) plus the bias as last column.
+
+        Trees: TreeSHAP. Logistic regression: ``coef * z`` per feature, the intercept as bias.
+        Either way a row's contributions plus bias equal its raw margin.
+        """
+        x = np.asarray(X, dtype=np.float64)
+        if self.booster_ is not None:
+            out = self.booster_.predict(x, pred_contrib=True, num_threads=1)
+            return np.asarray(out, np.float64)
+        lin = self._lin()
+        z = _standardise(x, lin)
+        bias = np.full((len(x), 1), lin["intercept"][0])
+        return np.hstack([z * lin["coef"], bias])
 
     def feature_importance(self) -> dict[str, float]:
-        """Total gain per feature, normalised to sum to 1."""
-        gains = self.booster_.feature_importance(importance_type="gain")
+        """Share of importance per feature (trees: total gain; logistic: |coef|), sums to 1."""
+        if self.booster_ is not None:
+            gains = np.asarray(self.booster_.feature_importance(importance_type="gain"), float)
+        else:
+            gains = np.abs(self._lin()["coef"])
         total = float(gains.sum()) or 1.0
         return {n: float(g) / total for n, g in zip(self.feature_names_in_, gains, strict=True)}
 
     def save(self, directory: Path) -> None:
-        """Write the booster as LightGBM text plus a JSON of parameters and calibration."""
+        """Write the model (LightGBM text, or the linear coefficients) plus a JSON of
+        parameters and calibration."""
         directory.mkdir(parents=True, exist_ok=True)
-        self.booster_.save_model(str(directory / _BOOSTER_FILE))
+        if self.booster_ is not None:
+            self.booster_.save_model(str(directory / _BOOSTER_FILE))
+        else:
+            # repr of a float64 round-trips exactly, so a reloaded model scores bit for bit.
+            lin = {k: [float(v) for v in arr] for k, arr in self._lin().items()}
+            (directory / _LINEAR_FILE).write_text(json.dumps(lin, indent=2, sort_keys=True))
         meta = {
             "params": self.get_params(),
             "calibration": list(self.calibration_),
@@ -169,20 +286,54 @@ class FraudModel:
 
     @classmethod
     def load(cls, directory: Path) -> FraudModel:
-        """Load a model written by ``save``."""
+        """Load a model written by ``save`` (older models without a family are ``gbdt``)."""
         try:
             meta = json.loads((directory / _META_FILE).read_text())
-            booster = lgb.Booster(model_file=str(directory / _BOOSTER_FILE))
-        except (OSError, ValueError, lgb.basic.LightGBMError) as exc:
+            model = cls(**meta["params"])
+            if model.family in _TREE_FAMILIES:
+                model.booster_ = lgb.Booster(model_file=str(directory / _BOOSTER_FILE))
+                model.linear_ = None
+            else:
+                raw = json.loads((directory / _LINEAR_FILE).read_text())
+                model.booster_ = None
+                model.linear_ = {k: np.asarray(v, np.float64) for k, v in raw.items()}
+        except (OSError, ValueError, TypeError, KeyError, lgb.basic.LightGBMError) as exc:
             raise InputError(f"cannot load fraud model from {directory}: {exc}") from None
-        model = cls(**meta["params"])
-        model.booster_ = booster
         model.feature_names_in_ = np.asarray(meta["feature_names"])
         model.n_features_in_ = len(meta["feature_names"])
         model.classes_ = np.array([0, 1])
         a, b = meta["calibration"]
         model.calibration_ = (float(a), float(b))
         return model
+
+
+def _standardise(
+    x: NDArray[np.float64], lin: dict[str, NDArray[np.float64]]
+) -> NDArray[np.float64]:
+    """Signed log1p, then centre/scale; missing values sit at the training median (z = 0)."""
+    z = (np.sign(x) * np.log1p(np.abs(x)) - lin["center"]) / lin["scale"]
+    return np.where(np.isnan(z), 0.0, z)
+
+
+def _fit_logistic(
+    x: NDArray[np.float64], t: NDArray[np.int8], reg_lambda: float, pos_weight: float
+) -> dict[str, NDArray[np.float64]]:
+    """L2 logistic regression (lbfgs, deterministic) on log-compressed standardised features."""
+    from sklearn.linear_model import LogisticRegression
+
+    logx = np.sign(x) * np.log1p(np.abs(x))
+    center = np.nanmedian(logx, axis=0)
+    scale = np.nanstd(logx, axis=0)
+    center = np.where(np.isnan(center), 0.0, center)
+    scale = np.where(np.isnan(scale) | (scale == 0), 1.0, scale)
+    lin = {"center": center, "scale": scale}
+    z = _standardise(x, lin)
+    lr = LogisticRegression(C=1.0 / max(reg_lambda, 1e-6), max_iter=500)
+    weights = np.where(t == 1, pos_weight, 1.0)
+    lr.fit(z, t, sample_weight=weights)
+    lin["coef"] = np.asarray(lr.coef_[0], np.float64)
+    lin["intercept"] = np.asarray(lr.intercept_, np.float64)
+    return lin
 
 
 def _fit_platt(margin: NDArray[np.float64], y: NDArray[np.int8]) -> tuple[float, float]:

@@ -15,8 +15,8 @@ together to 1e-9). The rules it follows are the offline ones:
   disposition withdraws it from that point on.
 
 Memory: rolling state is trimmed to the longest look-back (30 days + label delay), but the
-"first use of this terminal / country by the card" sets keep every pair ever seen, as the
-offline build does over its whole table.
+"first use of this terminal / country by the card (terminal by the customer)" sets keep
+every pair ever seen, as the offline build does over its whole table.
 """
 
 from __future__ import annotations
@@ -40,9 +40,12 @@ from bankml.data.features import compute_features, parse_window
 from bankml.fraud.features import (
     CARD_TESTING_WINDOWS,
     CUSTOMER_WINDOWS,
+    GAP_CAP_HOURS,
     SMALL_AMOUNT,
+    SPREAD_FLOOR,
     TERMINAL_WINDOWS,
-    enabled_features,
+    VELOCITY_WINDOWS,
+    enabled_feature_names,
     resolve_event_table,
 )
 from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping
@@ -61,6 +64,7 @@ _TERMINAL_W = [(w, parse_window(w)) for w in TERMINAL_WINDOWS]
 _TERMINAL_W_US = tuple(w_us for _, w_us in _TERMINAL_W)
 _TERMINAL_MAX_US = max(_TERMINAL_W_US)
 _CARD_W = [(w, parse_window(w)) for w in CARD_TESTING_WINDOWS]
+_VELOCITY_W = [(w, parse_window(w)) for w in VELOCITY_WINDOWS]
 _RATIO_W = parse_window("30d")
 _COMPACT_AT = 256  # drop trimmed list heads once this many have piled up
 
@@ -190,8 +194,7 @@ class OnlineFeatureStore:
         # Longest look-back (delayed 30-day terminal window), plus a day so a transaction
         # that arrives up to a day late still sees everything it should.
         self._horizon = _TERMINAL_MAX_US + self._delay + _DAY_US
-        self._defs = enabled_features(mapping)
-        self.feature_names: list[str] = [d.name for d in self._defs]
+        self.feature_names: list[str] = enabled_feature_names(mapping)
         self._has_card = mapping.card is not None
         self._has_country = self._has_card and mapping.country is not None
         self._keys = {role: (column, role) for role, column in mapping.as_dict().items()}
@@ -201,6 +204,7 @@ class OnlineFeatureStore:
         self._small: dict[Any, _Times] = {}  # per card: times of small-amount transactions
         self._card_terminals: dict[Any, set[Any]] = {}
         self._card_countries: dict[Any, set[Any]] = {}
+        self._customer_terminals: dict[Any, set[Any]] = {}
         self._frauds: dict[Any, _FraudLog] = {}  # per terminal
         self._fraud_by_id: dict[Any, _Fraud] = {}
         self._index: dict[Any, tuple[Any, int]] = {}  # id -> (terminal, ts) within horizon
@@ -241,6 +245,9 @@ class OnlineFeatureStore:
             self._customers[customer] = _Times(g["_t"].tolist(), g["_a"].tolist())
         for terminal, g in recent.groupby("terminal", sort=False):
             self._terminals[terminal] = _Times(g["_t"].tolist())
+        # Customer-terminal novelty looks back over the whole history, as offline.
+        for customer, g in frame.groupby("customer", sort=False):
+            self._customer_terminals[customer] = set(g["terminal"].dropna().tolist())
         if self._has_card:
             small = recent.loc[recent["_a"] < SMALL_AMOUNT]
             for card, g in small.groupby("card", sort=False):
@@ -354,6 +361,10 @@ class OnlineFeatureStore:
                 out["amount_to_customer_mean_30d"] = ratio
         if customer is None:
             out["amount_to_customer_mean_30d"] = nan
+        self._customer_extras(out, t, customer, terminal, amount, hist)
+        out["hours_since_terminal_txn"] = self._gap_hours(
+            t, self._terminals.get(terminal) if terminal is not None else None, terminal is None
+        )
 
         times = self._terminals.get(terminal) if terminal is not None else None
         if terminal is None:
@@ -412,6 +423,61 @@ class OnlineFeatureStore:
         out["is_weekend"] = 1.0 if (t // _DAY_US + 3) % 7 >= 5 else 0.0  # 1970-01-01: Thu
         return out
 
+    @staticmethod
+    def _gap_hours(t: int, times: _Times | None, missing: bool) -> float:
+        """Hours since the latest stored time <= t, capped (see ``GAP_CAP_HOURS``)."""
+        if missing:
+            return math.nan
+        if times is None:
+            return GAP_CAP_HOURS
+        hi = times.upto(t)
+        if hi <= times.start:
+            return GAP_CAP_HOURS
+        return min((t - times.ts[hi - 1]) / _HOUR_US, GAP_CAP_HOURS)
+
+    def _customer_extras(
+        self,
+        out: dict[str, float],
+        t: int,
+        customer: Any,
+        terminal: Any,
+        amount: float,
+        hist: _Times | None,
+    ) -> None:
+        """Velocity, customer-terminal novelty, time since last, amount vs median/spread."""
+        nan = math.nan
+        names = (
+            *(f"customer_txn_count_{w}" for w, _ in _VELOCITY_W),
+            "customer_new_terminal",
+            "hours_since_customer_txn",
+            "amount_to_customer_median_30d",
+            "amount_zscore_customer_30d",
+        )
+        if customer is None:
+            out.update(dict.fromkeys(names, nan))
+            return
+        hi = hist.upto(t) if hist is not None else 0
+        for w, w_us in _VELOCITY_W:
+            n = hi - hist.after(t - w_us, hi) if hist is not None else 0
+            out[f"customer_txn_count_{w}"] = n + 1.0
+        if terminal is None:
+            out["customer_new_terminal"] = nan
+        else:
+            seen = self._customer_terminals.get(customer)
+            out["customer_new_terminal"] = 0.0 if seen and terminal in seen else 1.0
+        out["hours_since_customer_txn"] = self._gap_hours(t, hist, False)
+        window = [amount]
+        if hist is not None and hist.values is not None:
+            lo = hist.after(t - _RATIO_W, hi)
+            window = [*hist.values[lo:hi], amount]
+        values = np.asarray(window, dtype=np.float64)
+        median = float(np.median(values))
+        out["amount_to_customer_median_30d"] = amount / median if median > 0 else 1.0
+        sd = float(values.std())
+        out["amount_zscore_customer_30d"] = (
+            (amount - float(values.mean())) / sd if sd >= SPREAD_FLOOR else 0.0
+        )
+
     def add(self, txn: Transaction | Mapping[str, Any]) -> bool:
         """Store a scored transaction so later transactions see it; False if already stored.
 
@@ -426,6 +492,8 @@ class OnlineFeatureStore:
                 return False
             if customer is not None:
                 self._customers.setdefault(customer, _Times(values=[])).add(t, amount)
+                if terminal is not None:
+                    self._customer_terminals.setdefault(customer, set()).add(terminal)
             if terminal is not None:
                 self._terminals.setdefault(terminal, _Times()).add(t)
             if card is not None:

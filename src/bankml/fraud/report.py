@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from bankml.core.files import atomic_write_text
-from bankml.fraud.evaluation import reliability_curve
-from bankml.fraud.training import TrainingResult
+from bankml.fraud.evaluation import FraudEvaluation, reliability_curve
+from bankml.fraud.training import TrainConfig, TrainingResult
 
-__all__ = ["render_evaluation_html"]
+if TYPE_CHECKING:
+    from bankml.fraud.selection import SelectionResult
+
+__all__ = ["describe_model", "render_evaluation_html", "render_selection_html"]
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
@@ -108,7 +111,7 @@ def _figures(result: TrainingResult) -> list[tuple[str, Any]]:
     names = sorted(imp, key=imp.__getitem__)
     f = go.Figure(go.Bar(x=[imp[n] for n in names], y=names, orientation="h"))
     f.update_layout(
-        title="Global feature importance (share of total gain)",
+        title="Global feature importance (share of total gain, or |coefficient|)",
         height=max(360, 24 * len(names)),
         yaxis={"dtick": 1},
         margin={"l": 200},
@@ -117,35 +120,160 @@ def _figures(result: TrainingResult) -> list[tuple[str, Any]]:
     return figs
 
 
+_CALIBRATION_TEXT = {
+    "holdout": "Platt-calibrated on the last 20% of training (held out from the model)",
+    "refit": "Platt-calibrated on the last 20% of training, then refitted on all of it",
+    "none": "uncalibrated (class-weighting prior shift undone)",
+}
+
+
+def describe_model(c: TrainConfig) -> str:
+    """One phrase naming the model family, size and calibration of a training config."""
+    if c.family == "logistic":
+        model = f"logistic regression (L2 {c.reg_lambda:g})"
+    else:
+        kind = {"gbdt": "LightGBM", "rf": "random forest (LightGBM rf)"}.get(
+            c.family, "extra-trees (LightGBM)"
+        )
+        model = f"{kind} {c.n_estimators} trees x {c.num_leaves} leaves"
+        if c.family == "gbdt":
+            model += f", learning rate {c.learning_rate}"
+    method = c.calibration if c.calibrate else "none"
+    if c.family == "rf" and method == "none":
+        method = "refit"
+    return f"{model}, seed {c.seed}, {_CALIBRATION_TEXT[method]}"
+
+
 def _describe(result: TrainingResult) -> str:
     c, n = result.config, result.counts
+    excluded = n.get("test_rows_known_compromised", 0)
+    honest = (
+        f" Headline figures leave out {excluded:,} test transactions of customers already "
+        "known to be compromised before their day (unfiltered figures beside)."
+        if c.exclude_known_compromised
+        else ""
+    )
     return (
         f"Training {c.train_start} + {c.train_days} days ({n['train_rows']:,} transactions, "
         f"{n['train_frauds_known']:,} frauds known at go-live of {n['train_frauds_total']:,}), "
         f"label-delay gap {c.delay_days} days, test {c.test_days} days "
-        f"({n['test_rows']:,} transactions, {n['test_frauds']:,} frauds). LightGBM "
-        f"{c.n_estimators} trees x {c.num_leaves} leaves, learning rate {c.learning_rate}, "
-        f"seed {c.seed}, {'Platt-calibrated' if c.calibrate else 'uncalibrated'}."
+        f"({n['test_rows']:,} transactions, {n['test_frauds']:,} frauds). "
+        f"{describe_model(c)}.{honest}"
     )
+
+
+def _summary_rows(ev: FraudEvaluation) -> list[tuple[str, str]]:
+    return [
+        ("ROC-AUC", f"{ev.roc_auc:.4f}"),
+        ("average precision", f"{ev.average_precision:.4f}"),
+        (f"card precision@{ev.k}", f"{ev.card_precision_at_k:.4f}"),
+        (f"precision@{ev.k}", f"{ev.precision_at_k:.4f}"),
+        ("operating threshold", f"{ev.threshold:.5f}"),
+        ("precision / recall at threshold", f"{ev.precision:.3f} / {ev.recall:.3f}"),
+        ("alerts per day (mean / max)", f"{ev.alerts_per_day:.1f} / {ev.max_alerts_per_day}"),
+        ("days over capacity", f"{ev.days_over_capacity} of {ev.test_days}"),
+        ("fraud amount / caught", f"{ev.fraud_amount:,.0f} / {ev.caught_amount:,.0f}"),
+        ("review cost / net saving", f"{ev.review_cost:,.0f} / {ev.net_saving:,.0f}"),
+        ("transactions / frauds", f"{ev.transactions:,} / {ev.frauds:,}"),
+    ]
+
+
+def _summary(result: TrainingResult) -> str:
+    rows = _summary_rows(result.evaluation)
+    other = result.evaluation_unfiltered
+    if other is None or other is result.evaluation:
+        return _table(rows)
+    head = (
+        "<tr><th></th><th>known-compromised excluded (headline)</th>"
+        "<th>all test transactions</th></tr>"
+    )
+    body = "".join(
+        f"<tr><th>{html.escape(k)}</th><td class=n>{html.escape(v)}</td>"
+        f"<td class=n>{html.escape(u)}</td></tr>"
+        for (k, v), (_, u) in zip(rows, _summary_rows(other), strict=True)
+    )
+    return f"<table>{head}{body}</table>"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, list):
+        return " / ".join(_fmt(v) for v in value)
+    return str(value)
+
+
+def _rows_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> str:
+    head = "".join(f"<th>{html.escape(label)}</th>" for _, label in columns)
+    body = "".join(
+        "<tr"
+        + (" style='font-weight:600;background:#eef6ee'" if r.get("chosen") else "")
+        + ">"
+        + "".join(f"<td class=n>{html.escape(_fmt(r.get(key, '')))}</td>" for key, _ in columns)
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+SELECTION_COLUMNS: list[tuple[str, str]] = [
+    ("candidate", "candidate"),
+    ("average_precision", "AP"),
+    ("card_precision_at_k", "card precision@k"),
+    ("roc_auc", "ROC-AUC"),
+    ("per_fold", "metric per fold"),
+    ("score_p50_us", "score p50 µs"),
+    ("decision_p50_us", "score+explain p50 µs"),
+    ("decision_p99_us", "score+explain p99 µs"),
+    ("within_budget", "within budget"),
+    ("chosen", "chosen"),
+]
+CALIBRATION_COLUMNS: list[tuple[str, str]] = [
+    ("calibration", "calibration"),
+    ("average_precision", "AP"),
+    ("card_precision_at_k", "card precision@k"),
+    ("brier", "Brier"),
+    ("ece", "ECE"),
+    ("chosen", "chosen"),
+]
+
+
+def render_selection_html(selection: SelectionResult, path: Path) -> None:
+    """Write the model-selection table (atomically) to ``path``."""
+    folds = "".join(
+        f"<tr><td>{i}</td><td>{f['train_start']} .. {f['train_end']}</td>"
+        f"<td>{f['val_start']} .. {f['val_end']}</td></tr>"
+        for i, f in enumerate(fold.to_dict() for fold in selection.folds)
+    )
+    title = "Fraud model selection"
+    parts = [
+        f"<h1>{title}</h1>",
+        f"<p class=muted>Chosen by mean {html.escape(selection.metric)} (k = {selection.k}) over "
+        f"{len(selection.folds)} prequential folds before the test period, among candidates "
+        f"whose one-row decision (score + exact explanation) takes at most "
+        f"{selection.latency_budget_ms:g} ms (median, measured on the candidate). Ranking "
+        "figures in the candidate table come from the uncalibrated margin; customers already "
+        f"known to be compromised leave each validation day. Took {selection.seconds:.0f} s.</p>",
+        "<h2>Folds</h2><table><tr><th>fold</th><th>train [start, end)</th>"
+        f"<th>validation [start, end)</th></tr>{folds}</table>",
+        "<h2>Candidates</h2>",
+        _rows_table(selection.rows, SELECTION_COLUMNS),
+        "<h2>Calibration of the chosen candidate</h2>",
+        _rows_table(selection.calibration_rows, CALIBRATION_COLUMNS),
+    ]
+    page = (
+        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{title}</title>"
+        f"<style>{_CSS}</style></head><body>" + "".join(parts) + "</body></html>"
+    )
+    atomic_write_text(path, page)
 
 
 def render_evaluation_html(result: TrainingResult, path: Path, *, title: str) -> None:
     """Write the evaluation report (atomically) to ``path``."""
-    ev, plan = result.evaluation, result.capacity_plan
-    summary = _table(
-        [
-            ("ROC-AUC", f"{ev.roc_auc:.4f}"),
-            ("average precision", f"{ev.average_precision:.4f}"),
-            (f"card precision@{ev.k}", f"{ev.card_precision_at_k:.4f}"),
-            (f"precision@{ev.k}", f"{ev.precision_at_k:.4f}"),
-            ("operating threshold", f"{ev.threshold:.5f}"),
-            ("precision / recall at threshold", f"{ev.precision:.3f} / {ev.recall:.3f}"),
-            ("alerts per day (mean / max)", f"{ev.alerts_per_day:.1f} / {ev.max_alerts_per_day}"),
-            ("days over capacity", f"{ev.days_over_capacity} of {ev.test_days}"),
-            ("fraud amount / caught", f"{ev.fraud_amount:,.0f} / {ev.caught_amount:,.0f}"),
-            ("review cost / net saving", f"{ev.review_cost:,.0f} / {ev.net_saving:,.0f}"),
-        ]
-    )
+    plan = result.capacity_plan
+    summary = _summary(result)
     tradeoff = (
         "<table><tr><th>threshold</th><th>alerts/day</th><th>max/day</th><th>recall</th>"
         "<th>precision</th><th>net saving</th></tr>"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,14 +23,16 @@ from bankml.core.clock import Clock, SystemClock
 from bankml.core.errors import DataFileError, InputError
 from bankml.core.files import atomic_write_text
 from bankml.core.pii import PIITokenizer
+from bankml.fraud.evaluation import FraudEvaluation
 from bankml.fraud.explain import top_reasons
-from bankml.fraud.features import build_fraud_features
+from bankml.fraud.features import FeatureFrame, build_fraud_features
 from bankml.fraud.kind import MODEL_NAME
 from bankml.fraud.mapping import ColumnMapping
 from bankml.fraud.model import FraudModel
 from bankml.fraud.online import OnlineFeatureStore
 from bankml.fraud.queue import Alert, ReviewQueue
-from bankml.fraud.report import render_evaluation_html
+from bankml.fraud.report import render_evaluation_html, render_selection_html
+from bankml.fraud.selection import SelectionConfig, SelectionResult, select
 from bankml.fraud.training import TrainConfig, TrainingResult, file_sha256, train
 from bankml.fraud.transaction import Transaction
 from bankml.governance.ledger import DecisionLedger, Event
@@ -59,6 +61,7 @@ log = logging.getLogger(__name__)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 _SERVING_FILE = "serving.json"
 Progress = Callable[[str, int, int], None]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -72,33 +75,24 @@ class TrainOutcome:
     data_sha256: str
     definitions_hash: str
     warnings: list[str] = field(default_factory=list)
+    selection: SelectionResult | None = None
+    selection_report: Path | None = None
 
     def summary(self) -> dict[str, Any]:
         """The JSON the CLI prints (``test`` holds the headline metrics)."""
         ev = self.result.evaluation
+        unfiltered = self.result.evaluation_unfiltered
         return {
             "model": MODEL_NAME,
             "version": self.version.version if self.version else None,
-            "test": {
-                "roc_auc": ev.roc_auc,
-                "average_precision": ev.average_precision,
-                "card_precision_at_k": ev.card_precision_at_k,
-                "precision_at_k": ev.precision_at_k,
-                "k": ev.k,
-                "alerts_per_day": ev.alerts_per_day,
-                "max_alerts_per_day": ev.max_alerts_per_day,
-                "days_over_capacity": ev.days_over_capacity,
-                "threshold": ev.threshold,
-                "precision": ev.precision,
-                "recall": ev.recall,
-                "brier": ev.brier,
-                "ece": ev.ece,
-                "net_saving": ev.net_saving,
-            },
+            "test": _headline(ev),
+            "test_unfiltered": _headline(unfiltered) if unfiltered is not None else None,
             "evaluation": ev.to_dict(),
             "capacity_plan": self.result.capacity_plan.to_dict(),
             "counts": self.result.counts,
             "config": self.result.config.to_dict(),
+            "selection": self.selection.to_dict() if self.selection else None,
+            "selection_report": str(self.selection_report) if self.selection_report else None,
             "data_sha256": self.data_sha256,
             "feature_definitions_sha256": self.definitions_hash,
             "features": self.result.feature_names,
@@ -108,6 +102,27 @@ class TrainOutcome:
         }
 
 
+def _headline(ev: FraudEvaluation) -> dict[str, Any]:
+    return {
+        "roc_auc": ev.roc_auc,
+        "average_precision": ev.average_precision,
+        "card_precision_at_k": ev.card_precision_at_k,
+        "precision_at_k": ev.precision_at_k,
+        "k": ev.k,
+        "alerts_per_day": ev.alerts_per_day,
+        "max_alerts_per_day": ev.max_alerts_per_day,
+        "days_over_capacity": ev.days_over_capacity,
+        "threshold": ev.threshold,
+        "precision": ev.precision,
+        "recall": ev.recall,
+        "brier": ev.brier,
+        "ece": ev.ece,
+        "net_saving": ev.net_saving,
+        "transactions": ev.transactions,
+        "frauds": ev.frauds,
+    }
+
+
 def _read_source(path: Path) -> None:
     if not path.exists():
         raise DataFileError(f"{path} does not exist; generate data with `bankml data generate`")
@@ -115,6 +130,149 @@ def _read_source(path: Path) -> None:
         raise DataFileError(f"{path}: only .parquet and .csv transaction files are read")
     if path.stat().st_size == 0:
         raise DataFileError(f"{path} is empty")
+
+
+def _stepped(step: Progress, name: str, fn: Callable[[], _T]) -> _T:
+    """Run one named step between two progress ticks."""
+    step(name, 0, 1)
+    value = fn()
+    step(name, 1, 1)
+    return value
+
+
+def _serving_meta(
+    source: Path,
+    features: FeatureFrame,
+    result: TrainingResult,
+    data_sha: str,
+) -> dict[str, Any]:
+    """``serving.json``: everything needed to score, explain and replay with this model."""
+    config = result.config
+    return {
+        "model_name": MODEL_NAME,
+        "feature_names": result.feature_names,
+        "threshold": result.capacity_plan.threshold,
+        "capacity": config.capacity,
+        "label_delay_days": features.label_delay_days,
+        "mapping": features.mapping.as_dict(),
+        "feature_definitions_sha256": features.definitions_hash,
+        "data_sha256": data_sha,
+        "data_path": str(source.resolve()),
+        "config": config.to_dict(),
+        "capacity_plan": result.capacity_plan.to_dict(),
+    }
+
+
+def _write_run(
+    out_dir: Path,
+    source: Path,
+    features: FeatureFrame,
+    result: TrainingResult,
+    data_sha: str,
+    selection: SelectionResult | None,
+) -> tuple[Path, Path, Path, Path | None]:
+    """Save the model, serving metadata, evaluation (and selection) artefacts.
+
+    Returns (model directory, evaluation directory, report, selection report).
+    """
+    model_dir = out_dir / "model"
+    if model_dir.exists():
+        raise InputError(f"{out_dir} already holds a training run; choose another --out")
+    result.model.save(model_dir)
+    serving = _serving_meta(source, features, result, data_sha)
+    atomic_write_text(model_dir / _SERVING_FILE, json.dumps(serving, indent=2, sort_keys=True))
+    eval_dir = out_dir / "evaluation"
+    report = eval_dir / "evaluation.html"
+    render_evaluation_html(result, report, title="Fraud model evaluation")
+    unfiltered = result.evaluation_unfiltered
+    evaluation = {
+        "evaluation": result.evaluation.to_dict(),
+        "evaluation_unfiltered": unfiltered.to_dict() if unfiltered is not None else None,
+        "capacity_plan": result.capacity_plan.to_dict(),
+        "counts": result.counts,
+    }
+    atomic_write_text(
+        eval_dir / "evaluation.json",
+        json.dumps(evaluation, indent=2, sort_keys=True, default=str),
+    )
+    selection_report = None
+    if selection is not None:
+        atomic_write_text(
+            eval_dir / "selection.json",
+            json.dumps(selection.to_dict(), indent=2, sort_keys=True, default=str),
+        )
+        selection_report = eval_dir / "selection.html"
+        render_selection_html(selection, selection_report)
+    return model_dir, eval_dir, report, selection_report
+
+
+def _register(
+    registry: ModelRegistry,
+    model_dir: Path,
+    eval_dir: Path,
+    result: TrainingResult,
+    source: Path,
+    data_sha: str,
+    features: FeatureFrame,
+    actor: str,
+) -> ModelVersionInfo:
+    """Register the run as a new model version (parameters, metrics, lineage tags)."""
+    ev = result.evaluation
+    return registry.register(
+        MODEL_NAME,
+        model_dir,
+        params={
+            **result.config.to_dict(),
+            "label_delay_days": features.label_delay_days,
+            "features": ",".join(result.feature_names),
+        },
+        metrics={
+            "roc_auc": ev.roc_auc,
+            "average_precision": ev.average_precision,
+            "card_precision_at_k": ev.card_precision_at_k,
+            "precision_at_k": ev.precision_at_k,
+            "brier": ev.brier,
+            "ece": ev.ece,
+            "alerts_per_day": ev.alerts_per_day,
+            "threshold": ev.threshold,
+            "recall": ev.recall,
+            "precision": ev.precision,
+        },
+        tags={
+            "data_sha256": data_sha,
+            "feature_definitions_sha256": features.definitions_hash,
+            "code_version": code_version(),
+            "library_versions": json.dumps(library_versions(), sort_keys=True),
+            "trained_by": actor,
+            "bankml.state": "registered",
+            "data_path": str(source.resolve()),
+        },
+        extra_artifacts=eval_dir,
+    )
+
+
+def _ledger_registered(
+    ledger: DecisionLedger,
+    actor: str,
+    version: ModelVersionInfo | None,
+    result: TrainingResult,
+    data_sha: str,
+    definitions_hash: str,
+) -> None:
+    ledger.append(
+        "model.registered",
+        actor,
+        f"model:{MODEL_NAME}/{version.version if version else 'unregistered'}",
+        {
+            "data_sha256": data_sha,
+            "feature_definitions_sha256": definitions_hash,
+            "metrics": {
+                "roc_auc": result.evaluation.roc_auc,
+                "average_precision": result.evaluation.average_precision,
+            },
+            "config": result.config.to_dict(),
+        },
+    )
 
 
 def train_and_register(
@@ -128,107 +286,45 @@ def train_and_register(
     out_dir: Path,
     label_delay_days: int | None = None,
     progress: Progress | None = None,
+    selection: SelectionConfig | None = None,
 ) -> TrainOutcome:
-    """Features -> train -> evaluate -> plan capacity -> save -> register -> ledger."""
+    """Features -> [select] -> train -> evaluate -> plan capacity -> save -> register -> ledger.
+
+    With ``selection``, the model family, hyperparameters and calibration come from
+    :func:`bankml.fraud.selection.select` on folds before the test period (``config``'s own
+    model settings are replaced), and the selection table is stored and registered with the
+    evaluation as validation evidence.
+    """
     step = progress or (lambda _s, _d, _t: None)
     _read_source(source)
-    step("hashing data", 0, 1)
-    data_sha = file_sha256(source)
-    step("hashing data", 1, 1)
-    step("features", 0, 1)
+    data_sha = _stepped(step, "hashing data", lambda: file_sha256(source))
     delay = label_delay_days if label_delay_days is not None else max(config.delay_days, 1)
-    features = build_fraud_features(source, mapping, label_delay_days=delay)
-    step("features", 1, 1)
-    step("training", 0, 1)
-    result = train(features.frame, features.feature_names, config)
-    result.warnings.extend(features.warnings)
-    step("training", 1, 1)
-
-    model_dir = out_dir / "model"
-    if model_dir.exists():
-        raise InputError(f"{out_dir} already holds a training run; choose another --out")
-    result.model.save(model_dir)
-    serving = {
-        "model_name": MODEL_NAME,
-        "feature_names": result.feature_names,
-        "threshold": result.capacity_plan.threshold,
-        "capacity": config.capacity,
-        "label_delay_days": delay,
-        "mapping": features.mapping.as_dict(),
-        "feature_definitions_sha256": features.definitions_hash,
-        "data_sha256": data_sha,
-        "data_path": str(source.resolve()),
-        "config": config.to_dict(),
-        "capacity_plan": result.capacity_plan.to_dict(),
-    }
-    atomic_write_text(model_dir / _SERVING_FILE, json.dumps(serving, indent=2, sort_keys=True))
-    eval_dir = out_dir / "evaluation"
-    report = eval_dir / "evaluation.html"
-    render_evaluation_html(result, report, title="Fraud model evaluation")
-    atomic_write_text(
-        eval_dir / "evaluation.json",
-        json.dumps(
-            {
-                "evaluation": result.evaluation.to_dict(),
-                "capacity_plan": result.capacity_plan.to_dict(),
-                "counts": result.counts,
-            },
-            indent=2,
-            sort_keys=True,
-            default=str,
-        ),
+    features = _stepped(
+        step, "features", lambda: build_fraud_features(source, mapping, label_delay_days=delay)
     )
-
+    chosen: SelectionResult | None = None
+    if selection is not None:
+        chosen = select(
+            features.frame, features.feature_names, config, selection, progress=progress
+        )
+        config = chosen.apply(config)
+    result = _stepped(
+        step, "training", lambda: train(features.frame, features.feature_names, config)
+    )
+    result.warnings.extend(features.warnings)
+    model_dir, eval_dir, report, selection_report = _write_run(
+        out_dir, source, features, result, data_sha, chosen
+    )
     version = None
     if registry is not None:
-        step("registering", 0, 1)
-        ev = result.evaluation
-        version = registry.register(
-            MODEL_NAME,
-            model_dir,
-            params={
-                **config.to_dict(),
-                "label_delay_days": delay,
-                "features": ",".join(result.feature_names),
-            },
-            metrics={
-                "roc_auc": ev.roc_auc,
-                "average_precision": ev.average_precision,
-                "card_precision_at_k": ev.card_precision_at_k,
-                "precision_at_k": ev.precision_at_k,
-                "brier": ev.brier,
-                "ece": ev.ece,
-                "alerts_per_day": ev.alerts_per_day,
-                "threshold": ev.threshold,
-                "recall": ev.recall,
-                "precision": ev.precision,
-            },
-            tags={
-                "data_sha256": data_sha,
-                "feature_definitions_sha256": features.definitions_hash,
-                "code_version": code_version(),
-                "library_versions": json.dumps(library_versions(), sort_keys=True),
-                "trained_by": actor,
-                "bankml.state": "registered",
-                "data_path": str(source.resolve()),
-            },
-            extra_artifacts=eval_dir,
+        version = _stepped(
+            step,
+            "registering",
+            lambda: _register(
+                registry, model_dir, eval_dir, result, source, data_sha, features, actor
+            ),
         )
-        step("registering", 1, 1)
-    ledger.append(
-        "model.registered",
-        actor,
-        f"model:{MODEL_NAME}/{version.version if version else 'unregistered'}",
-        {
-            "data_sha256": data_sha,
-            "feature_definitions_sha256": features.definitions_hash,
-            "metrics": {
-                "roc_auc": result.evaluation.roc_auc,
-                "average_precision": result.evaluation.average_precision,
-            },
-            "config": config.to_dict(),
-        },
-    )
+    _ledger_registered(ledger, actor, version, result, data_sha, features.definitions_hash)
     return TrainOutcome(
         result,
         model_dir,
@@ -237,6 +333,8 @@ def train_and_register(
         data_sha,
         features.definitions_hash,
         list(result.warnings),
+        chosen,
+        selection_report,
     )
 
 
@@ -477,6 +575,17 @@ class FraudScorer:
         self._store = store
         self._ledger = ledger
         self._tokenizer = tokenizer
+        # A model trained before a feature was added uses fewer columns than the store
+        # computes: pick the model's, by name, so no vector is ever misaligned.
+        have = {n: i for i, n in enumerate(store.feature_names)}
+        missing = [n for n in serving.feature_names if n not in have]
+        if missing:
+            raise InputError(f"the online store cannot compute {', '.join(missing)}")
+        self._columns = (
+            None
+            if list(store.feature_names) == serving.feature_names
+            else np.array([have[n] for n in serving.feature_names], dtype=np.intp)
+        )
 
     def _refuse_future(self, when: datetime) -> None:
         limit = self._clock.now() + MAX_CLOCK_SKEW
@@ -490,6 +599,11 @@ class FraudScorer:
     def version(self) -> int:
         """The served version (``ModelServer``)."""
         return self.serving.version
+
+    def _model_row(self, txn: Transaction) -> np.ndarray:
+        """The transaction's online features in the model's column order."""
+        values = self._store.features(txn)
+        return values if self._columns is None else values[self._columns]
 
     def warm_up(self) -> None:
         """Run the model once on a dummy row so the first real request is not the slow one."""
@@ -506,7 +620,7 @@ class FraudScorer:
 
     def decide(self, txn: Transaction) -> dict[str, Any]:
         """Score one transaction without recording it (for benchmarks and dry runs)."""
-        values = self._store.features(txn)
+        values = self._model_row(txn)
         score = self.serving.model.score_row(values)
         return {
             "values": values,
@@ -521,7 +635,7 @@ class FraudScorer:
         store's clock forward and age every customer's history out of its windows.
         """
         self._refuse_future(txn.timestamp)
-        values = self._store.features(txn)
+        values = self._model_row(txn)
         out = self.serving.evaluate(values)
         names = self.serving.feature_names
         reasons = top_reasons(values, out["raw_contributions"], names)

@@ -16,8 +16,11 @@ artefact) and then *recomputes* from the recorded inputs:
 * reproducibility: the model is retrained from the recorded frame and config, and its test
   predictions must equal the registered model's ``predict_proba`` on the same rows bit for
   bit (training is deterministic: one thread, fixed seed; see ``bankml.fraud.model``);
-* explanation sanity on a sample of test rows: TreeSHAP contributions plus the bias equal
-  the raw margin, no NaN, and the most important feature (gain) is not an identifier.
+* explanation sanity on a sample of test rows: the exact contributions (TreeSHAP, or
+  ``coef * z`` for a logistic model) plus the bias equal the raw margin, no NaN, and the most
+  important feature is not an identifier;
+* model selection: when the version was trained with ``--select``, the selection table
+  (candidates on prequential folds, latency, calibration comparison) as it was registered.
 
 The result is a plain JSON-ready dict that ``bankml.governance.gates`` judges and the
 documentation pack renders, so both work from the same stored evidence.
@@ -37,11 +40,18 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from bankml.core.errors import InputError
+from bankml.data.features import FeatureDef
 from bankml.data.quality import TARGET_NAME_PATTERN
 from bankml.fraud.explain import top_reasons
-from bankml.fraud.features import FRAUD_FEATURES, build_fraud_features
+from bankml.fraud.features import (
+    DERIVED_FEATURES,
+    FRAUD_FEATURES,
+    DerivedFeature,
+    build_fraud_features,
+)
 from bankml.fraud.mapping import ColumnMapping
 from bankml.fraud.model import FraudModel
+from bankml.fraud.report import describe_model
 from bankml.fraud.service import load_serving
 from bankml.fraud.training import TrainConfig, file_sha256, split, train
 from bankml.governance.gates import psi, psi_band
@@ -99,7 +109,8 @@ def _clean(value: float) -> float | None:
 
 def feature_definitions(names: list[str]) -> list[dict[str, Any]]:
     """The declared definitions of the given fraud features, in model order."""
-    by_name = {d.name: d for d in FRAUD_FEATURES}
+    declared: list[FeatureDef | DerivedFeature] = [*FRAUD_FEATURES, *DERIVED_FEATURES]
+    by_name = {d.name: d for d in declared}
     out = []
     for n in names:
         d = by_name.get(n)
@@ -115,25 +126,45 @@ def feature_definitions(names: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _model_text(meta: dict[str, Any]) -> str:
+    try:
+        return describe_model(_config(meta))
+    except (InputError, KeyError, TypeError, ValueError):
+        return "LightGBM + Platt calibration"
+
+
 def _config(meta: dict[str, Any]) -> TrainConfig:
     raw = dict(meta["config"])
     raw["train_start"] = date.fromisoformat(str(raw["train_start"]))
     return TrainConfig(**raw)
 
 
-def _evaluation_artifact(registry: ModelRegistry, run_id: str, work_dir: Path) -> dict[str, Any]:
+def _evaluation_artifact(
+    registry: ModelRegistry, run_id: str, work_dir: Path, name: str = "evaluation.json"
+) -> dict[str, Any]:
     import mlflow.artifacts
 
     dst = work_dir / "evaluation"
     dst.mkdir(parents=True, exist_ok=True)
     local = mlflow.artifacts.download_artifacts(
         run_id=run_id,
-        artifact_path="evaluation/evaluation.json",
+        artifact_path=f"evaluation/{name}",
         dst_path=str(dst),
         tracking_uri=registry.tracking_uri,
     )
     value: dict[str, Any] = json.loads(Path(local).read_text())
     return value
+
+
+def _selection_artifact(registry: ModelRegistry, run_id: str, work_dir: Path) -> dict[str, Any]:
+    """The registered selection table, or a note that the version was not selected."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return _evaluation_artifact(registry, run_id, work_dir, "selection.json")
+    except (OSError, ValueError, MlflowException) as exc:
+        log.debug("no selection table for run %s: %s", run_id, exc)
+    return {"note": "trained with fixed settings (no --select); no selection table"}
 
 
 def _data_problem(meta: dict[str, Any]) -> str | None:
@@ -153,7 +184,8 @@ def _data_problem(meta: dict[str, Any]) -> str | None:
 
 def _warm_up_note(frame: pd.DataFrame, config: TrainConfig, delay_days: int) -> str:
     """Why windowed features may drift: training started before their windows were full."""
-    windows = [_WINDOW_DAYS.get(d.window or "", 0) for d in FRAUD_FEATURES]
+    declared: list[FeatureDef | DerivedFeature] = [*FRAUD_FEATURES, *DERIVED_FEATURES]
+    windows = [_WINDOW_DAYS.get(d.window or "", 0) for d in declared]
     # The delayed terminal-risk window reaches back the window plus the label delay.
     longest = max(windows, default=0) + delay_days
     first = frame["timestamp"].min().floor("D")
@@ -295,7 +327,7 @@ def _explanations(
     examples_idx = [i for _, i in picks]
     sample = np.unique(np.concatenate([rows, examples_idx]))
     contrib = model.contributions(x[sample])
-    margin = np.asarray(model.booster_.predict(x[sample], raw_score=True, num_threads=1))
+    margin = model.margin(x[sample])
     error = float(np.max(np.abs(contrib.sum(axis=1) - margin)))
     importance = model.feature_importance()
     top = max(importance, key=importance.__getitem__)
@@ -359,7 +391,7 @@ def collect_evidence(
             "name": name,
             "version": version,
             "run_id": info.run_id,
-            "kind": "fraud detection (binary classifier, LightGBM + Platt calibration)",
+            "kind": f"fraud detection (binary classifier: {_model_text(meta)})",
             "purpose": PURPOSE,
             "intended_use": INTENDED_USE,
             "limitations": LIMITATIONS,
@@ -402,6 +434,7 @@ def collect_evidence(
         "serving": {k: v for k, v in meta.items() if k != "capacity_plan"},
         "capacity_plan": meta.get("capacity_plan") or evaluation.get("capacity_plan"),
         "feature_definitions": feature_definitions(names),
+        "selection": _selection_artifact(registry, info.run_id, work_dir),
     }
     problem = _data_problem(meta)
     if problem is None:
