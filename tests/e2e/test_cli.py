@@ -296,7 +296,10 @@ def test_fraud_train_select_prints_and_stores_the_selection_table(
     csv, mapping = _bank_csv(bank, tmp_path, drop=())
     args = ["fraud", "train", "-t", str(csv), "--mapping", str(mapping), *TRAIN_ARGS]
     out_dir = tmp_path / "run"
-    proc = run(tmp_path, *args, "--select", "--folds", "1", "--out", str(out_dir), "--json")
+    key = user_key(tmp_path, "maria", "model_developer")
+    proc = run(
+        tmp_path, *args, "--select", "--folds", "1", "--out", str(out_dir), "--json", key=key
+    )
     out = json.loads(proc.stdout)
     sel = out["selection"]
     assert sel["metric"] == "average_precision" and len(sel["folds"]) == 1
@@ -316,5 +319,5 @@ def test_fraud_train_select_prints_and_stores_the_selection_table(
     stored = json.loads((out_dir / "evaluation" / "selection.json").read_text())
     assert stored["chosen"] == sel["chosen"]
     assert "Candidates" in (out_dir / "evaluation" / "selection.html").read_text()
-    bad = run(tmp_path, *args, "--select", "--select-metric", "accuracy", check=2)
+    bad = run(tmp_path, *args, "--select", "--select-metric", "accuracy", check=2, key=key)
     assert_one_line_error(bad)
