@@ -34,8 +34,12 @@ def test_fraud_sections_of_the_pack_say_when_evidence_is_missing() -> None:
         "Performance (test period)",
         "Calibration",
         "Capacity plan",
+        "Model selection",
     ]
     assert sections[1].blocks == ["No evaluation evidence is stored for this version."]
+    assert sections[4].blocks == [
+        "This version was trained with fixed settings (no model selection)."
+    ]
 
 
 def test_a_logged_fraud_decision_reads_as_a_typed_record() -> None:
