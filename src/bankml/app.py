@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bankml.core.clock import Clock, SystemClock
+from bankml.core.errors import ConfigError
 from bankml.core.identity import UserDirectory
 from bankml.core.logging import configure_logging
 from bankml.core.pii import PIITokenizer
@@ -30,6 +31,7 @@ from bankml.migrations import MIGRATIONS_DIR
 if TYPE_CHECKING:
     from bankml.fraud.operations import FraudOperations
     from bankml.fraud.queue import ReviewQueue
+    from bankml.governance.anchor import LedgerAnchor
     from bankml.governance.approvals import ModelGovernance
     from bankml.governance.decisions import DecisionAudit
     from bankml.governance.gates import ValidationStore
@@ -89,6 +91,31 @@ class Services:
     def ledger(self) -> DecisionLedger:
         """The hash-chained decision ledger."""
         return DecisionLedger(self.db, self.clock)
+
+    @cached_property
+    def anchor(self) -> LedgerAnchor:
+        """Signed checkpoints of the ledger in ``anchor_dir`` (``ConfigError`` if unset)."""
+        from bankml.governance.anchor import ERR_NOT_CONFIGURED, AnchorLog, LedgerAnchor
+
+        if self.settings.anchor_dir is None:
+            raise ConfigError(ERR_NOT_CONFIGURED)
+        return LedgerAnchor(
+            self.ledger, AnchorLog(self.settings.anchor_dir), self.settings.anchor_key_file,
+            self.clock,
+        )  # fmt: skip
+
+    def start_ledger_checkpoints(self) -> bool:
+        """The service: sign a checkpoint every N appends / seconds (settings), if configured."""
+        s = self.settings
+        if s.anchor_dir is None or s.anchor_key_file is None:
+            log.warning("ledger anchoring is not configured; no checkpoints will be signed")
+            return False
+        from bankml.governance.anchor import CheckpointScheduler
+
+        self.ledger.add_listener(
+            CheckpointScheduler(self.anchor, s.anchor_every_appends, s.anchor_every_seconds)
+        )
+        return True
 
     @cached_property
     def tokenizer(self) -> PIITokenizer:

@@ -42,3 +42,58 @@ def test_environment_variables_override_the_toml_file(
 def test_unknown_setting_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="invalid setting env"):
         load_settings(env="staging")
+
+
+def test_a_named_config_file_that_is_missing_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 9 reproduction 8: this used to start in dev mode with the public placeholder secret.
+    monkeypatch.setenv("BANKML_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match=r"BANKML_CONFIG names .*missing\.toml, which does not"):
+        load_settings()
+
+
+def test_an_absent_default_config_file_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BANKML_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no bankml.toml here
+    assert load_settings(home=tmp_path).env == "dev"
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        " " * 32,
+        "a" * 32,
+        "ab" * 20,
+        "password" * 4,
+        "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbcccccccc",  # 3 distinct characters
+        "0101010101010101010101010101010101010101",
+    ],
+)
+@pytest.mark.parametrize("env", ["test", "prod"])
+def test_low_entropy_secrets_are_refused_outside_dev(env: str, secret: str) -> None:
+    with pytest.raises(ConfigError, match="too little entropy"):
+        load_settings(env=env, secret_key=secret)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "test-secret-key-that-is-long-enough-0123456789",
+        "9f86d081884c7d659a2feaa0c55ad015",  # 32 hex characters, as secrets.token_hex(16)
+        "Xq3v_J8LrT0k-wPz5mN1yB7cHd2sE9uA4fG6hK0jQ",
+    ],
+)
+def test_random_looking_secrets_are_accepted(secret: str) -> None:
+    assert load_settings(env="prod", secret_key=secret).env == "prod"
+
+
+def test_entropy_estimate_matches_hand_computed_values() -> None:
+    from bankml.core.settings import estimate_entropy_bits
+
+    assert estimate_entropy_bits("a" * 32) == 0.0
+    assert estimate_entropy_bits("abab") == 0.0  # a repeated pattern
+    assert estimate_entropy_bits("abcd") == pytest.approx(8.0)  # 4 chars x 2 bits
+    assert estimate_entropy_bits("aabc") == pytest.approx(6.0)  # 4 x 1.5 bits

@@ -128,6 +128,7 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc.db.start_background_checkpoints()  # open, migrate; WAL checkpoints off-path
         svc.serving.start()  # every kind's champion loads once (not per request), warmed up
+        svc.start_ledger_checkpoints()  # signed ledger checkpoints on a schedule (settings)
         # The online feature store is hundreds of thousands of long-lived objects; left in
         # the collected generations, every full GC pass walks them all (tens of ms of p99).
         gc.collect()

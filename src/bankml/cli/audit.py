@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from bankml.cli._common import console, err_console, open_services, print_json
+from bankml.core.files import atomic_write_text
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 app = typer.Typer(help="Check and read the tamper-evident decision ledger.", no_args_is_help=True)
 
@@ -16,17 +25,27 @@ def verify(
     expect_head: str = typer.Option(
         None, "--expect-head", help="A head hash recorded earlier; it must still be in the chain."
     ),
+    public_key: Path = typer.Option(
+        None,
+        "--public-key",
+        help="The checkpoint signer's public key (default: derived from BANKML_ANCHOR_KEY_FILE).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Walk the whole hash chain; exit 1 and name the first bad entry if anything changed.
 
-    Record the printed head hash somewhere outside the database (a ticket, a WORM bucket)
-    and pass it back with --expect-head to catch a rewrite of the whole ledger.
+    With BANKML_ANCHOR_DIR set, the chain must also run through every signed checkpoint
+    there: a rewrite, truncation or wipe before the newest checkpoint fails, and entries
+    after it are reported as not yet anchored.
     """
     with open_services() as s, Progress(console=err_console, transient=True) as bar:
+        anchors: dict[int, str] | None = None
+        if s.settings.anchor_dir is not None:
+            anchors = s.anchor.anchors(_public_key(public_key) if public_key else None)
         task = bar.add_task("verifying ledger", total=None)
         report = s.ledger.verify(
             expect_head=expect_head,
+            anchors=anchors,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
         missing = s.decisions.unknown_model_versions()
@@ -48,6 +67,13 @@ def verify(
             f"[green]ledger OK[/]: {report.entries:,} entries, head #{report.head_seq} "
             f"{report.head_hash}"
         )
+        if report.anchored_seq is not None:
+            console.print(
+                f"anchored up to #{report.anchored_seq} by a signed checkpoint; "
+                f"{report.unanchored:,} entries not yet anchored"
+            )
+        elif anchors is not None:
+            console.print("[yellow]no signed checkpoint yet[/]: run bankml audit checkpoint")
     else:
         console.print(
             f"[bold red]ledger BROKEN[/] at entry #{report.first_bad_seq}: "
@@ -66,6 +92,109 @@ def verify(
         for p in problems:
             console.print(f"  - {p}")
     if not report.ok or missing or problems:
+        raise typer.Exit(1)
+
+
+def _public_key(path: Path) -> Ed25519PublicKey:
+    from bankml.governance.anchor import load_public_key
+
+    return load_public_key(path)
+
+
+@app.command("anchor-key")
+def anchor_key(
+    key_file: Path = typer.Option(
+        None, "--key-file", help="Where to create it (default: BANKML_ANCHOR_KEY_FILE)."
+    ),
+) -> None:
+    """Create the Ed25519 key that signs ledger checkpoints (admin; once per installation).
+
+    The private key is written with mode 0600 and never overwritten; keep it off the database
+    host if you can. Give the public key (KEY.pub) or its fingerprint to the auditors.
+    """
+    from bankml.core.errors import ConfigError
+    from bankml.core.settings import load_settings
+    from bankml.governance.anchor import create_anchor_key
+
+    path = key_file or load_settings().anchor_key_file
+    if path is None:
+        raise ConfigError("set BANKML_ANCHOR_KEY_FILE (or pass --key-file) to create the key")
+    pub, fingerprint = create_anchor_key(path)
+    console.print(f"created {path} (mode 0600); public key {pub}")
+    console.print(f"fingerprint {fingerprint}")
+
+
+@app.command("checkpoint")
+def checkpoint(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Sign a checkpoint of the ledger head now and append it to BANKML_ANCHOR_DIR."""
+    with open_services() as s:
+        cp, written = s.anchor.checkpoint()
+    if as_json:
+        print_json({**cp.to_dict(), "written": written})
+        return
+    what = "signed checkpoint" if written else "already anchored: checkpoint"
+    console.print(
+        f"[green]{what}[/] #{cp.seq} head {cp.head_hash} merkle root {cp.merkle_root} "
+        f"at {cp.time}"
+    )
+
+
+@app.command("receipt")
+def receipt(
+    ident: str = typer.Argument(..., help="A ledger sequence number (#123) or a decision id."),
+    out: Path = typer.Option(None, "--out", help="Write the receipt to this file."),
+) -> None:
+    """A self-contained proof of one ledger entry (Merkle inclusion proof to a signed
+    checkpoint); an auditor checks it offline with `bankml audit verify-receipt`."""
+    from bankml.core.errors import NotFoundError
+
+    with open_services() as s:
+        raw = ident.removeprefix("#")
+        if raw.isdigit():
+            seq = int(raw)
+        else:
+            found = s.ledger.entries(subject=f"decision:{ident}", limit=1)
+            if not found:
+                raise NotFoundError(f"no ledger entry for decision {ident}")
+            seq = found[0].seq
+        proof = s.anchor.receipt(seq)
+    text = json.dumps(proof, indent=2, sort_keys=True) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    atomic_write_text(out, text)
+    console.print(f"receipt for entry #{seq} (checkpoint #{proof['tree_size']}) written to {out}")
+
+
+@app.command("verify-receipt")
+def verify_receipt_cmd(
+    file: Path = typer.Argument(..., help="A receipt written by `bankml audit receipt`."),
+    public_key: Path = typer.Option(..., "--public-key", help="The signer's public key (PEM)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check a receipt offline (no database): entry hash, inclusion proof, signature."""
+    from bankml.core.errors import InputError
+    from bankml.governance.anchor import verify_receipt
+
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InputError(f"{file} is not a JSON receipt") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{file} is not a JSON receipt")
+    check = verify_receipt(data, _public_key(public_key))
+    if as_json:
+        print_json(check.__dict__)
+    elif check.ok:
+        console.print(
+            f"[green]receipt OK[/]: entry #{check.seq} is in the ledger signed at checkpoint "
+            f"#{check.checkpoint_seq}"
+        )
+    else:
+        console.print(f"[bold red]receipt INVALID[/]: {check.problem}")
+    if not check.ok:
         raise typer.Exit(1)
 
 

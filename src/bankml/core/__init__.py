@@ -34,11 +34,13 @@ if TYPE_CHECKING:
         PIITokenizer,
         contains_pii,
         find_pii,
+        redact_free_text,
         redact_payload,
         redact_text,
     )
     from bankml.core.settings import Settings, get_settings, load_settings
     from bankml.core.storage import Database, Schema, open_database
+    from bankml.core.text import clean_text, has_visible_text, require_visible
 
 __all__ = [
     "EVERYONE",
@@ -67,15 +69,19 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "canonical_json",
+    "clean_text",
     "contains_pii",
     "find_pii",
     "get_settings",
+    "has_visible_text",
     "load_settings",
     "open_database",
     "parse_groups",
     "parse_role",
+    "redact_free_text",
     "redact_payload",
     "redact_text",
+    "require_visible",
     "to_jsonable",
     "utc_iso",
 ]
@@ -107,15 +113,19 @@ _HOME = {
     "atomic_write_bytes": "bankml.core.files",
     "atomic_write_text": "bankml.core.files",
     "canonical_json": "bankml.core.canonical",
+    "clean_text": "bankml.core.text",
     "contains_pii": "bankml.core.pii",
     "find_pii": "bankml.core.pii",
     "get_settings": "bankml.core.settings",
+    "has_visible_text": "bankml.core.text",
     "load_settings": "bankml.core.settings",
     "open_database": "bankml.core.storage",
     "parse_groups": "bankml.core.identity",
     "parse_role": "bankml.core.identity",
+    "redact_free_text": "bankml.core.pii",
     "redact_payload": "bankml.core.pii",
     "redact_text": "bankml.core.pii",
+    "require_visible": "bankml.core.text",
     "to_jsonable": "bankml.core.canonical",
     "utc_iso": "bankml.core.clock",
 }

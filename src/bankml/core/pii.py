@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bankml.core.errors import InputError
+from bankml.core.text import clean_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,6 +40,7 @@ __all__ = [
     "PIITokenizer",
     "contains_pii",
     "find_pii",
+    "redact_free_text",
     "redact_payload",
     "redact_text",
 ]
@@ -448,6 +450,16 @@ def redact_text(text: str) -> str:
     while matches := find_pii(text):
         text = _replace(text, matches)
     return text
+
+
+def redact_free_text(value: object, field: str, max_len: int | None = None) -> str:
+    """The one gate for free text a person typed (rationales, notes, corrections, feedback).
+
+    Refuses control characters and over-long values (``clean_text``: ``InputError`` naming
+    ``field``), strips surrounding whitespace and redacts PII, so what is stored, returned by
+    the API and printed in the documentation pack is the same redacted text the ledger holds.
+    """
+    return redact_text(clean_text(value, field, max_len).strip())
 
 
 def contains_pii(text: str) -> bool:

@@ -1,12 +1,16 @@
 """One typed settings object: environment variables ``BANKML_*`` over an optional ``bankml.toml``.
 
-Nothing else in bankml reads the environment. Outside development the settings refuse a
-placeholder secret key, because the key protects every PII token bankml issues.
+Nothing else in bankml reads the environment. The settings fail closed: a config file named
+by ``BANKML_CONFIG`` that does not exist is an error (not a silent fall back to development
+defaults), and outside development they refuse a placeholder or low-entropy secret key, because
+the key protects every PII token bankml issues.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -21,10 +25,38 @@ from pydantic_settings import (
 
 from bankml.core.errors import ConfigError
 
-__all__ = ["PLACEHOLDER_SECRET", "Settings", "get_settings", "load_settings"]
+__all__ = [
+    "MIN_SECRET_BITS",
+    "MIN_SECRET_UNIQUE_CHARS",
+    "PLACEHOLDER_SECRET",
+    "Settings",
+    "estimate_entropy_bits",
+    "get_settings",
+    "load_settings",
+]
 
 PLACEHOLDER_SECRET = "changethis-dev-only"
 _CONFIG_FILE_ENV = "BANKML_CONFIG"
+MIN_SECRET_BITS = 100  # a 32-character hex string from secrets.token_hex(16) holds ~115
+MIN_SECRET_UNIQUE_CHARS = 10
+ERR_MISSING_CONFIG = "BANKML_CONFIG names {path}, which does not exist (or is not a file)"
+
+
+def estimate_entropy_bits(secret: str) -> float:
+    """A rough, conservative estimate of the bits in ``secret``: length x empirical Shannon
+    entropy per character, and zero for a value that repeats a short pattern ("abab...").
+
+    It cannot prove a secret random (no estimate can); it refuses the obvious non-secrets
+    (32 spaces, 32 x "a", "password" repeated) that a length check lets through.
+    """
+    n = len(secret)
+    if n == 0:
+        return 0.0
+    for period in range(1, n // 2 + 1):
+        if n % period == 0 and secret[:period] * (n // period) == secret:
+            return 0.0
+    per_char = -sum(c / n * math.log2(c / n) for c in Counter(secret).values())
+    return n * per_char
 
 
 class Settings(BaseSettings):
@@ -69,6 +101,20 @@ class Settings(BaseSettings):
     )
     log_level: str = "WARNING"
     log_json: bool = False
+    anchor_dir: Path | None = Field(
+        default=None,
+        description="Append-only directory for signed ledger checkpoints (outside the database).",
+    )
+    anchor_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM, mode 0600) that signs checkpoints.",
+    )
+    anchor_every_appends: int = Field(
+        default=1000, description="The service checkpoints after this many appends (0: off)."
+    )
+    anchor_every_seconds: float = Field(
+        default=300.0, description="... or when this many seconds passed with appends (0: off)."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -79,7 +125,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = Path(os.environ.get(_CONFIG_FILE_ENV, "bankml.toml"))
+        named = os.environ.get(_CONFIG_FILE_ENV)
+        toml_path = Path(named) if named is not None else Path("bankml.toml")
+        if named is not None and not toml_path.is_file():
+            # Fail closed: a typo in the path must not start the service with dev defaults.
+            raise ConfigError(ERR_MISSING_CONFIG.format(path=named or "''"))
         return (
             init_settings,
             env_settings,
@@ -96,6 +146,17 @@ class Settings(BaseSettings):
             )
         if self.env != "dev" and len(key) < 32:
             raise ValueError("BANKML_SECRET_KEY must be at least 32 characters outside dev")
+        if self.env != "dev" and (
+            len(set(key)) < MIN_SECRET_UNIQUE_CHARS or estimate_entropy_bits(key) < MIN_SECRET_BITS
+        ):
+            raise ValueError(
+                "BANKML_SECRET_KEY has too little entropy outside dev (about "
+                f"{estimate_entropy_bits(key):.0f} bits, {len(set(key))} distinct characters; "
+                f"need {MIN_SECRET_BITS} bits and {MIN_SECRET_UNIQUE_CHARS} distinct); generate "
+                "one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        if self.anchor_every_appends < 0 or self.anchor_every_seconds < 0:
+            raise ValueError("anchor schedules must be >= 0 (0 turns that trigger off)")
         return self
 
     @property

@@ -46,7 +46,9 @@ from bankml.core.errors import (
     PermissionDeniedError,
 )
 from bankml.core.identity import Role, User
+from bankml.core.pii import redact_free_text
 from bankml.core.storage import Database
+from bankml.core.text import has_visible_text
 from bankml.governance.ledger import DecisionLedger, Event, LedgerEntry
 from bankml.governance.registry import ModelVersionInfo
 from bankml.governance.tables import (
@@ -85,7 +87,6 @@ _ERR_SUBMIT_ROLE = (
     "can submit {name} v{version}"
 )
 _ERR_RATIONALE = "a rationale is required to {action} {name} v{version}; pass --rationale TEXT"
-_ERR_RATIONALE_LONG = "the rationale is longer than {limit} characters"
 _ERR_NO_VALIDATION = (
     "{name} v{version} has no stored validation; run `bankml model validate {name} {version}`"
 )
@@ -547,8 +548,7 @@ class ModelGovernance:
         if record.state is ModelState.CHAMPION:
             raise ConflictError(_ERR_ALREADY_CHAMPION.format(name=name, version=version))
         self._require_state(record, "promoted", ModelState.APPROVED)
-        why = rationale.strip()
-        self._check_length(why)
+        why = redact_free_text(rationale, "the rationale", _MAX_RATIONALE)
         current = self.champion(name)
         steps = [
             _Step(
@@ -775,16 +775,12 @@ class ModelGovernance:
                 )
             )
 
-    @staticmethod
-    def _check_length(rationale: str) -> None:
-        if len(rationale) > _MAX_RATIONALE:
-            raise InputError(_ERR_RATIONALE_LONG.format(limit=_MAX_RATIONALE))
-
     def _rationale(self, rationale: str | None, action: str, name: str, version: int) -> str:
-        why = (rationale or "").strip()
-        if not why:
+        # Issue 9 items 7-8: control characters refused, PII redacted before it is stored in
+        # any table, and "\u200b" or spaces are not a rationale.
+        why = redact_free_text(rationale or "", "the rationale", _MAX_RATIONALE)
+        if not has_visible_text(why):
             raise InputError(_ERR_RATIONALE.format(action=action, name=name, version=version))
-        self._check_length(why)
         return why
 
     def _apply(

@@ -8,18 +8,31 @@ as every append, also catches a truncated tail. Anchoring the head hash outside 
 
 Writers serialise through ``Database.write_lock`` (``BEGIN IMMEDIATE`` on SQLite, an advisory
 lock on PostgreSQL), and ``seq`` is the primary key, so concurrent threads or processes can
-never fork the chain: at worst a writer waits.
+never fork the chain: at worst a writer waits. Within a process, ``append``/``append_many``
+group-commit: threads that arrive while a transaction is being written queue up, and the next
+writer takes the whole queue in one transaction; each caller returns once its own entry has
+committed.
 
 Payloads pass through the PII redactor before they are hashed: the ledger never holds raw PII.
+Each payload is redacted and encoded to canonical JSON once, before any lock is taken; the
+entry hash is built from those stored bytes directly (``entry_hash``), so ``verify`` does not
+parse or re-encode JSON either.
+
+Signed checkpoints of the head, kept outside the database, are the job of
+``bankml.governance.anchor``; ``verify`` takes their (seq, head hash) pairs and checks the chain
+still runs through each of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-accelerated
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
@@ -28,14 +41,18 @@ from bankml.core.canonical import canonical_json
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import InputError, NotFoundError
 from bankml.core.pii import redact_payload, redact_text
+from bankml.core.text import clean_text
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
 
 __all__ = ["GENESIS_HASH", "DecisionLedger", "Event", "LedgerEntry", "VerifyReport", "entry_hash"]
 
+log = logging.getLogger(__name__)
+
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
 _VERIFY_BATCH = 20_000
+_enc: Callable[[str], str] = encode_basestring
 
 
 @dataclass(frozen=True)
@@ -83,7 +100,12 @@ class LedgerEntry:
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Outcome of walking the whole chain."""
+    """Outcome of walking the whole chain.
+
+    ``anchored_seq`` is the newest checkpointed sequence number the chain was checked against
+    (None when no checkpoint was given); ``unanchored`` counts the entries after it, which a
+    checkpoint does not protect yet.
+    """
 
     ok: bool
     entries: int
@@ -91,23 +113,25 @@ class VerifyReport:
     head_hash: str
     first_bad_seq: int | None = None
     problem: str | None = None
+    anchored_seq: int | None = None
+    unanchored: int = 0
 
 
 def entry_hash(
     seq: int, ts: str, kind: str, actor: str, subject: str, payload_json: str, prev_hash: str
 ) -> str:
-    """SHA-256 over the previous hash and the entry's canonical content."""
-    body = canonical_json(
-        {
-            "seq": seq,
-            "ts": ts,
-            "kind": kind,
-            "actor": actor,
-            "subject": subject,
-            "payload": payload_json,
-        }
+    """SHA-256 over the previous hash, a newline and the entry's canonical JSON.
+
+    The canonical JSON of ``{"actor", "kind", "payload", "seq", "subject", "ts"}`` (sorted keys,
+    no whitespace, UTF-8 kept) is spelled out here rather than built by ``canonical_json``: the
+    bytes are identical (a test pins them) and the hot paths, append and verify, skip building
+    and walking a dict per entry.
+    """
+    body = (
+        f'{prev_hash}\n{{"actor":{_enc(actor)},"kind":{_enc(kind)},"payload":{_enc(payload_json)},'
+        f'"seq":{seq},"subject":{_enc(subject)},"ts":{_enc(ts)}}}'
     )
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _check_event(event: Event) -> None:
@@ -115,8 +139,36 @@ def _check_event(event: Event) -> None:
         value = getattr(event, name)
         if not isinstance(value, str) or not value.strip():
             raise InputError(f"ledger event needs a non-empty {name}")
+        clean_text(value, f"ledger event {name}")  # NUL breaks PostgreSQL text columns
     if len(event.kind) > 64 or len(event.actor) > 64 or len(event.subject) > 128:
         raise InputError("ledger event kind/actor must be <= 64 and subject <= 128 characters")
+
+
+_Prepared = tuple[str, str, str, str]  # kind, actor, redacted subject, canonical payload
+
+
+def _prepare(events: Sequence[Event]) -> list[_Prepared]:
+    """Check, redact and encode each event once, outside any lock."""
+    out: list[_Prepared] = []
+    for e in events:
+        _check_event(e)
+        out.append(
+            (e.kind, e.actor, redact_text(e.subject), canonical_json(redact_payload(e.payload)))
+        )
+    return out
+
+
+class _Waiter:
+    """One caller's events in the group-commit queue."""
+
+    __slots__ = ("entries", "error", "lead", "prepared", "wake")
+
+    def __init__(self, prepared: list[_Prepared]) -> None:
+        self.prepared = prepared
+        self.entries: list[LedgerEntry] | None = None
+        self.error: BaseException | None = None
+        self.lead = False
+        self.wake = threading.Event()
 
 
 def _to_entry(m: RowMapping) -> LedgerEntry:
@@ -138,6 +190,25 @@ class DecisionLedger:
     def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self._db = db
         self._clock = clock or SystemClock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Waiter] = []
+        self._writing = False
+        self._listeners: list[Callable[[int], None]] = []
+
+    def add_listener(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(n)`` after each commit of ``n`` entries (e.g. a checkpoint schedule).
+
+        Runs on the appending thread after its transaction committed; it must be quick and
+        must not raise (errors are logged and swallowed so a decision is never lost to them).
+        """
+        self._listeners.append(callback)
+
+    def _notify(self, n: int) -> None:
+        for callback in self._listeners:
+            try:
+                callback(n)
+            except Exception:  # a listener must never fail the decision that was recorded
+                log.exception("ledger listener failed")
 
     def append(
         self, kind: str, actor: str, subject: str, payload: dict[str, Any] | None = None
@@ -146,11 +217,61 @@ class DecisionLedger:
         return self.append_many([Event(kind, actor, subject, payload or {})])[0]
 
     def append_many(self, events: Sequence[Event]) -> list[LedgerEntry]:
-        """Record several events in one transaction (much faster than one by one)."""
+        """Record several events in one transaction (much faster than one by one).
+
+        Group commit: if another thread of this process is writing, the events join the queue
+        and the next writer commits everything queued in one transaction. Returns once these
+        events have committed, in order and contiguous.
+        """
         if not events:
             return []
-        with self._db.write_lock() as conn:
-            return self.append_in(conn, events)
+        waiter = _Waiter(_prepare(events))
+        with self._queue_lock:
+            self._queue.append(waiter)
+            leader = not self._writing
+            self._writing = True
+        if not leader:
+            waiter.wake.wait()
+            if not waiter.lead:
+                return self._result(waiter)
+        self._lead()
+        return self._result(waiter)
+
+    @staticmethod
+    def _result(waiter: _Waiter) -> list[LedgerEntry]:
+        if waiter.error is not None:
+            raise waiter.error
+        assert waiter.entries is not None  # set by the writer before it wakes us
+        return waiter.entries
+
+    def _lead(self) -> None:
+        """Write everything queued in one transaction, then hand the lead to the next waiter."""
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        written = 0
+        try:
+            with self._db.write_lock() as conn:
+                entries = self._write(conn, [p for w in batch for p in w.prepared])
+            pos = 0
+            for w in batch:
+                w.entries = entries[pos : pos + len(w.prepared)]
+                pos += len(w.prepared)
+            written = len(entries)
+        except BaseException as exc:  # every caller in the failed batch sees the error
+            for w in batch:
+                w.error = exc
+        finally:
+            with self._queue_lock:
+                if self._queue:
+                    nxt = self._queue[0]
+                    nxt.lead = True
+                    nxt.wake.set()
+                else:
+                    self._writing = False
+            for w in batch:
+                w.wake.set()
+        if written:
+            self._notify(written)
 
     def append_in(self, conn: Connection, events: Sequence[Event]) -> list[LedgerEntry]:
         """Record events inside a transaction the caller opened with ``Database.write_lock``.
@@ -158,19 +279,14 @@ class DecisionLedger:
         For use cases whose own rows and ledger entry must commit together or not at all (a
         disposition and its ledger entry): the caller's transaction holds the ledger's lock.
         """
-        for event in events:
-            _check_event(event)
-        prepared = [
-            (
-                e.kind,
-                e.actor,
-                redact_text(e.subject),
-                canonical_json(redact_payload(e.payload)),
-            )
-            for e in events
-        ]
+        prepared = _prepare(events)
         if not prepared:
             return []
+        out = self._write(conn, prepared)
+        self._notify(len(out))
+        return out
+
+    def _write(self, conn: Connection, prepared: Sequence[_Prepared]) -> list[LedgerEntry]:
         seq, prev = self._read_head(conn)
         ts = utc_iso(self._clock.now())
         out: list[LedgerEntry] = []
@@ -259,24 +375,84 @@ class DecisionLedger:
         with self._db.engine.connect() as conn:
             return [_to_entry(r._mapping) for r in conn.execute(query)]
 
+    def iter_entries(self, after: int = 0, upto: int | None = None) -> Iterator[LedgerEntry]:
+        """Entries with ``after < seq <= upto`` in order, read in chunks (bounded memory)."""
+        last = after
+        with self._db.snapshot() as conn:
+            while upto is None or last < upto:
+                cond = ledger_entries.c.seq > last
+                if upto is not None:
+                    cond = and_(cond, ledger_entries.c.seq <= upto)
+                rows = conn.execute(
+                    select(ledger_entries)
+                    .where(cond)
+                    .order_by(ledger_entries.c.seq)
+                    .limit(_VERIFY_BATCH)
+                ).all()
+                if not rows:
+                    return
+                for row in rows:
+                    yield _to_entry(row._mapping)
+                last = int(rows[-1].seq)
+
+    def iter_hashes(self, after: int = 0, upto: int | None = None) -> Iterator[tuple[int, str]]:
+        """``(seq, hash)`` with ``after < seq <= upto`` in order, in chunks (Merkle leaves)."""
+        last = after
+        with self._db.snapshot() as conn:
+            while upto is None or last < upto:
+                cond = ledger_entries.c.seq > last
+                if upto is not None:
+                    cond = and_(cond, ledger_entries.c.seq <= upto)
+                rows = conn.execute(
+                    select(ledger_entries.c.seq, ledger_entries.c.hash)
+                    .where(cond)
+                    .order_by(ledger_entries.c.seq)
+                    .limit(_VERIFY_BATCH * 5)
+                ).all()
+                if not rows:
+                    return
+                for seq, digest in rows:
+                    yield int(seq), str(digest)
+                last = int(rows[-1][0])
+
     def verify(
         self,
         *,
         expect_head: str | None = None,
+        anchors: Mapping[int, str] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> VerifyReport:
         """Walk the chain; report the first sequence number where it breaks, if any.
 
-        ``expect_head`` is a head hash recorded elsewhere earlier (an anchor): the chain must
-        still contain it, which catches a rewrite of the whole table.
+        ``anchors`` maps checkpointed sequence numbers to the head hash signed for them (see
+        ``bankml.governance.anchor``): the chain must pass through every one, so a rewrite,
+        a truncation or a wipe before the newest checkpoint fails, and entries after it are
+        counted as not yet anchored. ``expect_head`` is a bare head hash recorded elsewhere
+        earlier: the chain must still contain it.
+
+        Streams the table in keyset-paged chunks (bounded memory) and hashes the stored
+        canonical bytes without parsing them.
         """
+        anchors = dict(anchors or {})
+        newest_anchor = max(anchors, default=None)
         expected_seq, prev, seen = 1, GENESIS_HASH, 0
         anchor_found = expect_head is None
         stored_seq, stored_head = 0, GENESIS_HASH
 
         def bad(seq: int, problem: str) -> VerifyReport:
-            return VerifyReport(False, seen, stored_seq, stored_head, seq, problem)
+            return VerifyReport(False, seen, stored_seq, stored_head, seq, problem, newest_anchor)
 
+        cols = (
+            ledger_entries.c.seq,
+            ledger_entries.c.ts,
+            ledger_entries.c.kind,
+            ledger_entries.c.actor,
+            ledger_entries.c.subject,
+            ledger_entries.c.payload,
+            ledger_entries.c.prev_hash,
+            ledger_entries.c.hash,
+        )
+        sha256 = hashlib.sha256
         with self._db.snapshot() as conn:
             # One snapshot: appends made while we walk neither help nor confuse the check.
             stored_seq, stored_head = self._read_head(conn)
@@ -284,32 +460,60 @@ class DecisionLedger:
             last = 0
             while True:
                 rows = conn.execute(
-                    select(ledger_entries)
+                    select(*cols)
                     .where(ledger_entries.c.seq > last)
                     .order_by(ledger_entries.c.seq)
                     .limit(_VERIFY_BATCH)
                 ).all()
                 if not rows:
                     break
-                for row in rows:
-                    e = _to_entry(row._mapping)
-                    if e.seq != expected_seq:
+                for seq, ts, kind, actor, subject, payload, prev_hash, stored in rows:
+                    if seq != expected_seq:
                         return bad(expected_seq, f"entry #{expected_seq} is missing")
-                    if e.prev_hash != prev:
-                        return bad(e.seq, f"entry #{e.seq} does not link to entry #{e.seq - 1}")
-                    digest = entry_hash(
-                        e.seq, e.ts, e.kind, e.actor, e.subject, e.payload_json, e.prev_hash
-                    )
-                    if digest != e.hash:
-                        return bad(e.seq, f"entry #{e.seq} was altered (hash mismatch)")
+                    if prev_hash != prev:
+                        return bad(seq, f"entry #{seq} does not link to entry #{seq - 1}")
+                    # entry_hash, inlined: this loop runs once per entry of the whole ledger.
+                    digest = sha256(
+                        f'{prev}\n{{"actor":{_enc(actor)},"kind":{_enc(kind)},'
+                        f'"payload":{_enc(payload)},"seq":{seq},"subject":{_enc(subject)},'
+                        f'"ts":{_enc(ts)}}}'.encode()
+                    ).hexdigest()
+                    if digest != stored:
+                        return bad(seq, f"entry #{seq} was altered (hash mismatch)")
+                    if anchors and seq in anchors and anchors[seq] != digest:
+                        return bad(
+                            seq,
+                            f"entry #{seq} is not the entry the checkpoint of #{seq} signed "
+                            "(the history before it was rewritten)",
+                        )
                     if not anchor_found and digest == expect_head:
                         anchor_found = True
                     prev, expected_seq, seen = digest, expected_seq + 1, seen + 1
-                last = int(rows[-1].seq)
+                last = int(rows[-1][0])
                 if progress is not None:
                     progress(seen, total)
-        if seen != stored_seq or prev != stored_head:
-            return bad(seen + 1, f"the chain ends at #{seen} but the head records #{stored_seq}")
+        if newest_anchor is not None and seen < newest_anchor:
+            what = "is empty" if seen == 0 else f"ends at #{seen}"
+            return bad(
+                seen + 1,
+                f"the ledger {what} but a signed checkpoint anchored #{newest_anchor} "
+                f"({'wiped' if seen == 0 else 'truncated'})",
+            )
+        if seen != stored_seq:
+            return bad(
+                min(seen, stored_seq) + 1,
+                f"the chain ends at #{seen} but the head row records #{stored_seq} "
+                "(entries removed, or the head row was edited)",
+            )
+        if prev != stored_head:
+            return bad(
+                seen,
+                f"the head row's hash does not match entry #{seen}: the head row is corrupted "
+                "(or the last entry was replaced)",
+            )
         if not anchor_found:
             return bad(seen, "the anchored head hash is not in the chain (history rewritten)")
-        return VerifyReport(True, seen, stored_seq, stored_head)
+        unanchored = 0 if newest_anchor is None else seen - newest_anchor
+        return VerifyReport(
+            True, seen, stored_seq, stored_head, anchored_seq=newest_anchor, unanchored=unanchored
+        )
