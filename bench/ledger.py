@@ -1,178 +1,357 @@
-"""Decision-ledger throughput: appends/s (one per transaction and batched) on SQLite and
-PostgreSQL, and the time to verify a chain of 1 million entries.
+"""Decision-ledger speed: append (one thread, and many threads sharing commits), verify, and
+checkpoint, each against a peer measured in the same run on the same machine.
 
-The peer in the same run is a plain SQLAlchemy insert of the same rows into a table with no
-chain and no lock, so the figures show what the hash chain and serialisation cost.
+Peers:
+* **plain insert**: the same rows into a table with no chain, no redaction and no lock: what a
+  ledger costs above the database itself;
+* **0004-era code**: the append and verify loops as they were before this change (redact, then
+  encode the payload, then encode it again inside the hash input; verify through ORM-style row
+  mappings and ``canonical_json``), run here on the same rows: what the change bought.
 
-    python bench/ledger.py                # defaults: 2,000 single, 200k batched, 1M verify
-    python bench/ledger.py --verify-n 200000 --no-postgres
+The payload is shaped like a real fraud decision (20 features, their contributions, three
+reasons with figures, two customer tokens, a decision id), so redaction costs what it costs in
+the service.
+
+    python bench/ledger.py                       # defaults: 1M-entry verify on SQLite
+    python bench/ledger.py --verify-n 200000 --no-postgres --threads 8
+    python bench/ledger.py --verify-n 10000000   # the 10M figure (builds for a long while)
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
+import resource
+import statistics
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
-    String,
-    Text,
-    create_engine,
-    text,
-)
-from sqlalchemy import (
-    Table as SATable,
-)
+from sqlalchemy import Column, Integer, MetaData, String, Text, create_engine, insert, select, text
+from sqlalchemy import Table as SATable
 
 from bankml.app import SCHEMA
+from bankml.core.canonical import canonical_json
+from bankml.core.pii import PIITokenizer, redact_payload, redact_text
 from bankml.core.storage import Database
-from bankml.governance.ledger import DecisionLedger, Event
+from bankml.core.tables import ledger_entries, ledger_head
+from bankml.governance.ledger import GENESIS_HASH, DecisionLedger, Event, encode_payload
 
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_URL = os.environ.get("BANKML_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 console = Console()
+_TOKENS = PIITokenizer(b"bench-key-bench-key-bench-key-01")
+FEATURES = [f"feature_{i:02d}" for i in range(20)]
 
 
-def _event(i: int) -> Event:
+def decision_event(i: int) -> Event:
+    """A fraud decision as the scorer records it (shape of ``fraud.service.decision_payload``)."""
+    values = {n: round((i * 7 + k) % 97 / 9.7, 4) for k, n in enumerate(FEATURES)}
     return Event(
         "fraud.scored",
         "scoring-service",
-        f"decision:{i}",
+        f"decision:{uuid.UUID(int=i * 7919 + 1)}",
         {
-            "model": "fraud/3",
-            "score": round(i % 1000 / 1000, 3),
-            "decision": "pass",
-            "features": {"amount": 42.5, "tx_count_7d": i % 17, "terminal_risk_30d": 0.01},
+            "model": {"name": "fraud", "version": 3},
+            "transaction_id": 10_000_000_000 + i,
+            "customer_token": _TOKENS.token(str(i % 5000), "customer"),
+            "card_token": _TOKENS.token(str(i % 7000), "card"),
+            "features": values,
+            "score": round(i % 1000 / 1000, 6),
+            "threshold": 0.42,
+            "decision": "review" if i % 10 == 0 else "pass",
+            "explanation": {
+                "contributions": {n: round(v / 10 - 0.3, 5) for n, v in values.items()},
+                "bias": -2.1,
+                "reasons": [
+                    f"amount {1000 + i % 900:,}.00 is {1 + i % 13}.5x the customer's 30-day mean",
+                    f"{i % 9} transactions in the last hour",
+                    f"terminal risk {i % 100 / 100:.2f} over the last 30 days",
+                ],
+            },
         },
     )
 
 
-def _rate(n: int, seconds: float) -> str:
-    return f"{n / seconds:,.0f}/s"
-
-
-def bench_backend(name: str, url: str, singles: int, batched: int, batch: int) -> list[list[str]]:
-    db = Database(url, SCHEMA)
-    db.migrate()
-    ledger = DecisionLedger(db)
-    rows: list[list[str]] = []
-
-    t0 = time.perf_counter()
-    for i in range(singles):
-        ledger.append_many([_event(i)])
-    rows.append(
-        [
-            name,
-            "ledger append, 1 per transaction",
-            f"{singles:,}",
-            _rate(singles, time.perf_counter() - t0),
-        ]
+# --- the 0004-era code paths, kept here as the peer ---------------------------------------------
+def legacy_entry_hash(
+    seq: int, ts: str, kind: str, actor: str, subject: str, payload_json: str, prev_hash: str
+) -> str:
+    body = canonical_json(
+        {
+            "seq": seq,
+            "ts": ts,
+            "kind": kind,
+            "actor": actor,
+            "subject": subject,
+            "payload": payload_json,
+        }
     )
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
+
+def legacy_append(db: Database, events: list[Event], ts: str) -> None:
+    prepared = [
+        (e.kind, e.actor, redact_text(e.subject), canonical_json(redact_payload(e.payload)))
+        for e in events
+    ]
+    with db.write_lock() as conn:
+        row = conn.execute(select(ledger_head.c.seq, ledger_head.c.hash)).first()
+        seq, prev = (0, GENESIS_HASH) if row is None else (int(row.seq), str(row.hash))
+        rows = []
+        for kind, actor, subject, payload in prepared:
+            seq += 1
+            digest = legacy_entry_hash(seq, ts, kind, actor, subject, payload, prev)
+            rows.append(
+                {
+                    "seq": seq,
+                    "ts": ts,
+                    "kind": kind,
+                    "actor": actor,
+                    "subject": subject,
+                    "payload": payload,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        conn.execute(insert(ledger_entries), rows)
+        if row is None:
+            conn.execute(insert(ledger_head).values(id=1, seq=seq, hash=prev))
+        else:
+            conn.execute(ledger_head.update().values(seq=seq, hash=prev))
+
+
+def legacy_verify(db: Database, limit: int) -> int:
+    expected, prev, seen, last = 1, GENESIS_HASH, 0, 0
+    with db.snapshot() as conn:
+        while seen < limit:
+            rows = conn.execute(
+                select(ledger_entries)
+                .where(ledger_entries.c.seq > last)
+                .order_by(ledger_entries.c.seq)
+                .limit(20_000)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                m = row._mapping
+                seq = int(m["seq"])
+                assert seq == expected and m["prev_hash"] == prev
+                digest = legacy_entry_hash(
+                    seq,
+                    str(m["ts"]),
+                    str(m["kind"]),
+                    str(m["actor"]),
+                    str(m["subject"]),
+                    str(m["payload"]),
+                    str(m["prev_hash"]),
+                )
+                assert digest == m["hash"]
+                prev, expected, seen = digest, expected + 1, seen + 1
+            last = int(rows[-1].seq)
+    return seen
+
+
+# --- measurements -------------------------------------------------------------------------------
+def _median_us(fn: Callable[[int], None], n: int) -> float:
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter_ns()
+        fn(i)
+        samples.append(time.perf_counter_ns() - t0)
+    return statistics.median(samples) / 1e3
+
+
+def _threads(fn: Callable[[int], None], threads: int, per_thread: int) -> float:
+    """Entries per second with ``threads`` threads each appending ``per_thread`` singly."""
+    barrier = threading.Barrier(threads + 1)
+
+    def work(t: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            fn(t * per_thread + i)
+
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for th in pool:
+        th.start()
+    barrier.wait()
     t0 = time.perf_counter()
-    for start in range(0, batched, batch):
-        ledger.append_many([_event(i) for i in range(start, min(start + batch, batched))])
-    rows.append(
-        [
-            name,
-            f"ledger append, batches of {batch}",
-            f"{batched:,}",
-            _rate(batched, time.perf_counter() - t0),
-        ]
-    )
+    for th in pool:
+        th.join()
+    return threads * per_thread / (time.perf_counter() - t0)
 
-    # Peer: the same rows as plain inserts, no chain, no redaction, no lock.
-    peer_md = MetaData()
-    peer = SATable(
+
+def _peer_table(db: Database) -> tuple[MetaData, SATable]:
+    md = MetaData()
+    table = SATable(
         f"peer_{uuid.uuid4().hex[:8]}",
-        peer_md,
+        md,
         Column("id", Integer, primary_key=True),
         Column("kind", String(64)),
         Column("subject", String(128)),
         Column("payload", Text),
     )
-    peer_md.create_all(db.engine)
-    import json
+    md.create_all(db.engine)
+    return md, table
 
-    t0 = time.perf_counter()
-    for i in range(singles):
+
+def bench_appends(name: str, url: str, singles: int, threads: int) -> list[list[str]]:
+    """Per-decision append cost and throughput under concurrency, ledger vs peers."""
+    events = [decision_event(i) for i in range(max(singles, threads * 200))]
+    rows: list[list[str]] = []
+    ts = "2026-11-30T12:00:00.000000Z"
+
+    def fresh() -> Database:
+        db = Database(url, SCHEMA)
+        db.migrate()
         with db.engine.begin() as conn:
-            e = _event(i)
+            conn.execute(ledger_entries.delete())
+            conn.execute(ledger_head.delete())
+        return db
+
+    db = fresh()
+    md, peer = _peer_table(db)
+
+    def plain(i: int) -> None:
+        e = events[i]
+        with db.engine.begin() as conn:
             conn.execute(
                 peer.insert().values(kind=e.kind, subject=e.subject, payload=json.dumps(e.payload))
             )
-    rows.append(
-        [
-            name,
-            "peer: plain insert, 1 per transaction",
-            f"{singles:,}",
-            _rate(singles, time.perf_counter() - t0),
-        ]
-    )
-    t0 = time.perf_counter()
-    for start in range(0, batched, batch):
-        with db.engine.begin() as conn:
-            conn.execute(
-                peer.insert(),
-                [
-                    {"kind": e.kind, "subject": e.subject, "payload": json.dumps(e.payload)}
-                    for e in (_event(i) for i in range(start, min(start + batch, batched)))
-                ],
-            )
-    rows.append(
-        [
-            name,
-            f"peer: plain insert, batches of {batch}",
-            f"{batched:,}",
-            _rate(batched, time.perf_counter() - t0),
-        ]
-    )
-    peer_md.drop_all(db.engine)
+
+    plain_us = _median_us(plain, singles)
+    legacy_us = _median_us(lambda i: legacy_append(db, [events[i]], ts), singles)
     db.dispose()
+
+    db = fresh()
+    ledger = DecisionLedger(db)
+    new_us = _median_us(lambda i: ledger.append_many([events[i]]), singles)
+    prep_legacy = _median_us(
+        lambda i: canonical_json(redact_payload(events[i].payload)), min(singles, 2000)
+    )
+    prep_new = _median_us(lambda i: encode_payload(events[i].payload), min(singles, 2000))
+    db.dispose()
+
+    db = fresh()
+    per_thread = max(50, singles // threads)
+    legacy_tp = _threads(lambda i: legacy_append(db, [events[i]], ts), threads, per_thread)
+    db.dispose()
+    db = fresh()
+    ledger = DecisionLedger(db)
+    new_tp = _threads(lambda i: ledger.append_many([events[i]]), threads, per_thread)
+    report = ledger.verify()
+    assert report.ok and report.entries == threads * per_thread, report
+    md.drop_all(db.engine)
+    db.dispose()
+
+    rows.append([name, "redact + encode one decision payload, 0004 code", f"{prep_legacy:,.0f} µs"])
+    rows.append([name, "redact + encode one decision payload, now", f"{prep_new:,.0f} µs"])
+    rows.append([name, "peer: plain insert of one decision, own commit", f"{plain_us:,.0f} µs"])
+    rows.append([name, "ledger append of one decision, 0004 code", f"{legacy_us:,.0f} µs"])
+    rows.append([name, "ledger append of one decision, now", f"{new_us:,.0f} µs"])
+    rows.append([name, f"{threads} threads appending singly, 0004 code", f"{legacy_tp:,.0f}/s"])
+    rows.append(
+        [name, f"{threads} threads appending singly, now (group commit)", f"{new_tp:,.0f}/s"]
+    )
     return rows
 
 
-def bench_verify(url: str, n: int) -> list[str]:
+def _max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_verify(url: str, n: int) -> list[list[str]]:
+    """Build an ``n``-entry ledger (cached between runs at the same path), then time verify."""
     db = Database(url, SCHEMA)
     db.migrate()
     ledger = DecisionLedger(db)
     have = ledger.count()
-    batch = 5_000
-    for start in range(have, n, batch):
-        ledger.append_many([_event(i) for i in range(start, min(start + batch, n))])
+    if have < n:
+        console.print(f"building a {n:,}-entry ledger ({have:,} there) ...")
+        template = [decision_event(i) for i in range(5_000)]
+        batch = 5_000
+        for start in range(have, n, batch):
+            ledger.append_many(template[: min(batch, n - start)])
+    rss_before = _max_rss_mb()
     t0 = time.perf_counter()
     report = ledger.verify()
     seconds = time.perf_counter() - t0
-    db.dispose()
+    rss_after = _max_rss_mb()
     assert report.ok, report
+    rows = [
+        [
+            "sqlite",
+            f"verify {report.entries:,} entries, now",
+            f"{seconds:.1f} s ({seconds / report.entries * 1e6:.1f} µs/entry), "
+            f"peak RSS +{max(0.0, rss_after - rss_before):.0f} MB",
+        ]
+    ]
+    sample = min(report.entries, 1_000_000)
+    if sample:
+        t0 = time.perf_counter()
+        sample = legacy_verify(db, sample)
+        legacy = time.perf_counter() - t0
+        rows.append(
+            [
+                "sqlite",
+                f"verify {sample:,} entries, 0004 code",
+                f"{legacy:.1f} s ({legacy / sample * 1e6:.1f} µs/entry)",
+            ]
+        )
+    db.dispose()
+    return rows
+
+
+def bench_checkpoint(url: str, tmp: Path) -> list[list[str]]:
+    """Time to sign a first checkpoint over the whole ledger, then an incremental one."""
+    from bankml.governance.anchor import AnchorLog, LedgerAnchor, create_anchor_key
+
+    db = Database(url, SCHEMA)
+    ledger = DecisionLedger(db)
+    key = tmp / "anchor.pem"
+    if not key.exists():
+        create_anchor_key(key)
+    anchor = LedgerAnchor(ledger, AnchorLog(tmp / f"anchor-{uuid.uuid4().hex[:6]}"), key)
+    t0 = time.perf_counter()
+    cp, _ = anchor.checkpoint()
+    first = time.perf_counter() - t0
+    ledger.append_many([decision_event(i) for i in range(1_000)])
+    t0 = time.perf_counter()
+    anchor.checkpoint()
+    incremental = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    anchor.receipt(cp.seq // 2)
+    receipt = time.perf_counter() - t0
+    db.dispose()
     return [
-        "sqlite",
-        f"verify {report.entries:,} entries",
-        f"{seconds:.1f} s",
-        _rate(report.entries, seconds),
+        ["sqlite", f"first checkpoint over {cp.seq:,} entries", f"{first:.1f} s"],
+        ["sqlite", "next checkpoint, 1,000 new entries", f"{incremental * 1e3:,.0f} ms"],
+        ["sqlite", f"receipt (inclusion proof) in {cp.seq:,} entries", f"{receipt:.1f} s"],
     ]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--singles", type=int, default=2_000)
-    ap.add_argument("--batched", type=int, default=200_000)
-    ap.add_argument("--batch", type=int, default=1_000)
+    ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--verify-n", type=int, default=1_000_000)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument(
+        "--verify-db", type=Path, default=None, help="Keep the verify ledger here between runs."
+    )
     args = ap.parse_args()
 
-    table = Table("backend", "operation", "entries", "rate", title="decision ledger")
-    with tempfile.TemporaryDirectory() as tmp:
-        for row in bench_backend(
-            "sqlite", f"sqlite:///{Path(tmp) / 'b.db'}", args.singles, args.batched, args.batch
-        ):
+    table = Table("backend", "operation", "figure", title="decision ledger")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for row in bench_appends("sqlite", f"sqlite:///{tmp / 'a.db'}", args.singles, args.threads):
             table.add_row(*row)
         if not args.no_postgres:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -181,15 +360,17 @@ def main() -> None:
                 conn.execute(text(f"CREATE SCHEMA {schema}"))
             try:
                 url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-                for row in bench_backend("postgresql", url, args.singles, args.batched, args.batch):
+                for row in bench_appends("postgresql", url, args.singles, args.threads):
                     table.add_row(*row)
             finally:
                 with admin.begin() as conn:
                     conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
                 admin.dispose()
-        console.print(f"building a {args.verify_n:,}-entry chain for the verify figure ...")
-        verify_row = bench_verify(f"sqlite:///{Path(tmp) / 'v.db'}", args.verify_n)
-        table.add_row(verify_row[0], verify_row[1], verify_row[2], verify_row[3])
+        verify_db = args.verify_db or tmp / "v.db"
+        for row in bench_verify(f"sqlite:///{verify_db}", args.verify_n):
+            table.add_row(*row)
+        for row in bench_checkpoint(f"sqlite:///{verify_db}", tmp):
+            table.add_row(*row)
     console.print(table)
 
 

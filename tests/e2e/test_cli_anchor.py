@@ -46,7 +46,7 @@ def _append(home: Path, n: int) -> None:
     db = Database(f"sqlite:///{home / 'bankml.db'}")
     db.migrate()
     DecisionLedger(db).append_many(
-        [Event("fraud.scored", "svc", f"decision:d{i}", {"score": i / 10}) for i in range(n)]
+        [Event("note.added", "svc", f"decision:d{i}", {"score": i / 10}) for i in range(n)]
     )
     db.dispose()
 

@@ -53,12 +53,19 @@ class Anchored:
         """What an attacker with database access does after an edit: recompute every hash
         from ``seq`` on and fix the head row, so the chain is consistent again."""
         with self.db.engine.begin() as conn:
-            rows = conn.execute(
-                text("SELECT * FROM ledger_entries WHERE seq >= :s ORDER BY seq"), {"s": seq}
-            ).mappings().all()
-            prev = conn.execute(
-                text("SELECT hash FROM ledger_entries WHERE seq = :s"), {"s": seq - 1}
-            ).scalar() or "0" * 64
+            rows = (
+                conn.execute(
+                    text("SELECT * FROM ledger_entries WHERE seq >= :s ORDER BY seq"), {"s": seq}
+                )
+                .mappings()
+                .all()
+            )
+            prev = (
+                conn.execute(
+                    text("SELECT hash FROM ledger_entries WHERE seq = :s"), {"s": seq - 1}
+                ).scalar()
+                or "0" * 64
+            )
             for r in rows:
                 digest = entry_hash(
                     r["seq"], r["ts"], r["kind"], r["actor"], r["subject"], r["payload"], prev
@@ -69,9 +76,7 @@ class Anchored:
                 )
                 prev = digest
             last = conn.execute(text("SELECT max(seq) FROM ledger_entries")).scalar() or 0
-            conn.execute(
-                text("UPDATE ledger_head SET seq = :s, hash = :h"), {"s": last, "h": prev}
-            )
+            conn.execute(text("UPDATE ledger_head SET seq = :s, hash = :h"), {"s": last, "h": prev})
 
 
 @pytest.fixture
@@ -272,3 +277,34 @@ def test_group_commit_gives_every_thread_its_own_durable_entries(db: Database) -
             assert ledger.get(seq).subject == subj
     report = ledger.verify()
     assert report.ok and report.entries == threads * per_thread
+
+
+def test_a_ledger_written_by_0004_era_code_still_verifies_and_continues(db: Database) -> None:
+    import hashlib
+
+    from bankml.core.canonical import canonical_json
+
+    prev = "0" * 64
+    rows = []
+    for seq in range(1, 6):
+        payload = canonical_json({"score": seq / 10, "note": f"entry {seq}"})
+        fields = {"seq": seq, "ts": f"2026-11-2{seq}T09:00:00.000000Z", "kind": "fraud.scored",
+                  "actor": "svc", "subject": f"decision:{seq}", "payload": payload}  # fmt: skip
+        digest = hashlib.sha256(f"{prev}\n{canonical_json(fields)}".encode()).hexdigest()
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO ledger_entries (seq, ts, kind, actor, subject, payload, prev_hash, "
+                "hash) VALUES (:seq, :ts, :kind, :actor, :subject, :payload, :prev_hash, :hash)"
+            ),
+            rows,
+        )
+        conn.execute(text("INSERT INTO ledger_head (id, seq, hash) VALUES (1, 5, :h)"), {"h": prev})
+    ledger = DecisionLedger(db)
+    assert ledger.verify().ok
+    entry = ledger.append("model.approved", "victor", "model:fraud/1", {"rationale": "ok"})
+    assert entry.seq == 6 and entry.prev_hash == prev
+    report = ledger.verify()
+    assert report.ok and report.entries == 6

@@ -60,7 +60,7 @@ def test_rollback_rationale_with_pii_is_stored_redacted_everywhere(w: World) -> 
 def test_invisible_rationale_does_not_count(w: World, rationale: str) -> None:
     w.gov.submit(NAME, 1, w.sam)
     w.validate(1)
-    with pytest.raises(InputError, match="rationale|control character"):
+    with pytest.raises(InputError, match=r"rationale|control character"):
         w.gov.approve(NAME, 1, w.victor, rationale)
     assert w.gov.state(NAME, 1) is ModelState.VALIDATED
 

@@ -52,6 +52,7 @@ def test_public_api_is_exactly_what_all_lists() -> None:
         "PIITokenizer",
         "contains_pii",
         "find_pii",
+        "redact_free_text",
         "redact_payload",
         "redact_text",
     }

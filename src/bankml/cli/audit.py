@@ -134,8 +134,7 @@ def checkpoint(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
         return
     what = "signed checkpoint" if written else "already anchored: checkpoint"
     console.print(
-        f"[green]{what}[/] #{cp.seq} head {cp.head_hash} merkle root {cp.merkle_root} "
-        f"at {cp.time}"
+        f"[green]{what}[/] #{cp.seq} head {cp.head_hash} merkle root {cp.merkle_root} at {cp.time}"
     )
 
 

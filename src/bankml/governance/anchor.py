@@ -41,6 +41,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 from bankml.core.canonical import canonical_json
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import ConfigError, InputError, IntegrityError, NotFoundError
@@ -482,9 +483,7 @@ class CheckpointScheduler:
     a time), so a decision never waits for it. Failures are logged, never raised into requests.
     """
 
-    def __init__(
-        self, anchor: LedgerAnchor, every_appends: int, every_seconds: float
-    ) -> None:
+    def __init__(self, anchor: LedgerAnchor, every_appends: int, every_seconds: float) -> None:
         self._anchor = anchor
         self._every_appends = every_appends
         self._every_seconds = every_seconds

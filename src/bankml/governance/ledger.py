@@ -28,22 +28,23 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from json.encoder import encode_basestring  # type: ignore[attr-defined]  # C-accelerated
+from json.encoder import encode_basestring  # C-accelerated, as json.dumps uses
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
 
-from bankml.core.canonical import canonical_json
+from bankml.core.canonical import to_jsonable
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import InputError, NotFoundError
 from bankml.core.pii import redact_payload, redact_text
-from bankml.core.text import clean_text
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
+from bankml.core.text import clean_text
 
 __all__ = ["GENESIS_HASH", "DecisionLedger", "Event", "LedgerEntry", "VerifyReport", "entry_hash"]
 
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
-_VERIFY_BATCH = 20_000
+_VERIFY_BATCH = 5_000
 _enc: Callable[[str], str] = encode_basestring
 
 
@@ -147,14 +148,42 @@ def _check_event(event: Event) -> None:
 _Prepared = tuple[str, str, str, str]  # kind, actor, redacted subject, canonical payload
 
 
+def _redacted(value: Any) -> Any:
+    """One walk that both redacts and makes JSON-ready (``redact_payload`` + ``to_jsonable``).
+
+    Plain JSON types are handled inline; anything else (numpy scalars, dates, enums, paths)
+    goes through ``to_jsonable`` and has its strings redacted afterwards.
+    """
+    kind = type(value)
+    if kind is str:
+        return redact_text(value)
+    if kind is float:
+        if not math.isfinite(value):
+            raise InputError(f"cannot record a non-finite number ({value}) in canonical JSON")
+        return value
+    if value is None or kind is int or kind is bool:
+        return value
+    if kind is dict:
+        return {str(k): _redacted(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_redacted(v) for v in value]
+    return redact_payload(to_jsonable(value))
+
+
+def encode_payload(payload: dict[str, Any]) -> str:
+    """The payload as stored and hashed: PII redacted, canonical JSON, built in one pass.
+
+    Byte for byte ``canonical_json(redact_payload(payload))`` (a property test holds it to that).
+    """
+    return json.dumps(_redacted(payload), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _prepare(events: Sequence[Event]) -> list[_Prepared]:
     """Check, redact and encode each event once, outside any lock."""
     out: list[_Prepared] = []
     for e in events:
         _check_event(e)
-        out.append(
-            (e.kind, e.actor, redact_text(e.subject), canonical_json(redact_payload(e.payload)))
-        )
+        out.append((e.kind, e.actor, redact_text(e.subject), encode_payload(e.payload)))
     return out
 
 
@@ -457,41 +486,38 @@ class DecisionLedger:
             # One snapshot: appends made while we walk neither help nor confuse the check.
             stored_seq, stored_head = self._read_head(conn)
             total = int(conn.execute(select(func.count()).select_from(ledger_entries)).scalar_one())
-            last = 0
-            while True:
-                rows = conn.execute(
-                    select(*cols)
-                    .where(ledger_entries.c.seq > last)
-                    .order_by(ledger_entries.c.seq)
-                    .limit(_VERIFY_BATCH)
-                ).all()
-                if not rows:
-                    break
-                for seq, ts, kind, actor, subject, payload, prev_hash, stored in rows:
-                    if seq != expected_seq:
-                        return bad(expected_seq, f"entry #{expected_seq} is missing")
-                    if prev_hash != prev:
-                        return bad(seq, f"entry #{seq} does not link to entry #{seq - 1}")
-                    # entry_hash, inlined: this loop runs once per entry of the whole ledger.
-                    digest = sha256(
-                        f'{prev}\n{{"actor":{_enc(actor)},"kind":{_enc(kind)},'
-                        f'"payload":{_enc(payload)},"seq":{seq},"subject":{_enc(subject)},'
-                        f'"ts":{_enc(ts)}}}'.encode()
-                    ).hexdigest()
-                    if digest != stored:
-                        return bad(seq, f"entry #{seq} was altered (hash mismatch)")
-                    if anchors and seq in anchors and anchors[seq] != digest:
-                        return bad(
-                            seq,
-                            f"entry #{seq} is not the entry the checkpoint of #{seq} signed "
-                            "(the history before it was rewritten)",
-                        )
-                    if not anchor_found and digest == expect_head:
-                        anchor_found = True
-                    prev, expected_seq, seen = digest, expected_seq + 1, seen + 1
-                last = int(rows[-1][0])
-                if progress is not None:
-                    progress(seen, total)
+            # One ordered scan, streamed (a server-side cursor on PostgreSQL), read in chunks.
+            result = conn.execution_options(stream_results=True, yield_per=_VERIFY_BATCH).execute(
+                select(*cols).order_by(ledger_entries.c.seq)
+            )
+            try:
+                for rows in result.partitions():
+                    for seq, ts, kind, actor, subject, payload, prev_hash, stored in rows:
+                        if seq != expected_seq:
+                            return bad(expected_seq, f"entry #{expected_seq} is missing")
+                        if prev_hash != prev:
+                            return bad(seq, f"entry #{seq} does not link to entry #{seq - 1}")
+                        # entry_hash, inlined: this loop runs once per entry of the whole ledger.
+                        digest = sha256(
+                            f'{prev}\n{{"actor":{_enc(actor)},"kind":{_enc(kind)},'
+                            f'"payload":{_enc(payload)},"seq":{seq},"subject":{_enc(subject)},'
+                            f'"ts":{_enc(ts)}}}'.encode()
+                        ).hexdigest()
+                        if digest != stored:
+                            return bad(seq, f"entry #{seq} was altered (hash mismatch)")
+                        if anchors and seq in anchors and anchors[seq] != digest:
+                            return bad(
+                                seq,
+                                f"entry #{seq} is not the entry the checkpoint of #{seq} signed "
+                                "(the history before it was rewritten)",
+                            )
+                        if not anchor_found and digest == expect_head:
+                            anchor_found = True
+                        prev, expected_seq, seen = digest, expected_seq + 1, seen + 1
+                    if progress is not None:
+                        progress(seen, total)
+            finally:
+                result.close()  # a server-side cursor on PostgreSQL: free it early
         if newest_anchor is not None and seen < newest_anchor:
             what = "is empty" if seen == 0 else f"ends at #{seen}"
             return bad(
