@@ -25,7 +25,7 @@ from bankml.core.pii import PIITokenizer
 from bankml.core.settings import Settings, load_settings
 from bankml.core.storage import Database, Schema, open_database
 from bankml.governance.kinds import KindRegistry
-from bankml.governance.ledger import DecisionLedger
+from bankml.governance.ledger import DecisionLedger, VerifyReport
 from bankml.migrations import MIGRATIONS_DIR
 
 if TYPE_CHECKING:
@@ -103,6 +103,25 @@ class Services:
             self.ledger, AnchorLog(self.settings.anchor_dir), self.settings.anchor_key_file,
             self.clock,
         )  # fmt: skip
+
+    def verify_ledger(
+        self,
+        *,
+        expect_head: str | None = None,
+        public_key: Path | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> VerifyReport:
+        """Walk the ledger; with ``anchor_dir`` set, also against every signed checkpoint.
+
+        The checkpoints' signatures are checked with ``public_key`` (a PEM file) or the key
+        derived from ``anchor_key_file``; an anchor log that fails them is an IntegrityError.
+        """
+        anchors: dict[int, str] | None = None
+        if self.settings.anchor_dir is not None:
+            from bankml.governance.anchor import load_public_key
+
+            anchors = self.anchor.anchors(load_public_key(public_key) if public_key else None)
+        return self.ledger.verify(expect_head=expect_head, anchors=anchors, progress=progress)
 
     def start_ledger_checkpoints(self) -> bool:
         """The service: sign a checkpoint every N appends / seconds (settings), if configured."""

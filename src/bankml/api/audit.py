@@ -18,9 +18,10 @@ _auditor = require_roles(Role.AUDITOR, Role.ADMIN)
 
 @router.get("/verify")
 def verify(_: User = Depends(_auditor), s: Services = Depends(services)) -> dict[str, Any]:
-    """Walk the hash chain; cross-check the governance tables against it; list decisions
-    naming a model version the registry lacks."""
-    report = s.ledger.verify()
+    """Walk the hash chain (against the signed checkpoints when anchoring is configured);
+    cross-check the governance tables against it; list decisions naming a model version the
+    registry lacks."""
+    report = s.verify_ledger()
     problems = [str(p) for p in s.proof.cross_check()]
     missing = s.decisions.unknown_model_versions()
     return {

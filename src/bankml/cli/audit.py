@@ -39,15 +39,13 @@ def verify(
     after it are reported as not yet anchored.
     """
     with open_services() as s, Progress(console=err_console, transient=True) as bar:
-        anchors: dict[int, str] | None = None
-        if s.settings.anchor_dir is not None:
-            anchors = s.anchor.anchors(_public_key(public_key) if public_key else None)
         task = bar.add_task("verifying ledger", total=None)
-        report = s.ledger.verify(
+        report = s.verify_ledger(
             expect_head=expect_head,
-            anchors=anchors,
+            public_key=public_key,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+        anchoring = s.settings.anchor_dir is not None
         missing = s.decisions.unknown_model_versions()
         # Governed state must be provable: every transition, champion change and policy pin
         # has to match its ledger entry (a row written straight into the tables does not).
@@ -72,7 +70,7 @@ def verify(
                 f"anchored up to #{report.anchored_seq} by a signed checkpoint; "
                 f"{report.unanchored:,} entries not yet anchored"
             )
-        elif anchors is not None:
+        elif anchoring:
             console.print("[yellow]no signed checkpoint yet[/]: run bankml audit checkpoint")
     else:
         console.print(
