@@ -46,7 +46,15 @@ from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
 from bankml.core.text import clean_text
 
-__all__ = ["GENESIS_HASH", "DecisionLedger", "Event", "LedgerEntry", "VerifyReport", "entry_hash"]
+__all__ = [
+    "GENESIS_HASH",
+    "DecisionLedger",
+    "Event",
+    "LedgerEntry",
+    "VerifyReport",
+    "encode_payload",
+    "entry_hash",
+]
 
 log = logging.getLogger(__name__)
 
