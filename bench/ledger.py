@@ -79,6 +79,21 @@ def decision_event(i: int) -> Event:
     )
 
 
+def small_event(i: int) -> Event:
+    """The small payload the 0004-era bench used (for figures comparable with its table)."""
+    return Event(
+        "fraud.scored",
+        "scoring-service",
+        f"decision:{i}",
+        {
+            "model": "fraud/3",
+            "score": round(i % 1000 / 1000, 3),
+            "decision": "pass",
+            "features": {"amount": 42.5, "tx_count_7d": i % 17, "terminal_risk_30d": 0.01},
+        },
+    )
+
+
 # --- the 0004-era code paths, kept here as the peer ---------------------------------------------
 def legacy_entry_hash(
     seq: int, ts: str, kind: str, actor: str, subject: str, payload_json: str, prev_hash: str
@@ -267,7 +282,7 @@ def _max_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_verify(url: str, n: int) -> list[list[str]]:
+def bench_verify(url: str, n: int, make: Callable[[int], Event]) -> list[list[str]]:
     """Build an ``n``-entry ledger (cached between runs at the same path), then time verify."""
     db = Database(url, SCHEMA)
     db.migrate()
@@ -275,7 +290,7 @@ def bench_verify(url: str, n: int) -> list[list[str]]:
     have = ledger.count()
     if have < n:
         console.print(f"building a {n:,}-entry ledger ({have:,} there) ...")
-        template = [decision_event(i) for i in range(5_000)]
+        template = [make(i) for i in range(5_000)]
         batch = 5_000
         for start in range(have, n, batch):
             ledger.append_many(template[: min(batch, n - start)])
@@ -288,7 +303,7 @@ def bench_verify(url: str, n: int) -> list[list[str]]:
     rows = [
         [
             "sqlite",
-            f"verify {report.entries:,} entries, now",
+            f"verify {report.entries:,} {make.__name__} entries, now",
             f"{seconds:.1f} s ({seconds / report.entries * 1e6:.1f} µs/entry), "
             f"peak RSS +{max(0.0, rss_after - rss_before):.0f} MB",
         ]
@@ -301,7 +316,7 @@ def bench_verify(url: str, n: int) -> list[list[str]]:
         rows.append(
             [
                 "sqlite",
-                f"verify {sample:,} entries, 0004 code",
+                f"verify {sample:,} {make.__name__} entries, 0004 code",
                 f"{legacy:.1f} s ({legacy / sample * 1e6:.1f} µs/entry)",
             ]
         )
@@ -343,6 +358,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=8)
     ap.add_argument("--verify-n", type=int, default=1_000_000)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--no-appends", action="store_true", help="Only the verify figures.")
+    ap.add_argument(
+        "--payload",
+        choices=["decision", "small"],
+        default="decision",
+        help="Verify-ledger payload: a full fraud decision, or the 0004-era bench's small one.",
+    )
     ap.add_argument(
         "--verify-db", type=Path, default=None, help="Keep the verify ledger here between runs."
     )
@@ -351,9 +373,12 @@ def main() -> None:
     table = Table("backend", "operation", "figure", title="decision ledger")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        for row in bench_appends("sqlite", f"sqlite:///{tmp / 'a.db'}", args.singles, args.threads):
-            table.add_row(*row)
-        if not args.no_postgres:
+        if not args.no_appends:
+            for row in bench_appends(
+                "sqlite", f"sqlite:///{tmp / 'a.db'}", args.singles, args.threads
+            ):
+                table.add_row(*row)
+        if not args.no_postgres and not args.no_appends:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
             admin = create_engine(PG_URL)
             with admin.begin() as conn:
@@ -367,7 +392,8 @@ def main() -> None:
                     conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
                 admin.dispose()
         verify_db = args.verify_db or tmp / "v.db"
-        for row in bench_verify(f"sqlite:///{verify_db}", args.verify_n):
+        make = decision_event if args.payload == "decision" else small_event
+        for row in bench_verify(f"sqlite:///{verify_db}", args.verify_n, make):
             table.add_row(*row)
         for row in bench_checkpoint(f"sqlite:///{verify_db}", tmp):
             table.add_row(*row)

@@ -62,6 +62,11 @@ GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
 _VERIFY_BATCH = 5_000
 _enc: Callable[[str], str] = encode_basestring
+# Built once: constructing SQLAlchemy statements per append cost more than running them.
+_SELECT_HEAD = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == _HEAD_ID)
+_INSERT_HEAD = insert(ledger_head)
+_UPDATE_HEAD = update(ledger_head).where(ledger_head.c.id == _HEAD_ID)
+_INSERT_ENTRIES = insert(ledger_entries)
 
 
 @dataclass(frozen=True)
@@ -333,7 +338,7 @@ class DecisionLedger:
             out.append(LedgerEntry(seq, ts, kind, actor, subject, payload_json, prev, digest))
             prev = digest
         conn.execute(
-            insert(ledger_entries),
+            _INSERT_ENTRIES,
             [
                 {
                     "seq": e.seq,
@@ -353,19 +358,15 @@ class DecisionLedger:
 
     @staticmethod
     def _read_head(conn: Connection) -> tuple[int, str]:
-        row = conn.execute(
-            select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == _HEAD_ID)
-        ).first()
+        row = conn.execute(_SELECT_HEAD).first()
         return (0, GENESIS_HASH) if row is None else (int(row.seq), str(row.hash))
 
     @staticmethod
     def _write_head(conn: Connection, seq: int, digest: str, *, first: bool) -> None:
         if first:
-            conn.execute(insert(ledger_head).values(id=_HEAD_ID, seq=seq, hash=digest))
+            conn.execute(_INSERT_HEAD, {"id": _HEAD_ID, "seq": seq, "hash": digest})
         else:
-            conn.execute(
-                update(ledger_head).where(ledger_head.c.id == _HEAD_ID).values(seq=seq, hash=digest)
-            )
+            conn.execute(_UPDATE_HEAD, {"seq": seq, "hash": digest})
 
     def head(self) -> tuple[int, str]:
         """The last sequence number and hash (0 and the genesis hash when empty)."""
