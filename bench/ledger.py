@@ -393,10 +393,11 @@ def main() -> None:
                 admin.dispose()
         verify_db = args.verify_db or tmp / "v.db"
         make = decision_event if args.payload == "decision" else small_event
-        for row in bench_verify(f"sqlite:///{verify_db}", args.verify_n, make):
-            table.add_row(*row)
-        for row in bench_checkpoint(f"sqlite:///{verify_db}", tmp):
-            table.add_row(*row)
+        if args.verify_n:
+            for row in bench_verify(f"sqlite:///{verify_db}", args.verify_n, make):
+                table.add_row(*row)
+            for row in bench_checkpoint(f"sqlite:///{verify_db}", tmp):
+                table.add_row(*row)
     console.print(table)
 
 

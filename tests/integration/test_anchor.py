@@ -308,3 +308,17 @@ def test_a_ledger_written_by_0004_era_code_still_verifies_and_continues(db: Data
     assert entry.seq == 6 and entry.prev_hash == prev
     report = ledger.verify()
     assert report.ok and report.entries == 6
+
+
+def test_an_auditor_checks_checkpoints_with_the_public_key_alone(
+    a: Anchored, tmp_path: Path
+) -> None:
+    a.fill(3)
+    a.anchor.checkpoint()
+    auditor = LedgerAnchor(a.ledger, a.anchor.log, key_file=None)
+    with pytest.raises(ConfigError, match="pass --public-key or set BANKML_ANCHOR_KEY_FILE"):
+        auditor.anchors()
+    assert auditor.anchors(load_public_key(a.pub_file)) == {3: a.ledger.head()[1]}
+    stranger = create_anchor_key(tmp_path / "stranger.pem")[0]
+    with pytest.raises(IntegrityError, match="signed by another key"):
+        auditor.anchors(load_public_key(stranger))

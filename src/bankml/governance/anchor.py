@@ -375,6 +375,11 @@ class LedgerAnchor:
         checkpoints = self.log.read()
         if not checkpoints:
             return {}
+        if public_key is None and self.key_file is None:
+            raise ConfigError(
+                f"to check the checkpoints in {self.log.path}, pass --public-key or set "
+                "BANKML_ANCHOR_KEY_FILE"
+            )
         problem = verify_checkpoints(checkpoints, public_key or self.public_key())
         if problem:
             raise IntegrityError(f"the anchor log is not trustworthy: {problem}")
