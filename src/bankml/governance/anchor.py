@@ -338,18 +338,9 @@ class LedgerAnchor:
                 MerkleFrontier.from_hex(last.seq, last.frontier) if last else MerkleFrontier()
             )
             prev_hash = last.head_hash if last else GENESIS_HASH
-            expected = frontier.size + 1
-            for e in self.ledger.iter_entries(frontier.size, head_seq):
-                digest = entry_hash(
-                    e.seq, e.ts, e.kind, e.actor, e.subject, e.payload_json, e.prev_hash
-                )
-                if e.seq != expected or e.prev_hash != prev_hash or digest != e.hash:
-                    raise IntegrityError(
-                        f"entry #{expected} is missing, altered or does not link; run bankml "
-                        "audit verify"
-                    )
+            for digest in self.ledger.chain_hashes(frontier.size, head_seq, prev_hash):
                 frontier.append(leaf_hash(digest))
-                prev_hash, expected = digest, expected + 1
+                prev_hash = digest
             if frontier.size != head_seq or prev_hash != head_hash:
                 raise IntegrityError(
                     f"the ledger head #{head_seq} does not match its entries; run bankml audit "

@@ -40,7 +40,7 @@ from sqlalchemy import Connection, RowMapping, and_, func, insert, select, updat
 
 from bankml.core.canonical import to_jsonable
 from bankml.core.clock import Clock, SystemClock, utc_iso
-from bankml.core.errors import InputError, NotFoundError
+from bankml.core.errors import InputError, IntegrityError, NotFoundError
 from bankml.core.pii import redact_payload, redact_text
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
@@ -67,6 +67,16 @@ _SELECT_HEAD = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c
 _INSERT_HEAD = insert(ledger_head)
 _UPDATE_HEAD = update(ledger_head).where(ledger_head.c.id == _HEAD_ID)
 _INSERT_ENTRIES = insert(ledger_entries)
+_HASHED_COLUMNS = (
+    ledger_entries.c.seq,
+    ledger_entries.c.ts,
+    ledger_entries.c.kind,
+    ledger_entries.c.actor,
+    ledger_entries.c.subject,
+    ledger_entries.c.payload,
+    ledger_entries.c.prev_hash,
+    ledger_entries.c.hash,
+)
 
 
 @dataclass(frozen=True)
@@ -413,25 +423,36 @@ class DecisionLedger:
         with self._db.engine.connect() as conn:
             return [_to_entry(r._mapping) for r in conn.execute(query)]
 
-    def iter_entries(self, after: int = 0, upto: int | None = None) -> Iterator[LedgerEntry]:
-        """Entries with ``after < seq <= upto`` in order, read in chunks (bounded memory)."""
-        last = after
+    def chain_hashes(self, after: int, upto: int, prev_hash: str) -> Iterator[str]:
+        """Re-hash entries ``after < seq <= upto`` in order, each linked to the one before
+        (the first to ``prev_hash``), and yield their hashes; ``IntegrityError`` at the first
+        entry that is missing, altered or unlinked. What a checkpoint signs after this."""
+        expected, prev, sha256 = after + 1, prev_hash, hashlib.sha256
         with self._db.snapshot() as conn:
-            while upto is None or last < upto:
-                cond = ledger_entries.c.seq > last
-                if upto is not None:
-                    cond = and_(cond, ledger_entries.c.seq <= upto)
-                rows = conn.execute(
-                    select(ledger_entries)
-                    .where(cond)
-                    .order_by(ledger_entries.c.seq)
-                    .limit(_VERIFY_BATCH)
-                ).all()
-                if not rows:
-                    return
-                for row in rows:
-                    yield _to_entry(row._mapping)
-                last = int(rows[-1].seq)
+            result = conn.execution_options(stream_results=True, yield_per=_VERIFY_BATCH).execute(
+                select(*_HASHED_COLUMNS)
+                .where(ledger_entries.c.seq > after, ledger_entries.c.seq <= upto)
+                .order_by(ledger_entries.c.seq)
+            )
+            try:
+                for rows in result.partitions():
+                    for seq, ts, kind, actor, subject, payload, prev_stored, stored in rows:
+                        digest = sha256(
+                            f'{prev}\n{{"actor":{_enc(actor)},"kind":{_enc(kind)},'
+                            f'"payload":{_enc(payload)},"seq":{seq},"subject":{_enc(subject)},'
+                            f'"ts":{_enc(ts)}}}'.encode()
+                        ).hexdigest()
+                        if seq != expected or prev_stored != prev or digest != stored:
+                            raise IntegrityError(
+                                f"entry #{expected} is missing, altered or does not link; run "
+                                "bankml audit verify"
+                            )
+                        prev, expected = digest, expected + 1
+                        yield digest
+            finally:
+                result.close()
+        if expected != upto + 1:
+            raise IntegrityError(f"entry #{expected} is missing; run bankml audit verify")
 
     def iter_hashes(self, after: int = 0, upto: int | None = None) -> Iterator[tuple[int, str]]:
         """``(seq, hash)`` with ``after < seq <= upto`` in order, in chunks (Merkle leaves)."""
@@ -480,16 +501,7 @@ class DecisionLedger:
         def bad(seq: int, problem: str) -> VerifyReport:
             return VerifyReport(False, seen, stored_seq, stored_head, seq, problem, newest_anchor)
 
-        cols = (
-            ledger_entries.c.seq,
-            ledger_entries.c.ts,
-            ledger_entries.c.kind,
-            ledger_entries.c.actor,
-            ledger_entries.c.subject,
-            ledger_entries.c.payload,
-            ledger_entries.c.prev_hash,
-            ledger_entries.c.hash,
-        )
+        cols = _HASHED_COLUMNS
         sha256 = hashlib.sha256
         with self._db.snapshot() as conn:
             # One snapshot: appends made while we walk neither help nor confuse the check.
