@@ -39,7 +39,7 @@ from sqlalchemy import Table as SATable
 
 from bankml.app import SCHEMA
 from bankml.core.canonical import canonical_json
-from bankml.core.pii import PIITokenizer, redact_payload, redact_text
+from bankml.core.pii import _TRIGGER, PIITokenizer, _replace, find_pii
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
 from bankml.governance.ledger import GENESIS_HASH, DecisionLedger, Event, encode_payload
@@ -95,6 +95,26 @@ def small_event(i: int) -> Event:
 
 
 # --- the 0004-era code paths, kept here as the peer ---------------------------------------------
+def legacy_redact_text(value: str) -> str:
+    """0004-era ``redact_text``: every string with a digit or "@" is scanned (no skip for the
+    tokens and UUIDs bankml mints)."""
+    if _TRIGGER.search(value) is None:
+        return value
+    while matches := find_pii(value):
+        value = _replace(value, matches)
+    return value
+
+
+def legacy_redact_payload(obj: object) -> object:
+    if isinstance(obj, str):
+        return legacy_redact_text(obj)
+    if isinstance(obj, dict):
+        return {k: legacy_redact_payload(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [legacy_redact_payload(v) for v in obj]
+    return obj
+
+
 def legacy_entry_hash(
     seq: int, ts: str, kind: str, actor: str, subject: str, payload_json: str, prev_hash: str
 ) -> str:
@@ -113,7 +133,12 @@ def legacy_entry_hash(
 
 def legacy_append(db: Database, events: list[Event], ts: str) -> None:
     prepared = [
-        (e.kind, e.actor, redact_text(e.subject), canonical_json(redact_payload(e.payload)))
+        (
+            e.kind,
+            e.actor,
+            legacy_redact_text(e.subject),
+            canonical_json(legacy_redact_payload(e.payload)),
+        )
         for e in events
     ]
     with db.write_lock() as conn:
@@ -249,7 +274,7 @@ def bench_appends(name: str, url: str, singles: int, threads: int) -> list[list[
     ledger = DecisionLedger(db)
     new_us = _median_us(lambda i: ledger.append_many([events[i]]), singles)
     prep_legacy = _median_us(
-        lambda i: canonical_json(redact_payload(events[i].payload)), min(singles, 2000)
+        lambda i: canonical_json(legacy_redact_payload(events[i].payload)), min(singles, 2000)
     )
     prep_new = _median_us(lambda i: encode_payload(events[i].payload), min(singles, 2000))
     db.dispose()
