@@ -29,6 +29,9 @@ from bankml.governance.ledger import DecisionLedger, VerifyReport
 from bankml.migrations import MIGRATIONS_DIR
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
     from bankml.fraud.operations import FraudOperations
     from bankml.fraud.queue import ReviewQueue
     from bankml.governance.anchor import LedgerAnchor

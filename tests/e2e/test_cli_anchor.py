@@ -40,10 +40,11 @@ def run(
 
 
 def _append(home: Path, n: int) -> None:
+    from bankml.app import SCHEMA
     from bankml.core.storage import Database
     from bankml.governance.ledger import DecisionLedger, Event
 
-    db = Database(f"sqlite:///{home / 'bankml.db'}")
+    db = Database(f"sqlite:///{home / 'bankml.db'}", SCHEMA)
     db.migrate()
     DecisionLedger(db).append_many(
         [Event("note.added", "svc", f"decision:d{i}", {"score": i / 10}) for i in range(n)]
