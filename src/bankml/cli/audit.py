@@ -11,7 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from bankml.cli._common import console, err_console, open_services, print_json
+from bankml.cli._common import acting_user, console, err_console, open_services, print_json
 from bankml.core.files import atomic_write_text
 
 if TYPE_CHECKING:
@@ -111,10 +111,12 @@ def anchor_key(
     host if you can. Give the public key (KEY.pub) or its fingerprint to the auditors.
     """
     from bankml.core.errors import ConfigError
-    from bankml.core.settings import load_settings
+    from bankml.core.roles import Role
     from bankml.governance.anchor import create_anchor_key
 
-    path = key_file or load_settings().anchor_key_file
+    with open_services() as s:
+        acting_user(s).require(Role.ADMIN)
+        path = key_file or s.settings.anchor_key_file
     if path is None:
         raise ConfigError("set BANKML_ANCHOR_KEY_FILE (or pass --key-file) to create the key")
     pub, fingerprint = create_anchor_key(path)
@@ -124,8 +126,12 @@ def anchor_key(
 
 @app.command("checkpoint")
 def checkpoint(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Sign a checkpoint of the ledger head now and append it to BANKML_ANCHOR_DIR."""
+    """Sign a checkpoint of the ledger head now and append it to BANKML_ANCHOR_DIR (an admin
+    or auditor; the service also signs them on a schedule)."""
+    from bankml.core.roles import Role
+
     with open_services() as s:
+        acting_user(s).require(Role.ADMIN, Role.AUDITOR)
         cp, written = s.anchor.checkpoint()
     if as_json:
         print_json({**cp.to_dict(), "written": written})
