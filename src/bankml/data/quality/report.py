@@ -1,0 +1,317 @@
+"""What a check returns: findings, column statistics, and the report with its HTML page."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bankml.core.errors import InputError
+from bankml.data.quality._helpers import _plain, _reason
+from bankml.data.quality.constants import (
+    _TEMPLATE_DIR,
+    _TEMPLATE_NAME,
+    CHECK_IDS,
+    MSG_REPORT_UNWRITABLE,
+    Severity,
+    Status,
+)
+
+# --- public data structures -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a table: which check, how bad, where, and the evidence.
+
+    ``details`` is converted to plain JSON types on creation, so a report can always be
+    serialised; ``check`` must be one of :data:`CHECK_IDS` so consumers can switch on it.
+    """
+
+    check: str
+    severity: Severity
+    column: str | None
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.check not in CHECK_IDS:
+            raise ValueError(f"unknown check id {self.check!r}")
+        if self.severity not in ("warning", "blocking"):
+            raise ValueError(f"unknown severity {self.severity!r}")
+        object.__setattr__(self, "details", _plain(self.details))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as JSON-ready data."""
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "column": self.column,
+            "message": self.message,
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True)
+class ColumnStats:
+    """Profile of one column as found in the file (not as the schema wishes it were).
+
+    ``distinct_count`` is exact (missing values and NaN not counted). ``min``/``max`` are
+    numbers for numeric columns and ISO strings for dates and timestamps; None otherwise.
+    """
+
+    name: str
+    dtype: str
+    kind: str
+    null_count: int
+    null_rate: float
+    distinct_count: int | None
+    min: float | int | str | None = None
+    max: float | int | str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stats as JSON-ready data."""
+        return {
+            "name": self.name,
+            "dtype": self.dtype,
+            "kind": self.kind,
+            "null_count": self.null_count,
+            "null_rate": self.null_rate,
+            "distinct_count": self.distinct_count,
+            "min": _plain(self.min),
+            "max": _plain(self.max),
+        }
+
+
+@dataclass(frozen=True)
+class ColumnDistribution:
+    """What the report plots for one column, for the table and (if given) its reference.
+
+    Numeric and time columns: ``edges`` of equal-width bins shared by both tables (times in
+    microseconds since 1970 UTC, with ISO ``edge_labels``) and the share of non-missing values
+    per bin. Text and bool columns: ``categories`` (the most frequent, then ``(other)``) and
+    the share of rows of each.
+    """
+
+    name: str
+    kind: str
+    current: list[float]
+    reference: list[float] | None = None
+    edges: list[float] | None = None
+    edge_labels: list[str] | None = None
+    categories: list[str] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The distribution as JSON-ready data."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "current": self.current,
+            "reference": self.reference,
+            "edges": self.edges,
+            "edge_labels": self.edge_labels,
+            "categories": self.categories,
+        }
+
+
+@dataclass
+class QualityReport:
+    """The result of checking one table: stats, findings, and a status a pipeline can gate on.
+
+    ``status`` is ``blocking`` if any finding is blocking, ``warnings`` if any is a warning,
+    else ``clean``; ``exit_code`` maps those to 2, 1, 0 for the CLI.
+    """
+
+    path: str
+    schema_name: str
+    row_count: int
+    columns: list[ColumnStats]
+    findings: list[Finding]
+    checked_at: str
+    reference: str | None = None
+    leakage_sample_rows: int | None = None
+    distributions: list[ColumnDistribution] = field(default_factory=list)
+
+    @property
+    def status(self) -> Status:
+        """``clean``, ``warnings`` or ``blocking``: the worst severity among the findings."""
+        if any(f.severity == "blocking" for f in self.findings):
+            return "blocking"
+        if self.findings:
+            return "warnings"
+        return "clean"
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean, 1 warnings, 2 blocking."""
+        return {"clean": 0, "warnings": 1, "blocking": 2}[self.status]
+
+    def by_check(self, check: str) -> list[Finding]:
+        """The findings of one check id (handy for gates and tests)."""
+        return [f for f in self.findings if f.check == check]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole report as JSON-serialisable data (what ``--json`` prints)."""
+        return {
+            "path": self.path,
+            "schema": self.schema_name,
+            "reference": self.reference,
+            "row_count": self.row_count,
+            "checked_at": self.checked_at,
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "summary": {
+                "blocking": sum(f.severity == "blocking" for f in self.findings),
+                "warning": sum(f.severity == "warning" for f in self.findings),
+            },
+            "leakage_sample_rows": self.leakage_sample_rows,
+            "columns": [c.to_dict() for c in self.columns],
+            "findings": [f.to_dict() for f in self.findings],
+            "distributions": [d.to_dict() for d in self.distributions],
+        }
+
+    def render_html(self, path: Path | str) -> Path:
+        """Write the report as one self-contained HTML file, atomically; return its path.
+
+        The page is written to a temporary file next to the target and renamed over it, so a
+        reader never sees half a report (and a failed render leaves the old one in place).
+        Plots use the Plotly JS bundled in the plotly wheel, inlined: the page works offline.
+        """
+        target = Path(path)
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(_TEMPLATE_DIR),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        data = self.to_dict()
+        # Blocking first, then warnings, each in check order.
+        rows = sorted(data["findings"], key=lambda f: f["severity"] != "blocking")
+        html = env.get_template(_TEMPLATE_NAME).render(
+            report=data,
+            findings=[(f, json.dumps(f["details"], sort_keys=True, indent=1)) for f in rows],
+            plotly_js=_plotly_js(),
+            missing_figure=_script_json(_missing_figure(self)),
+            distribution_figures=[
+                (d.name, _script_json(_distribution_figure(d))) for d in self.distributions
+            ],
+        )
+        tmp_name: str | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+            )
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(html)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp_name, target)
+            tmp_name = None
+        except OSError as exc:
+            raise InputError(
+                MSG_REPORT_UNWRITABLE.format(path=target, reason=_reason(exc))
+            ) from exc
+        finally:
+            if tmp_name is not None:
+                Path(tmp_name).unlink(missing_ok=True)
+        return target
+
+
+# --- plots -------------------------------------------------------------------------------------
+
+_CURRENT_COLOUR = "#0969da"
+_REFERENCE_COLOUR = "#8c959f"
+
+
+def _plotly_js() -> str:
+    """The plotly.js bundle shipped inside the plotly wheel (no CDN, no network)."""
+    from importlib import resources
+
+    return (
+        resources.files("plotly")
+        .joinpath("package_data", "plotly.min.js")
+        .read_text(encoding="utf-8")
+    )
+
+
+def _script_json(value: Any) -> str:
+    """JSON safe to paste inside a <script> element (no ``</script>`` break-out)."""
+    return (
+        json.dumps(value, sort_keys=True)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+
+
+def _missing_figure(report: QualityReport) -> dict[str, Any]:
+    """Horizontal bars: the share of missing values in each column."""
+    names = [c.name for c in report.columns]
+    rates = [c.null_rate for c in report.columns]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "x": rates,
+                "y": names,
+                "marker": {"color": _CURRENT_COLOUR},
+                "hovertemplate": "%{y}: %{x:.2%} missing<extra></extra>",
+            }
+        ],
+        "layout": {
+            "height": 40 + 22 * max(1, len(names)),
+            "margin": {"l": 180, "r": 20, "t": 10, "b": 30},
+            "xaxis": {"tickformat": ".0%", "range": [0, max(0.05, *rates) if rates else 1]},
+            "yaxis": {"autorange": "reversed"},
+        },
+    }
+
+
+def _distribution_figure(d: ColumnDistribution) -> dict[str, Any]:
+    """Bars of the column's distribution; the reference beside it when there is one."""
+    if d.categories is not None:
+        x: list[Any] = list(d.categories)
+    else:
+        assert d.edges is not None
+        labels = d.edge_labels or [f"{e:.4g}" for e in d.edges]
+        x = [f"{labels[i]} – {labels[i + 1]}" for i in range(len(d.edges) - 1)]
+    traces = [
+        {
+            "type": "bar",
+            "name": "this file",
+            "x": x,
+            "y": d.current,
+            "marker": {"color": _CURRENT_COLOUR},
+        }
+    ]
+    if d.reference is not None:
+        traces.append(
+            {
+                "type": "bar",
+                "name": "reference",
+                "x": x,
+                "y": d.reference,
+                "marker": {"color": _REFERENCE_COLOUR},
+            }
+        )
+    return {
+        "data": traces,
+        "layout": {
+            "height": 260,
+            "barmode": "group",
+            "bargap": 0.05 if d.categories is None else 0.2,
+            "margin": {"l": 50, "r": 10, "t": 30, "b": 60},
+            "title": {"text": d.name, "font": {"size": 13}},
+            "yaxis": {"tickformat": ".0%", "title": {"text": "share of rows"}},
+            "xaxis": {"showticklabels": d.categories is not None, "type": "category"},
+            "showlegend": d.reference is not None,
+        },
+    }
