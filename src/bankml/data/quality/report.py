@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -264,54 +265,83 @@ def _missing_figure(report: QualityReport) -> dict[str, Any]:
                 "y": names,
                 "marker": {"color": _CURRENT_COLOUR},
                 "hovertemplate": "%{y}: %{x:.2%} missing<extra></extra>",
+                "texttemplate": "%{x:.1%}",
+                "textposition": "outside",
             }
         ],
         "layout": {
             "height": 40 + 22 * max(1, len(names)),
             "margin": {"l": 180, "r": 20, "t": 10, "b": 30},
             "xaxis": {"tickformat": ".0%", "range": [0, max(0.05, *rates) if rates else 1]},
+            "uniformtext": {"minsize": 9, "mode": "show"},
             "yaxis": {"autorange": "reversed"},
         },
     }
 
 
 def _distribution_figure(d: ColumnDistribution) -> dict[str, Any]:
-    """Bars of the column's distribution; the reference beside it when there is one."""
+    """Bars of the column's distribution; the reference beside it when there is one.
+
+    Numbers: one bar per bin at its centre on a linear axis; times: the same on a date axis;
+    categories: one bar per value.
+    """
+    xaxis: dict[str, Any] = {"type": "category"}
+    width: float | None = None
     if d.categories is not None:
         x: list[Any] = list(d.categories)
     else:
         assert d.edges is not None
-        labels = d.edge_labels or [f"{e:.4g}" for e in d.edges]
-        x = [f"{labels[i]} – {labels[i + 1]}" for i in range(len(d.edges) - 1)]
-    traces = [
-        {
+        edges = d.edges
+        centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
+        step = edges[1] - edges[0] if len(edges) > 1 else 1.0
+        if d.edge_labels is not None:  # microseconds since 1970 UTC
+            x = [
+                (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=c)).isoformat()
+                for c in centres
+            ]
+            xaxis = {"type": "date"}
+            width = step / 1000  # plotly measures date-axis widths in milliseconds
+        else:
+            x = centres
+            xaxis = {"type": "linear"}
+            width = step
+    traces = []
+    for label, values, colour in (
+        ("this file", d.current, _CURRENT_COLOUR),
+        ("reference", d.reference, _REFERENCE_COLOUR),
+    ):
+        if values is None:
+            continue
+        trace: dict[str, Any] = {
             "type": "bar",
-            "name": "this file",
+            "name": label,
             "x": x,
-            "y": d.current,
-            "marker": {"color": _CURRENT_COLOUR},
+            "y": values,
+            "marker": {"color": colour},
         }
-    ]
-    if d.reference is not None:
-        traces.append(
-            {
-                "type": "bar",
-                "name": "reference",
-                "x": x,
-                "y": d.reference,
-                "marker": {"color": _REFERENCE_COLOUR},
-            }
-        )
+        if width is not None:
+            # Side by side within each bin when there is a reference.
+            share = 0.45 if d.reference is not None else 0.9
+            trace["width"] = width * share
+            if d.reference is not None:
+                trace["offset"] = -width * share if label == "this file" else 0.0
+        traces.append(trace)
     return {
         "data": traces,
         "layout": {
             "height": 260,
-            "barmode": "group",
-            "bargap": 0.05 if d.categories is None else 0.2,
-            "margin": {"l": 50, "r": 10, "t": 30, "b": 60},
-            "title": {"text": d.name, "font": {"size": 13}},
-            "yaxis": {"tickformat": ".0%", "title": {"text": "share of rows"}},
-            "xaxis": {"showticklabels": d.categories is not None, "type": "category"},
+            "barmode": "group" if width is None else "overlay",
+            "margin": {"l": 50, "r": 10, "t": 40, "b": 50},
+            "title": {"text": d.name, "font": {"size": 13}, "x": 0.02, "xanchor": "left"},
+            "yaxis": {"tickformat": ".0%"},
+            "xaxis": xaxis,
             "showlegend": d.reference is not None,
+            "legend": {
+                "orientation": "h",
+                "x": 1,
+                "xanchor": "right",
+                "y": 1.02,
+                "yanchor": "bottom",
+            },
         },
     }
