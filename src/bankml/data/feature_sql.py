@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from bankml.core.errors import InputError
 from bankml.data.features import _NEEDS_EXPR, _ROLLING, EventTable, FeatureDef
 
-__all__ = ["DUCKDB", "SPARK", "Dialect", "compile_features"]
+__all__ = ["DUCKDB", "SPARK", "Dialect", "compile_feature_steps", "compile_features"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,27 @@ def compile_features(
     the effective label time (if a label is mapped), then one DOUBLE per feature in the
     order of ``defs``. With ``order`` the rows come sorted by (time, id).
     """
+    steps, body = compile_feature_steps(
+        defs, table, source, passthrough=passthrough, dialect=dialect, order=order
+    )
+    return "WITH " + ",\n".join(f"{name} AS ({sql})" for name, sql in steps) + "\n" + body
+
+
+def compile_feature_steps(
+    defs: Sequence[FeatureDef],
+    table: EventTable,
+    source: str,
+    *,
+    passthrough: Sequence[str] = (),
+    dialect: Dialect = DUCKDB,
+    order: bool = True,
+) -> tuple[list[tuple[str, str]], str]:
+    """The query of :func:`compile_features` as named steps and a final ``SELECT``.
+
+    Each step is ``(name, select)`` and may read the steps before it by name; an engine that
+    does not share common table expressions between their readers (Spark inlines them) can
+    materialise the steps as cached views instead of re-computing them.
+    """
     d = dialect
     q = d.q
     ident, time = q(table.id), q(table.time)
@@ -135,9 +156,9 @@ def compile_features(
                 f", {d.epoch_us.format(time)} + {delay} AS _known"
                 f", {d.plus_us.format(time, delay)} AS {q(table.known_column)}"
             )
-    ctes = [
-        f"_src AS (SELECT {', '.join(cols)} FROM {source})",
-        f"_ev AS (SELECT *, {d.epoch_us.format(time)} AS _t{known} FROM _src)",
+    ctes: list[tuple[str, str]] = [
+        ("_src", f"SELECT {', '.join(cols)} FROM {source}"),
+        ("_ev", f"SELECT *, {d.epoch_us.format(time)} AS _t{known} FROM _src"),
     ]
 
     # 2. window aggregates, per entity: each (kind, expr, window) computed once
@@ -148,7 +169,7 @@ def compile_features(
     for f in defs:
         if f.entity is not None and (f.kind in _ROLLING or f.kind == "label_rate"):
             by_entity.setdefault(f.entity, []).append(f)
-    tie_ctes: list[str] = []
+    tie_ctes: list[tuple[str, str]] = []
     for e_i, (entity, group) in enumerate(by_entity.items()):
         win = _EntityWindows(d, entity, ident, f"_e{e_i}")
         for f in group:
@@ -181,14 +202,14 @@ def compile_features(
     if table.label is not None:
         keep += [table.label, table.known_column]
     keep = list(dict.fromkeys(keep))
-    ctes.append(f"_agg AS (SELECT _ev.*{''.join(', ' + a for a in aggs)} FROM _ev)")
+    ctes.append(("_agg", f"SELECT _ev.*{''.join(', ' + a for a in aggs)} FROM _ev"))
     ctes += tie_ctes
     select = [f"_agg.{q(c)} AS {q(c)}" for c in keep]
     select += [f"CAST({final[f.name]} AS DOUBLE) AS {q(f.name)}" for f in defs]
     body = f"SELECT {', '.join(select)} FROM _agg {' '.join(joins)}"
     if order:
         body += f" ORDER BY _agg._t, _agg.{ident}"
-    return "WITH " + ",\n".join(ctes) + "\n" + body
+    return ctes, body
 
 
 class _EntityWindows:
@@ -237,12 +258,13 @@ class _EntityWindows:
         )
         return self._agg(kind, expr, 0, f"{agg} OVER {frame}")
 
-    def ties_cte(self) -> str:
+    def ties_cte(self) -> tuple[str, str]:
         """The later-peer aggregates of the events that share their timestamp."""
         peers = self._aliases[("p", None, 0)]
         return (
-            f"{self.prefix}_ties AS (SELECT {self.ident}, {', '.join(self.later)} FROM _agg"
-            f" WHERE {self.ent} IS NOT NULL AND {peers} > 1)"
+            f"{self.prefix}_ties",
+            f"SELECT {self.ident}, {', '.join(self.later)} FROM _agg"
+            f" WHERE {self.ent} IS NOT NULL AND {peers} > 1",
         )
 
     def count(self, expr: str | None, w: int) -> str:
@@ -305,7 +327,7 @@ def _known_positive_ctes(
     prefix: str,
     windows: list[int],
     table: EventTable,
-) -> list[str]:
+) -> list[tuple[str, str]]:
     """CTEs giving, per event, the entity's positives known by ``t`` in each delayed window."""
     q = d.q
     ent = q(entity)
@@ -329,19 +351,25 @@ def _known_positive_ctes(
         for k in ks
     )
     return [
-        f"""{prefix}_pos AS (
-            SELECT {ent} AS _e, greatest(_t + {delay}, _known) AS _a, _t + {delay} AS _s
-            FROM _ev WHERE {label} AND _known IS NOT NULL AND {ent} IS NOT NULL)""",
-        f"""{prefix}_steps AS (
-            SELECT _e, _a AS _time, {starts} FROM {prefix}_pos
-            UNION ALL {" UNION ALL ".join(ends)})""",
-        f"""{prefix}_known AS (
-            SELECT {ident}, {", ".join(prefix + k for k in ks)} FROM (
+        (
+            f"{prefix}_pos",
+            f"""SELECT {ent} AS _e, greatest(_t + {delay}, _known) AS _a, _t + {delay} AS _s
+            FROM _ev WHERE {label} AND _known IS NOT NULL AND {ent} IS NOT NULL""",
+        ),
+        (
+            f"{prefix}_steps",
+            f"""SELECT _e, _a AS _time, {starts} FROM {prefix}_pos
+            UNION ALL {" UNION ALL ".join(ends)}""",
+        ),
+        (
+            f"{prefix}_known",
+            f"""SELECT {ident}, {", ".join(prefix + k for k in ks)} FROM (
                 SELECT {ident}, _o, {running} FROM (
                     SELECT {ent} AS _e, _t AS _time, 1 AS _o, {ident}, {zeros}
                     FROM _ev WHERE {ent} IS NOT NULL
                     UNION ALL
                     SELECT _e, _time, 0 AS _o, NULL AS {ident}, {", ".join(ks)}
                     FROM {prefix}_steps)
-            ) WHERE _o = 1)""",
+            ) WHERE _o = 1""",
+        ),
     ]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bankml.core.errors import DataFileError, InputError
-from bankml.data.feature_sql import SPARK, compile_features
+from bankml.data.feature_sql import SPARK, compile_feature_steps
 from bankml.data.features import (
     MSG_DUPLICATE_IDS,
     MSG_MISSING_COLUMN,
@@ -54,6 +54,8 @@ SPARK_CONF: Mapping[str, str] = {
     "spark.sql.ansi.enabled": "false",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
+# Steps read by several later ones: the windowed aggregates above all.
+_CACHED_STEPS = frozenset({"_ev", "_agg"})
 _LOCAL_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "4",
@@ -109,16 +111,28 @@ def compute_features_spark(
         n = _validate(session, list(frame.columns), table)
         for key, value in SPARK_CONF.items():
             session.conf.set(key, value)
-        sql = compile_features(defs, table, "_source", passthrough=passthrough, dialect=SPARK)
+        steps, body = compile_feature_steps(
+            defs, table, "_source", passthrough=passthrough, dialect=SPARK
+        )
+        cached = []
         tmp = out.with_name(f".{out.name}.partial")
         shutil.rmtree(tmp, ignore_errors=True)
         try:
-            session.sql(sql).write.mode("overwrite").parquet(str(tmp))
+            # Spark inlines a CTE into each of its readers; cached views compute each step once.
+            for name, sql in steps:
+                view = session.sql(sql)
+                if name in _CACHED_STEPS:
+                    view = view.cache()
+                    cached.append(view)
+                view.createOrReplaceTempView(name)
+            session.sql(body).write.mode("overwrite").parquet(str(tmp))
             if out.exists():
                 shutil.rmtree(out) if out.is_dir() else out.unlink()
             tmp.rename(out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            for view in cached:
+                view.unpersist()
     finally:
         if own:
             session.stop()
