@@ -57,6 +57,12 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process (all threads): steadier than wall time on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # -- the peer: plain pandas --------------------------------------------------------------
 
 
@@ -154,6 +160,7 @@ def child(args: argparse.Namespace) -> None:
     """Run one implementation and report seconds, memory and the sample's features."""
     base_mb = _rss_mb()
     sample = pd.read_parquet(args.sample_ids)["transaction_id"]
+    cpu0 = _cpu_s()
     started = time.perf_counter()
     if args.child == "engine":
         from bankml.data.features import EngineOptions
@@ -161,6 +168,7 @@ def child(args: argparse.Namespace) -> None:
 
         # Import cost is not the engine's: measure the baseline after imports.
         base_mb = _rss_mb()
+        cpu0 = _cpu_s()
         started = time.perf_counter()
         options = EngineOptions(memory_limit=args.memory_limit, threads=args.threads)
         frame = build_fraud_features(Path(args.path), options=options).frame
@@ -172,6 +180,7 @@ def child(args: argparse.Namespace) -> None:
         from bankml.fraud.features import DEFAULT_MAPPING, enabled_features, resolve_event_table
 
         base_mb = _rss_mb()
+        cpu0 = _cpu_s()
         started = time.perf_counter()
         options = EngineOptions(memory_limit=args.stream_memory_limit, threads=args.threads)
         source = Path(args.path)
@@ -186,23 +195,25 @@ def child(args: argparse.Namespace) -> None:
             options=options,
         )
         seconds = time.perf_counter() - started
+        cpu = _cpu_s() - cpu0
         peak_mb = _rss_mb()
         picked = ds.dataset(target).to_table(
             filter=ds.field("transaction_id").isin(sample.to_numpy())
         )
         picked.to_pandas().to_parquet(args.out)
         target.unlink()
-        print(
-            json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak_mb, "base_mb": base_mb})
-        )
+        result = {"seconds": seconds, "cpu_s": cpu, "rows": rows, "peak_mb": peak_mb}
+        print(json.dumps({**result, "base_mb": base_mb}))
         return
     else:
         frame = pandas_features(Path(args.path), args.peer_rows)
         rows = len(frame)
     seconds = time.perf_counter() - started
+    cpu = _cpu_s() - cpu0
     peak_mb = _rss_mb()
     frame[frame["transaction_id"].isin(sample)].to_parquet(args.out)
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak_mb, "base_mb": base_mb}))
+    result = {"seconds": seconds, "cpu_s": cpu, "rows": rows, "peak_mb": peak_mb}
+    print(json.dumps({**result, "base_mb": base_mb}))
 
 
 def run_child(
@@ -308,13 +319,15 @@ def main() -> None:
         agreement = _agreement(frames)
 
     table = Table(title=f"fraud features: {n_rows:,} transactions, 2-core machine")
-    for col in ("implementation", "rows", "seconds", "rows/s", "peak RSS", "above baseline"):
+    columns = ("implementation", "rows", "seconds", "CPU s", "rows/s", "peak RSS", "above baseline")
+    for col in columns:
         table.add_column(col, justify="right" if col != "implementation" else "left")
     for kind, r in results.items():
         table.add_row(
             LABELS[kind],
             f"{int(r['rows']):,}",
             f"{r['seconds']:.1f}",
+            f"{r['cpu_s']:.1f}" if "cpu_s" in r else "",
             f"{r['rows'] / r['seconds']:,.0f}",
             f"{r['peak_mb'] / 1024:.2f} GB",
             f"{(r['peak_mb'] - r['base_mb']) / 1024:.2f} GB",
@@ -326,6 +339,7 @@ def main() -> None:
             "pandas, extrapolated (linear)",
             f"{n_rows:,}",
             f"~{peer['seconds'] * scale:.0f}",
+            f"~{peer['cpu_s'] * scale:.0f}" if "cpu_s" in peer else "",
             "",
             f"~{peer['peak_mb'] * scale / 1024:.1f} GB",
             "",
