@@ -54,6 +54,16 @@ LABELS = {
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process in MB.
+
+    Linux keeps ``ru_maxrss`` across ``exec``, so a child would start at its parent's peak;
+    ``VmHWM`` in /proc is the process's own high-water mark. ``ru_maxrss`` elsewhere.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
