@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bankml.core.errors import InputError
-from bankml.data.features import _NEEDS_EXPR, _ROLLING, EventTable, FeatureDef
+from bankml.data.features import NEEDS_EXPR, ROLLING, EventTable, FeatureDef
 
 __all__ = ["DUCKDB", "SPARK", "Dialect", "compile_feature_steps", "compile_features"]
 
@@ -167,7 +167,7 @@ def compile_feature_steps(
     joins: list[str] = []
     by_entity: dict[str, list[FeatureDef]] = {}
     for f in defs:
-        if f.entity is not None and (f.kind in _ROLLING or f.kind == "label_rate"):
+        if f.entity is not None and (f.kind in ROLLING or f.kind == "label_rate"):
             by_entity.setdefault(f.entity, []).append(f)
     tie_ctes: list[tuple[str, str]] = []
     for e_i, (entity, group) in enumerate(by_entity.items()):
@@ -195,7 +195,7 @@ def compile_feature_steps(
         elif f.kind == "row":
             assert f.expr is not None
             final[f.name] = f"CAST(({d.expr(f.expr)}) AS DOUBLE)"
-        elif f.kind in _NEEDS_EXPR and f.name not in final:  # pragma: no cover - by construction
+        elif f.kind in NEEDS_EXPR and f.name not in final:  # pragma: no cover - by construction
             raise AssertionError(f"feature {f.name} was not compiled")
 
     keep = [table.id, table.time, *passthrough]

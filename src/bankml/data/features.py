@@ -86,8 +86,8 @@ FeatureKind = Literal[
 ]
 FEATURE_KINDS: tuple[str, ...] = get_args(FeatureKind)
 
-_ROLLING = frozenset({"count", "sum", "mean", "ratio_to_prior_mean"})
-_NEEDS_EXPR = frozenset({"sum", "mean", "ratio_to_prior_mean", "row"})
+ROLLING = frozenset({"count", "sum", "mean", "ratio_to_prior_mean"})
+NEEDS_EXPR = frozenset({"sum", "mean", "ratio_to_prior_mean", "row"})
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _WINDOW = re.compile(r"^([1-9][0-9]*)([smhd])$")
 _UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
@@ -140,14 +140,14 @@ class FeatureDef:
             raise InputError(f"feature {self.name}: unknown kind {self.kind!r}")
         if self.kind != "row" and not self.entity:
             raise InputError(f"feature {self.name}: kind {self.kind} needs an entity")
-        windowed = self.kind in _ROLLING or self.kind == "label_rate"
+        windowed = self.kind in ROLLING or self.kind == "label_rate"
         if windowed and self.window is None:
             raise InputError(f"feature {self.name}: kind {self.kind} needs a window")
         if not windowed and self.window is not None:
             raise InputError(f"feature {self.name}: kind {self.kind} takes no window")
         if self.window is not None:
             parse_window(self.window)
-        if self.kind in _NEEDS_EXPR and not self.expr:
+        if self.kind in NEEDS_EXPR and not self.expr:
             raise InputError(f"feature {self.name}: kind {self.kind} needs an expr")
         if self.kind == "first_seen" and not self.key:
             raise InputError(f"feature {self.name}: kind first_seen needs a key")
@@ -459,7 +459,7 @@ def _compute(
     out: dict[str, np.ndarray] = {}
     by_entity: dict[str, list[FeatureDef]] = {}
     for d in defs:
-        if d.entity is not None and (d.kind in _ROLLING or d.kind == "label_rate"):
+        if d.entity is not None and (d.kind in ROLLING or d.kind == "label_rate"):
             by_entity.setdefault(d.entity, []).append(d)
     for entity, group in by_entity.items():
         out.update(_rolling(con, entity, group, table, n))

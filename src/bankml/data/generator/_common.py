@@ -11,7 +11,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bankml.data.generator.tables import _TS
+from bankml.data.generator.tables import TS
 
 ProgressFn = Callable[[str, int, int], None]
 Arr = npt.NDArray[Any]
@@ -29,24 +29,24 @@ MSG_OUT_FOREIGN = (
 )
 MSG_NO_MANIFEST = "no bankml bank at {out}: {manifest} is missing or unreadable"
 
-_MAX_CUSTOMERS = 20_000_000  # keeps every id family inside its own range (see _*_BASE)
-_MAX_DAYS = 3_660
+MAX_CUSTOMERS = 20_000_000  # keeps every id family inside its own range (see _*_BASE)
+MAX_DAYS = 3_660
 
 # Id families live in disjoint ranges, so joining card_id to customer_id by mistake matches
 # nothing instead of silently matching the wrong rows.
-_CUSTOMER_BASE = 100_000_000
-_CARD_BASE = 200_000_000
-_TERMINAL_BASE = 300_000_000
-_APPLICATION_BASE = 400_000_000
+CUSTOMER_BASE = 100_000_000
+CARD_BASE = 200_000_000
+TERMINAL_BASE = 300_000_000
+APPLICATION_BASE = 400_000_000
 
-_DAY_US = 86_400_000_000
-_HOUR_US = 3_600_000_000
-_MIN_US = 60_000_000
-_SEC_US = 1_000_000
+DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+MIN_US = 60_000_000
+SEC_US = 1_000_000
 
 # Stream ids for numpy SeedSequence spawn keys: each stage draws from its own stream, so
 # changing one stage's draws does not reshuffle every other table.
-_S_CUSTOMERS, _S_TERMINALS, _S_CARDS, _S_LINKS, _S_FRAUD, _S_BLOCK, _S_CREDIT = range(7)
+S_CUSTOMERS, S_TERMINALS, S_CARDS, S_LINKS, S_FRAUD, S_BLOCK, S_CREDIT = range(7)
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies
@@ -65,14 +65,14 @@ PURPOSES = ("car", "home_improvement", "debt_consolidation", "education", "other
 TERMS = (12, 24, 36, 48, 60)
 AGE_BANDS = ("18-25", "26-40", "41-60", "61+")
 
-_POS, _ECOM, _ATM = 0, 1, 2
-_CHIP, _CONTACTLESS, _SWIPE, _MANUAL, _ECOM_ENTRY = range(5)
-_NONE, _CT, _ATO, _TEST, _HIGH = range(5)
+POS, ECOM, ATM = 0, 1, 2
+CHIP, CONTACTLESS, SWIPE, MANUAL, ECOM_ENTRY = range(5)
+NONE, CT, ATO, TEST, HIGH = range(5)
 
 # Country -> (currency index, cities (name, x, y, weight)). Countries overlap on the grid;
 # nearest-terminal search separates them (see _nearest), so only within-country distance
 # matters.
-_COUNTRIES: dict[str, tuple[int, tuple[tuple[str, float, float, float], ...]]] = {
+COUNTRIES: dict[str, tuple[int, tuple[tuple[str, float, float, float], ...]]] = {
     "GB": (
         1,
         (
@@ -102,48 +102,48 @@ _COUNTRIES: dict[str, tuple[int, tuple[tuple[str, float, float, float], ...]]] =
     "IT": (0, (("Milan", 56, 8, 1), ("Rome", 62, 3, 1))),
     "US": (2, (("New York", 95, 94, 2), ("Chicago", 90, 88, 1))),
 }
-COUNTRY_CODES = tuple(_COUNTRIES)
-_CURRENCY_OF = np.array([_COUNTRIES[c][0] for c in COUNTRY_CODES], dtype=np.int8)
-_HOME_P = np.array([0.50, 0.38, 0.04, 0.03, 0.03, 0.02, 0.0, 0.0])
-_TRAVEL_P = np.array([0.0, 0.0, 0.2, 0.1, 0.0, 0.3, 0.25, 0.15])  # foreign physical terminals
-_ECOM_FOREIGN_P = np.array([0.05, 0.05, 0.05, 0.2, 0.2, 0.0, 0.0, 0.45])
-_GB, _DE = COUNTRY_CODES.index("GB"), COUNTRY_CODES.index("DE")
+COUNTRY_CODES = tuple(COUNTRIES)
+CURRENCY_OF = np.array([COUNTRIES[c][0] for c in COUNTRY_CODES], dtype=np.int8)
+HOME_P = np.array([0.50, 0.38, 0.04, 0.03, 0.03, 0.02, 0.0, 0.0])
+TRAVEL_P = np.array([0.0, 0.0, 0.2, 0.1, 0.0, 0.3, 0.25, 0.15])  # foreign physical terminals
+ECOM_FOREIGN_P = np.array([0.05, 0.05, 0.05, 0.2, 0.2, 0.0, 0.0, 0.45])
+GB, DE = COUNTRY_CODES.index("GB"), COUNTRY_CODES.index("DE")
 
 # Merchant categories: (mcc, kind, amount factor, weight within kind, brands).
-_MCCS: tuple[tuple[str, int, float, float, tuple[str, ...]], ...] = (
-    ("5411", _POS, 1.4, 26, ("FreshWay", "Market Hall", "GreenBasket", "DailyGrocer")),
-    ("5812", _POS, 1.3, 12, ("The Olive Tree", "Brasserie Nord", "Red Lantern", "Bistro 21")),
-    ("5814", _POS, 0.4, 12, ("QuickBite", "Burger Lane", "Bean & Leaf", "Noodle Box")),
-    ("5541", _POS, 1.8, 9, ("FuelPoint", "Roadstar", "Petro Plus")),
-    ("5912", _POS, 0.7, 6, ("CarePharm", "Apotheke am Markt", "HealthFirst")),
-    ("5311", _POS, 1.8, 5, ("Grand Stores", "Kaufhalle", "Metro Department")),
-    ("5651", _POS, 2.0, 7, ("Threadline", "Urban Wear", "Modehaus")),
-    ("5732", _POS, 4.0, 3, ("Volt Electronics", "TechCorner", "Digitalmarkt")),
-    ("5944", _POS, 6.0, 1, ("Goldsmiths & Co", "Juwelier Stein", "Carat House")),
-    ("4111", _POS, 0.25, 7, ("City Transit", "Metro Rail", "Verkehrsbetriebe")),
-    ("5499", _POS, 0.45, 9, ("Corner Shop", "Kiosk 24", "QuickStop")),
-    ("7011", _POS, 5.0, 2, ("Harbour Hotel", "Hotel Adler", "Parkview Inn")),
-    ("4121", _POS, 0.8, 1, ("City Cabs", "Taxi Zentrale")),
-    ("6011", _ATM, 3.0, 1, ("ATM", "Cash Point", "Geldautomat")),
-    ("5999", _ECOM, 1.5, 30, ("ShopNova", "Marketly", "BuyBright", "Kaufnet")),
-    ("5815", _ECOM, 0.35, 20, ("AppVault", "PixelPlay", "TuneStream", "GameHub")),
-    ("4899", _ECOM, 0.5, 15, ("StreamBox", "CloudTV", "NewsPass")),
-    ("4511", _ECOM, 7.0, 8, ("SkyLink Air", "Atlantic Airways", "Nordflug")),
-    ("5964", _ECOM, 1.6, 12, ("HomeDirect", "CatalogOne", "Versandhaus")),
-    ("5732", _ECOM, 4.0, 10, ("GadgetPort", "TechDirect", "ElektroShop")),
-    ("7011", _ECOM, 5.0, 5, ("StayFinder", "RoomBook", "TripNest")),
+MCCS: tuple[tuple[str, int, float, float, tuple[str, ...]], ...] = (
+    ("5411", POS, 1.4, 26, ("FreshWay", "Market Hall", "GreenBasket", "DailyGrocer")),
+    ("5812", POS, 1.3, 12, ("The Olive Tree", "Brasserie Nord", "Red Lantern", "Bistro 21")),
+    ("5814", POS, 0.4, 12, ("QuickBite", "Burger Lane", "Bean & Leaf", "Noodle Box")),
+    ("5541", POS, 1.8, 9, ("FuelPoint", "Roadstar", "Petro Plus")),
+    ("5912", POS, 0.7, 6, ("CarePharm", "Apotheke am Markt", "HealthFirst")),
+    ("5311", POS, 1.8, 5, ("Grand Stores", "Kaufhalle", "Metro Department")),
+    ("5651", POS, 2.0, 7, ("Threadline", "Urban Wear", "Modehaus")),
+    ("5732", POS, 4.0, 3, ("Volt Electronics", "TechCorner", "Digitalmarkt")),
+    ("5944", POS, 6.0, 1, ("Goldsmiths & Co", "Juwelier Stein", "Carat House")),
+    ("4111", POS, 0.25, 7, ("City Transit", "Metro Rail", "Verkehrsbetriebe")),
+    ("5499", POS, 0.45, 9, ("Corner Shop", "Kiosk 24", "QuickStop")),
+    ("7011", POS, 5.0, 2, ("Harbour Hotel", "Hotel Adler", "Parkview Inn")),
+    ("4121", POS, 0.8, 1, ("City Cabs", "Taxi Zentrale")),
+    ("6011", ATM, 3.0, 1, ("ATM", "Cash Point", "Geldautomat")),
+    ("5999", ECOM, 1.5, 30, ("ShopNova", "Marketly", "BuyBright", "Kaufnet")),
+    ("5815", ECOM, 0.35, 20, ("AppVault", "PixelPlay", "TuneStream", "GameHub")),
+    ("4899", ECOM, 0.5, 15, ("StreamBox", "CloudTV", "NewsPass")),
+    ("4511", ECOM, 7.0, 8, ("SkyLink Air", "Atlantic Airways", "Nordflug")),
+    ("5964", ECOM, 1.6, 12, ("HomeDirect", "CatalogOne", "Versandhaus")),
+    ("5732", ECOM, 4.0, 10, ("GadgetPort", "TechDirect", "ElektroShop")),
+    ("7011", ECOM, 5.0, 5, ("StayFinder", "RoomBook", "TripNest")),
 )
-_HIGH_VALUE_MCCS = {"5732", "5944", "5311", "7011", "4511"}
-_TESTING_MCCS = {"5999", "5815"}
+HIGH_VALUE_MCCS = {"5732", "5944", "5311", "7011", "4511"}
+TESTING_MCCS = {"5999", "5815"}
 
 # Behaviour profiles.
-_HOUR_LEGIT = np.array(
+HOUR_LEGIT = np.array(
     [
         *(0.6, 0.35, 0.25, 0.2, 0.25, 0.5, 1.3, 2.8, 4.2, 4.8, 5.2, 6.0),  # 00-11
         *(7.2, 6.8, 5.9, 5.7, 6.2, 7.0, 7.3, 6.4, 5.0, 3.6, 2.3, 1.2),  # 12-23
     ]
 )
-_HOUR_FRAUD = np.array(
+HOUR_FRAUD = np.array(
     [
         *(4.0, 4.5, 4.8, 4.6, 4.0, 3.2, 2.5, 2.5, 3.0, 3.3, 3.5, 3.8),
         *(4.0, 4.0, 3.8, 3.8, 4.0, 4.2, 4.5, 4.8, 5.0, 5.0, 4.8, 4.4),
@@ -155,42 +155,42 @@ _DOW = _DOW / _DOW.mean()
 # Channel groups: pos (nearest terminals), atm (nearest ATMs), ecom (favourite shops), and
 # "travel" (any terminal anywhere): the last keeps new terminals/countries from being a
 # perfect fraud flag.
-_K_POS, _K_ATM, _K_ECOM = 10, 2, 4
-_W_POS = 1.0 / np.arange(1, _K_POS + 1) ** 0.8
-_W_POS /= _W_POS.sum()
-_W_ATM = np.array([0.7, 0.3])
-_W_ECOM = np.array([0.4, 0.3, 0.2, 0.1])
-_CONTACTLESS_LIMIT = 100.0
+K_POS, K_ATM, K_ECOM = 10, 2, 4
+W_POS = 1.0 / np.arange(1, K_POS + 1) ** 0.8
+W_POS /= W_POS.sum()
+W_ATM = np.array([0.7, 0.3])
+W_ECOM = np.array([0.4, 0.3, 0.2, 0.1])
+CONTACTLESS_LIMIT = 100.0
 
-_SCENARIO_SHARE = {_CT: 0.30, _ATO: 0.40, _TEST: 0.18, _HIGH: 0.12}
-_ROWS_PER_BLOCK = 1_000_000
+SCENARIO_SHARE = {CT: 0.30, ATO: 0.40, TEST: 0.18, HIGH: 0.12}
+ROWS_PER_BLOCK = 1_000_000
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
 
 
-def _rng(seed: int, stream: int, *index: int) -> np.random.Generator:
+def stream_rng(seed: int, stream: int, *index: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream, *index)))
 
 
-def _strings(labels: tuple[str, ...] | list[str], codes: Arr) -> pa.Array:
+def decode_strings(labels: tuple[str, ...] | list[str], codes: Arr) -> pa.Array:
     """Decode integer codes into a plain string column (taken in C, not in Python)."""
     return pc.take(pa.array(labels, pa.string()), pa.array(codes))
 
 
-def _timestamps(us: Arr) -> pa.Array:
-    return pa.array(us, pa.int64()).view(_TS)
+def timestamps(us: Arr) -> pa.Array:
+    return pa.array(us, pa.int64()).view(TS)
 
 
-def _choice(rng: np.random.Generator, p: Arr, n: int) -> Arr:
+def choice_index(rng: np.random.Generator, p: Arr, n: int) -> Arr:
     """Draw ``n`` indices from probabilities ``p`` (inverse-CDF; faster than rng.choice)."""
     cum = np.cumsum(p, dtype=np.float64)
     idx = np.searchsorted(cum / cum[-1], rng.random(n), side="right")
     return np.minimum(idx, len(p) - 1)
 
 
-def _ymd(days: Arr) -> tuple[Arr, Arr, Arr]:
+def ymd(days: Arr) -> tuple[Arr, Arr, Arr]:
     """Year, month, day of datetime64[D] values."""
     years = days.astype("datetime64[Y]")
     months = days.astype("datetime64[M]")
@@ -200,22 +200,22 @@ def _ymd(days: Arr) -> tuple[Arr, Arr, Arr]:
     return y, m, d
 
 
-def _age_on(dob: Arr, on: Arr) -> Arr:
+def age_on(dob: Arr, on: Arr) -> Arr:
     """Whole years between ``dob`` and ``on`` (both datetime64[D]), birthday-exact."""
-    by, bm, bd = _ymd(dob)
-    oy, om, od = _ymd(on)
+    by, bm, bd = ymd(dob)
+    oy, om, od = ymd(on)
     return oy - by - ((om * 100 + od) < (bm * 100 + bd)).astype(np.int64)
 
 
-def _age_band(age: Arr) -> Arr:
+def age_band(age: Arr) -> Arr:
     return np.searchsorted(np.array([26, 41, 61]), age, side="right")
 
 
-def _day_weights(start: date, days: int) -> Arr:
+def day_weights(start: date, days: int) -> Arr:
     """Weekly-cycle multiplier for each simulated day."""
     dow = (np.arange(days) + start.weekday()) % 7
     return np.asarray(_DOW[dow])
 
 
-def _time_of_day(rng: np.random.Generator, hours: Arr, n: int) -> Arr:
-    return np.asarray(_choice(rng, hours, n) * _HOUR_US + rng.integers(0, _HOUR_US, n))
+def time_of_day(rng: np.random.Generator, hours: Arr, n: int) -> Arr:
+    return np.asarray(choice_index(rng, hours, n) * HOUR_US + rng.integers(0, HOUR_US, n))

@@ -10,15 +10,9 @@ import numpy as np
 
 from bankml.core.errors import InputError
 from bankml.data.generator._common import (
-    _DAY_US,
-    _MAX_CUSTOMERS,
-    _MAX_DAYS,
-    _S_CARDS,
-    _S_CREDIT,
-    _S_CUSTOMERS,
-    _S_FRAUD,
-    _S_LINKS,
-    _S_TERMINALS,
+    DAY_US,
+    MAX_CUSTOMERS,
+    MAX_DAYS,
     MSG_APPLICATIONS,
     MSG_CUSTOMERS,
     MSG_DAYS,
@@ -27,24 +21,30 @@ from bankml.data.generator._common import (
     MSG_OUT_IS_FILE,
     MSG_SEED,
     MSG_START,
+    S_CARDS,
+    S_CREDIT,
+    S_CUSTOMERS,
+    S_FRAUD,
+    S_LINKS,
+    S_TERMINALS,
     ProgressFn,
-    _rng,
+    stream_rng,
 )
-from bankml.data.generator.credit import _make_credit
-from bankml.data.generator.customers import _make_cards, _make_customers
-from bankml.data.generator.fraud import _plan_fraud
-from bankml.data.generator.policies import _write_policies
-from bankml.data.generator.terminals import _link_customers_to_terminals, _make_terminals
-from bankml.data.generator.transactions import _write_transactions
+from bankml.data.generator.credit import make_credit
+from bankml.data.generator.customers import make_cards, make_customers
+from bankml.data.generator.fraud import plan_fraud
+from bankml.data.generator.policies import write_policies
+from bankml.data.generator.terminals import link_customers_to_terminals, make_terminals
+from bankml.data.generator.transactions import write_transactions
 from bankml.data.generator.writing import (
-    _MANIFEST,
+    MANIFEST,
     BankManifest,
-    _foreign_entry,
-    _prepare_dir,
-    _remove_stale,
-    _sha256,
-    _write_bytes,
-    _write_table,
+    file_sha256,
+    foreign_entry,
+    prepare_dir,
+    remove_stale,
+    write_bytes_atomic,
+    write_table_atomic,
 )
 
 log = logging.getLogger(__name__)
@@ -80,60 +80,62 @@ def generate_bank(
     n_apps = applications if applications is not None else max(1, round(0.6 * customers))
     report: ProgressFn = progress or (lambda _stage, _done, _total: None)
 
-    _prepare_dir(out)
+    prepare_dir(out)
     log.info("generating bank: customers=%s days=%s seed=%s", customers, days, seed)
-    start_us = (start - date(1970, 1, 1)).days * _DAY_US  # midnight UTC, in microseconds
+    start_us = (start - date(1970, 1, 1)).days * DAY_US  # midnight UTC, in microseconds
     written: list[str] = []
     row_counts: dict[str, int] = {}
 
     report("customers", 0, customers)
-    cust = _make_customers(_rng(seed, _S_CUSTOMERS), customers, start)
-    _write_table(out / "customers.parquet", cust.table)
+    cust = make_customers(stream_rng(seed, S_CUSTOMERS), customers, start)
+    write_table_atomic(out / "customers.parquet", cust.table)
     written.append("customers.parquet")
     row_counts["customers"] = customers
     report("customers", customers, customers)
 
     n_terminals = max(50, customers // 5)
     report("terminals", 0, n_terminals)
-    term = _make_terminals(_rng(seed, _S_TERMINALS), n_terminals)
-    _write_table(out / "terminals.parquet", term.table)
+    term = make_terminals(stream_rng(seed, S_TERMINALS), n_terminals)
+    write_table_atomic(out / "terminals.parquet", term.table)
     written.append("terminals.parquet")
     row_counts["terminals"] = n_terminals
     report("terminals", n_terminals, n_terminals)
 
     report("cards", 0, customers)
-    cards = _make_cards(_rng(seed, _S_CARDS), cust, start, days)
-    _write_table(out / "cards.parquet", cards.table)
+    cards = make_cards(stream_rng(seed, S_CARDS), cust, start, days)
+    write_table_atomic(out / "cards.parquet", cards.table)
     written.append("cards.parquet")
     row_counts["cards"] = cards.n
     report("cards", customers, customers)
 
     report("fraud_plan", 0, 1)
-    _link_customers_to_terminals(_rng(seed, _S_LINKS), cust, term)
-    plan = _plan_fraud(_rng(seed, _S_FRAUD), cust, cards, term, days, start, start_us, fraud_rate)
+    link_customers_to_terminals(stream_rng(seed, S_LINKS), cust, term)
+    plan = plan_fraud(
+        stream_rng(seed, S_FRAUD), cust, cards, term, days, start, start_us, fraud_rate
+    )
     report("fraud_plan", 1, 1)
-    n_tx, n_fraud = _write_transactions(
+    n_tx, n_fraud = write_transactions(
         out / "transactions.parquet", seed, cust, cards, term, plan, days, start, start_us, report
     )
     written.append("transactions.parquet")
     row_counts["transactions"] = n_tx
 
     report("credit", 0, n_apps)
-    apps, protected = _make_credit(_rng(seed, _S_CREDIT), cust, n_apps, start, start_us)
-    _write_table(out / "credit_applications.parquet", apps)
-    _write_table(out / "credit_protected.parquet", protected)
+    apps, protected = make_credit(stream_rng(seed, S_CREDIT), cust, n_apps, start, start_us)
+    write_table_atomic(out / "credit_applications.parquet", apps)
+    write_table_atomic(out / "credit_protected.parquet", protected)
     written += ["credit_applications.parquet", "credit_protected.parquet"]
     row_counts["credit_applications"] = n_apps
     row_counts["credit_protected"] = n_apps
     report("credit", n_apps, n_apps)
 
-    written += _write_policies(out, seed, report)
-    _remove_stale(out, set(written))
+    written += write_policies(out, seed, report)
+    remove_stale(out, set(written))
 
     report("checksums", 0, len(written))
     files: dict[str, str] = {}
     for i, rel in enumerate(sorted(written), 1):
-        files[rel] = _sha256(out / rel)
+        files[rel] = file_sha256(out / rel)
         report("checksums", i, len(written))
 
     manifest = BankManifest(
@@ -146,7 +148,7 @@ def generate_bank(
         files=files,
         fraud_rate=round(n_fraud / n_tx, 6) if n_tx else 0.0,
     )
-    _write_bytes(out / _MANIFEST, manifest.to_json().encode("utf-8"))
+    write_bytes_atomic(out / MANIFEST, manifest.to_json().encode("utf-8"))
     log.info("bank written: %s transactions, fraud rate %s", n_tx, manifest.fraud_rate)
     return manifest
 
@@ -163,10 +165,10 @@ def _validate(
     def is_int(v: object) -> bool:
         return isinstance(v, int | np.integer) and not isinstance(v, bool)
 
-    if not is_int(customers) or not 1 <= customers <= _MAX_CUSTOMERS:
-        raise InputError(MSG_CUSTOMERS.format(max=_MAX_CUSTOMERS, value=customers))
-    if not is_int(days) or not 1 <= days <= _MAX_DAYS:
-        raise InputError(MSG_DAYS.format(max=_MAX_DAYS, value=days))
+    if not is_int(customers) or not 1 <= customers <= MAX_CUSTOMERS:
+        raise InputError(MSG_CUSTOMERS.format(max=MAX_CUSTOMERS, value=customers))
+    if not is_int(days) or not 1 <= days <= MAX_DAYS:
+        raise InputError(MSG_DAYS.format(max=MAX_DAYS, value=days))
     if not is_int(seed) or seed < 0:
         raise InputError(MSG_SEED.format(value=seed))
     if not isinstance(start, date):
@@ -182,6 +184,6 @@ def _validate(
     if out.exists() and not out.is_dir():
         raise InputError(MSG_OUT_IS_FILE.format(out=out))
     if out.is_dir():
-        foreign = _foreign_entry(out)
+        foreign = foreign_entry(out)
         if foreign is not None:
             raise InputError(MSG_OUT_FOREIGN.format(out=out, entry=foreign))

@@ -8,24 +8,24 @@ import numpy as np
 import pyarrow as pa
 
 from bankml.data.generator._common import (
-    _APPLICATION_BASE,
-    _CUSTOMER_BASE,
-    _DAY_US,
-    _HOUR_US,
     AGE_BANDS,
+    APPLICATION_BASE,
+    CUSTOMER_BASE,
+    DAY_US,
     EMPLOYMENTS,
+    HOUR_US,
     HOUSING,
     PURPOSES,
     TERMS,
     Arr,
-    _age_band,
-    _age_on,
-    _choice,
-    _strings,
-    _timestamps,
-    _ymd,
+    age_band,
+    age_on,
+    choice_index,
+    decode_strings,
+    timestamps,
+    ymd,
 )
-from bankml.data.generator.customers import _Customers
+from bankml.data.generator.customers import Customers
 from bankml.data.generator.tables import TABLE_SCHEMAS
 
 # --------------------------------------------------------------------------------------------
@@ -50,8 +50,8 @@ def _calibrate_intercept(score: Arr, target: float) -> float:
     return (lo + hi) / 2
 
 
-def _make_credit(
-    rng: np.random.Generator, cust: _Customers, n: int, start: date, start_us: int
+def make_credit(
+    rng: np.random.Generator, cust: Customers, n: int, start: date, start_us: int
 ) -> tuple[pa.Table, pa.Table]:
     c = rng.choice(cust.n, size=n, replace=n > cust.n)
     start_d = np.datetime64(start.isoformat(), "D")
@@ -61,11 +61,11 @@ def _make_credit(
     back = (rng.random(n) * (max_back + 1)).astype(np.int64)
     applied_d = start_d - back.astype("timedelta64[D]")
     # Business hours, 08:00-20:00.
-    applied_us = (
-        start_us - back * _DAY_US + 8 * _HOUR_US + rng.integers(0, 12 * _HOUR_US, n)
-    ).astype(np.int64)
-    age = _age_on(cust.dob[c], applied_d)
-    band = _age_band(age)
+    applied_us = (start_us - back * DAY_US + 8 * HOUR_US + rng.integers(0, 12 * HOUR_US, n)).astype(
+        np.int64
+    )
+    age = age_on(cust.dob[c], applied_d)
+    band = age_band(age)
     sex = cust.sex[c]
     employment = cust.employment[c]
     working = np.isin(employment, [0, 1])
@@ -92,7 +92,7 @@ def _make_credit(
     housing = np.empty(n, dtype=np.int64)
     for b in range(4):
         rows = np.flatnonzero(band == b)
-        housing[rows] = _choice(rng, housing_p[b], rows.size)
+        housing[rows] = choice_index(rng, housing_p[b], rows.size)
 
     purpose_p = np.tile(np.array([0.28, 0.18, 0.30, 0.06, 0.18]), (n, 1))
     purpose_p[band == 0] = [0.30, 0.02, 0.22, 0.30, 0.16]
@@ -136,7 +136,7 @@ def _make_credit(
     defaulted = rng.random(n) < p
 
     order = np.argsort(applied_us, kind="stable")  # application ids follow time
-    ids = _APPLICATION_BASE + np.arange(1, n + 1, dtype=np.int64)
+    ids = APPLICATION_BASE + np.arange(1, n + 1, dtype=np.int64)
 
     def o(a: Arr) -> Arr:
         return np.asarray(a[order])
@@ -144,13 +144,13 @@ def _make_credit(
     apps = pa.Table.from_arrays(
         [
             pa.array(ids),
-            pa.array(_CUSTOMER_BASE + 1 + o(c)),
-            _timestamps(o(applied_us)),
+            pa.array(CUSTOMER_BASE + 1 + o(c)),
+            timestamps(o(applied_us)),
             pa.array(o(income)),
-            _strings(EMPLOYMENTS, o(employment)),
+            decode_strings(EMPLOYMENTS, o(employment)),
             pa.array(o(years_employed)),
-            _strings(HOUSING, o(housing)),
-            _strings(PURPOSES, o(purpose)),
+            decode_strings(HOUSING, o(housing)),
+            decode_strings(PURPOSES, o(purpose)),
             pa.array(o(requested)),
             pa.array(o(term_months)),
             pa.array(o(dti)),
@@ -166,9 +166,9 @@ def _make_credit(
     protected = pa.Table.from_arrays(
         [
             pa.array(ids),
-            _strings(("F", "M"), o(sex)),
+            decode_strings(("F", "M"), o(sex)),
             pa.array(o(age).astype(np.int64)),
-            _strings(AGE_BANDS, o(band)),
+            decode_strings(AGE_BANDS, o(band)),
         ],
         schema=TABLE_SCHEMAS["credit_protected"],
     )
@@ -177,6 +177,6 @@ def _make_credit(
 
 def _eighteenth_birthday(dob: Arr) -> Arr:
     """The date each person turned 18 (29 February birthdays fall on 1 March)."""
-    y, m, d = _ymd(dob)
+    y, m, d = ymd(dob)
     months = ((y + 18 - 1970) * 12 + m - 1).astype("datetime64[M]")
     return np.asarray(months.astype("datetime64[D]") + (d - 1).astype("timedelta64[D]"))

@@ -9,23 +9,23 @@ import numpy as np
 import pyarrow as pa
 
 from bankml.data.generator._common import (
-    _CARD_BASE,
-    _COUNTRIES,
-    _CUSTOMER_BASE,
-    _DE,
-    _GB,
-    _HOME_P,
+    CARD_BASE,
     CARD_TYPES,
+    COUNTRIES,
     COUNTRY_CODES,
+    CUSTOMER_BASE,
+    DE,
     EMPLOYMENTS,
+    GB,
+    HOME_P,
     RISK_RATINGS,
     SEGMENTS,
     Arr,
-    _age_band,
-    _age_on,
-    _choice,
-    _strings,
-    _ymd,
+    age_band,
+    age_on,
+    choice_index,
+    decode_strings,
+    ymd,
 )
 from bankml.data.generator.tables import TABLE_SCHEMAS
 
@@ -82,7 +82,7 @@ _EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example")
 
 
 @dataclass
-class _Customers:
+class Customers:
     n: int
     table: pa.Table
     country: Arr
@@ -103,7 +103,7 @@ class _Customers:
     fav_ecom: Arr = field(default_factory=lambda: np.empty(0))
 
 
-def _place(rng: np.random.Generator, country: Arr, spread: float) -> tuple[Arr, Arr, Arr]:
+def place(rng: np.random.Generator, country: Arr, spread: float) -> tuple[Arr, Arr, Arr]:
     """Locations near a city of each row's country; also returns the city index per row."""
     x = np.empty(len(country))
     y = np.empty(len(country))
@@ -112,8 +112,8 @@ def _place(rng: np.random.Generator, country: Arr, spread: float) -> tuple[Arr, 
         rows = np.flatnonzero(country == ci)
         if rows.size == 0:
             continue
-        cities = _COUNTRIES[code][1]
-        pick = _choice(rng, np.array([c[3] for c in cities], dtype=float), rows.size)
+        cities = COUNTRIES[code][1]
+        pick = choice_index(rng, np.array([c[3] for c in cities], dtype=float), rows.size)
         cx = np.array([c[1] for c in cities], dtype=float)[pick]
         cy = np.array([c[2] for c in cities], dtype=float)[pick]
         x[rows] = cx + rng.normal(0, spread, rows.size)
@@ -122,25 +122,25 @@ def _place(rng: np.random.Generator, country: Arr, spread: float) -> tuple[Arr, 
     return np.clip(x, 0, 100).round(4), np.clip(y, 0, 100).round(4), city
 
 
-def _city_name(country: int, city: int) -> str:
-    return _COUNTRIES[COUNTRY_CODES[country]][1][city][0]
+def city_name(country: int, city: int) -> str:
+    return COUNTRIES[COUNTRY_CODES[country]][1][city][0]
 
 
-def _make_customers(rng: np.random.Generator, n: int, start: date) -> _Customers:
+def make_customers(rng: np.random.Generator, n: int, start: date) -> Customers:
     start_d = np.datetime64(start.isoformat(), "D")
     # Age: adults 18-95, mode in the early thirties, about a fifth over 60 (a retail book).
     age_f = np.clip(rng.gamma(2.4, 11.5, n) + 18.0, 18.0, 95.5)
     dob = start_d - (age_f * 365.2425).astype(np.int64).astype("timedelta64[D]")
-    age = _age_on(dob, np.full(n, start_d))
+    age = age_on(dob, np.full(n, start_d))
     # A birthday on the start date can round an 18.0 draw down to 17: nudge those back.
     young = age < 18
     dob[young] -= np.timedelta64(366, "D")
-    age = _age_on(dob, np.full(n, start_d))
+    age = age_on(dob, np.full(n, start_d))
     sex = (rng.random(n) < 0.49).astype(np.int64)
-    band = _age_band(age)
+    band = age_band(age)
 
-    country = _choice(rng, _HOME_P, n)
-    x, y, city = _place(rng, country, spread=4.0)
+    country = choice_index(rng, HOME_P, n)
+    x, y, city = place(rng, country, spread=4.0)
 
     # Employment depends on age (students are young, retirees old) -- a realistic, mild
     # channel through which age reaches the credit features.
@@ -155,7 +155,7 @@ def _make_customers(rng: np.random.Generator, n: int, start: date) -> _Customers
     employment = np.empty(n, dtype=np.int64)
     for b in range(4):
         rows = np.flatnonzero(band == b)
-        employment[rows] = _choice(rng, emp_p[b], rows.size)
+        employment[rows] = choice_index(rng, emp_p[b], rows.size)
     employment[(employment == 3) & (age < 55)] = 0  # no early retirees below 55
 
     base_income = np.array([42_000, 48_000, 9_000, 24_000, 8_000], dtype=float)[employment]
@@ -173,7 +173,7 @@ def _make_customers(rng: np.random.Generator, n: int, start: date) -> _Customers
     risk_score = (
         rng.random(n)
         + 0.25 * (segment == 3)
-        + 0.2 * ~np.isin(country, [_GB, _DE])
+        + 0.2 * ~np.isin(country, [GB, DE])
         + 0.1 * (employment == 2)
     )
     risk = np.digitize(risk_score, [0.75, 0.97])
@@ -186,7 +186,7 @@ def _make_customers(rng: np.random.Generator, n: int, start: date) -> _Customers
     rate = np.exp(rng.normal(np.log(1.35), 0.45, n)) * np.array([1.0, 1.1, 1.2, 1.4])[segment]
     rate = np.clip(rate, 0.5, 3.0)
 
-    ids = _CUSTOMER_BASE + np.arange(1, n + 1, dtype=np.int64)
+    ids = CUSTOMER_BASE + np.arange(1, n + 1, dtype=np.int64)
     pii = _customer_pii(rng, n, sex, country, city, ids)
     table = pa.Table.from_arrays(
         [
@@ -199,18 +199,18 @@ def _make_customers(rng: np.random.Generator, n: int, start: date) -> _Customers
             pii["national_id"],
             pii["iban"],
             pa.array(income),
-            _strings(EMPLOYMENTS, employment),
-            _strings(SEGMENTS, segment),
-            _strings(RISK_RATINGS, risk),
-            _strings(COUNTRY_CODES, country),
+            decode_strings(EMPLOYMENTS, employment),
+            decode_strings(SEGMENTS, segment),
+            decode_strings(RISK_RATINGS, risk),
+            decode_strings(COUNTRY_CODES, country),
             pa.array(x),
             pa.array(y),
-            _strings(("F", "M"), sex),
+            decode_strings(("F", "M"), sex),
             pa.array(age.astype(np.int64)),
         ],
         schema=TABLE_SCHEMAS["customers"],
     )
-    return _Customers(
+    return Customers(
         n=n,
         table=table,
         country=country,
@@ -248,7 +248,7 @@ def _customer_pii(
         surname = _LAST[last[i]]
         names.append(f"{first} {surname}")
         code = COUNTRY_CODES[country[i]]
-        town = _city_name(int(country[i]), int(city[i]))
+        town = city_name(int(country[i]), int(city[i]))
         pool = {"DE": _STREETS_DE, "NL": _STREETS_NL}.get(code, _STREETS_EN)
         if code in ("FR", "ES", "IT"):
             pool = _STREETS_ROMANCE
@@ -330,7 +330,7 @@ def _ibans(rng: np.random.Generator, country: Arr) -> pa.Array:
     sort = rng.integers(0, 10_000, n)
     out = []
     for i in range(n):
-        if country[i] in (_GB, COUNTRY_CODES.index("IE")):
+        if country[i] in (GB, COUNTRY_CODES.index("IE")):
             bban = f"BKML40{sort[i]:04d}{accounts[i]:08d}"
             out.append(f"GB{_iban_check('GB', bban)}{bban}")
         else:
@@ -345,7 +345,7 @@ def _ibans(rng: np.random.Generator, country: Arr) -> pa.Array:
 
 
 @dataclass
-class _Cards:
+class Cards:
     n: int
     table: pa.Table
     customer: Arr  # customer index per card
@@ -368,7 +368,7 @@ def _luhn_complete(digits: Arr) -> Arr:
     return np.column_stack([digits, check])
 
 
-def _make_cards(rng: np.random.Generator, cust: _Customers, start: date, days: int) -> _Cards:
+def make_cards(rng: np.random.Generator, cust: Customers, start: date, days: int) -> Cards:
     n_c = cust.n
     p_two = np.where(np.isin(cust.segment, [1, 3]), 0.6, 0.3)
     two = rng.random(n_c) < p_two
@@ -397,27 +397,27 @@ def _make_cards(rng: np.random.Generator, cust: _Customers, start: date, days: i
     # until it outlives the simulation so no transaction uses an expired card.
     start_d = np.datetime64(start.isoformat(), "D")
     issued = start_d - rng.integers(7, 3 * 365, n).astype("timedelta64[D]")
-    iy, im, _ = _ymd(issued)
+    iy, im, _ = ymd(issued)
     life = rng.integers(4, 6, n)
     ey = iy + life
     end_d = start_d + np.timedelta64(days, "D")
-    end_y, end_m, _ = _ymd(np.array([end_d]))
+    end_y, end_m, _ = ymd(np.array([end_d]))
     behind = (ey * 12 + im) <= (end_y[0] * 12 + end_m[0])
     ey = np.where(behind, end_y[0] + life, ey)
     expiry = [f"{m:02d}/{y % 100:02d}" for m, y in zip(im.tolist(), ey.tolist(), strict=True)]
 
     table = pa.Table.from_arrays(
         [
-            pa.array(_CARD_BASE + np.arange(1, n + 1, dtype=np.int64)),
-            pa.array(_CUSTOMER_BASE + 1 + customer),
+            pa.array(CARD_BASE + np.arange(1, n + 1, dtype=np.int64)),
+            pa.array(CUSTOMER_BASE + 1 + customer),
             pa.array(pan_str, pa.string()),
-            _strings(CARD_TYPES, ctype),
+            decode_strings(CARD_TYPES, ctype),
             pa.array(issued, pa.date32()),
             pa.array(expiry, pa.string()),
         ],
         schema=TABLE_SCHEMAS["cards"],
     )
-    return _Cards(
+    return Cards(
         n=n,
         table=table,
         customer=customer,

@@ -14,37 +14,37 @@ from datetime import date
 import numpy as np
 
 from bankml.data.generator._common import (
-    _ATM,
-    _ATO,
-    _CHIP,
-    _CT,
-    _DAY_US,
-    _ECOM,
-    _ECOM_ENTRY,
-    _HIGH,
-    _HIGH_VALUE_MCCS,
-    _HOUR_FRAUD,
-    _HOUR_LEGIT,
-    _HOUR_US,
-    _MANUAL,
-    _MCCS,
-    _MIN_US,
-    _POS,
-    _SCENARIO_SHARE,
-    _SEC_US,
-    _SWIPE,
-    _TEST,
-    _TESTING_MCCS,
+    ATM,
+    ATO,
+    CHIP,
+    CT,
+    DAY_US,
+    ECOM,
+    ECOM_ENTRY,
+    HIGH,
+    HIGH_VALUE_MCCS,
+    HOUR_FRAUD,
+    HOUR_LEGIT,
+    HOUR_US,
+    MANUAL,
+    MCCS,
+    MIN_US,
+    POS,
+    SCENARIO_SHARE,
+    SEC_US,
+    SWIPE,
+    TEST,
+    TESTING_MCCS,
     Arr,
-    _day_weights,
-    _time_of_day,
+    day_weights,
+    time_of_day,
 )
-from bankml.data.generator.customers import _Cards, _Customers
-from bankml.data.generator.terminals import _expected_terminal_volume, _Terminals, _usual_amount
+from bankml.data.generator.customers import Cards, Customers
+from bankml.data.generator.terminals import Terminals, expected_terminal_volume, usual_amount
 
 
 @dataclass
-class _FraudPlan:
+class FraudPlan:
     """Fraud decided before any transaction is drawn, so blocks of days stay independent."""
 
     comp_start: Arr  # per terminal: compromise window start (us), int64 max if never
@@ -62,9 +62,9 @@ class _FraudPlan:
 class _World:
     """What every scenario step reads: the bank, the simulated period and usual amounts."""
 
-    cust: _Customers
-    cards: _Cards
-    term: _Terminals
+    cust: Customers
+    cards: Cards
+    term: Terminals
     days: int
     start_us: int
     end_us: int
@@ -94,7 +94,7 @@ class _Injected:
         rows["sc"].append(np.full(m, scenario, dtype=np.int64))
         return m
 
-    def plan(self, comp_start: Arr, comp_end: Arr, end_us: int) -> _FraudPlan:
+    def plan(self, comp_start: Arr, comp_end: Arr, end_us: int) -> FraudPlan:
         """The plan: injected rows before ``end_us``, sorted by time (stable)."""
         if self.rows["ts"]:
             cat = {k: np.concatenate(v) for k, v in self.rows.items()}
@@ -104,7 +104,7 @@ class _Injected:
         keep = cat["ts"] < end_us
         order = np.argsort(cat["ts"][keep], kind="stable")
         cat = {k: v[keep][order] for k, v in cat.items()}
-        return _FraudPlan(
+        return FraudPlan(
             comp_start=comp_start,
             comp_end=comp_end,
             ts=cat["ts"],
@@ -116,16 +116,16 @@ class _Injected:
         )
 
 
-def _plan_fraud(
+def plan_fraud(
     rng: np.random.Generator,
-    cust: _Customers,
-    cards: _Cards,
-    term: _Terminals,
+    cust: Customers,
+    cards: Cards,
+    term: Terminals,
     days: int,
     start: date,
     start_us: int,
     fraud_rate: float,
-) -> _FraudPlan:
+) -> FraudPlan:
     """Plan every fraud scenario for the period, in named steps (see the module docstring)."""
     world = _World(
         cust=cust,
@@ -133,28 +133,28 @@ def _plan_fraud(
         term=term,
         days=days,
         start_us=start_us,
-        end_us=start_us + days * _DAY_US,
-        dayw=_day_weights(start, days),
-        usual=_usual_amount(cust, term),
-        ecom=np.flatnonzero(term.kind == _ECOM),
-        physical=np.flatnonzero(term.kind != _ECOM),
+        end_us=start_us + days * DAY_US,
+        dayw=day_weights(start, days),
+        usual=usual_amount(cust, term),
+        ecom=np.flatnonzero(term.kind == ECOM),
+        physical=np.flatnonzero(term.kind != ECOM),
     )
     target = _scenario_budgets(world, fraud_rate)
-    comp_start, comp_end = _compromise_terminals(rng, world, target[_CT])
+    comp_start, comp_end = _compromise_terminals(rng, world, target[CT])
     injected = _Injected()
-    _take_over_accounts(rng, world, injected, target[_ATO])
-    _test_cards(rng, world, injected, target[_TEST])
-    _high_amounts(rng, world, injected, target[_HIGH])
+    _take_over_accounts(rng, world, injected, target[ATO])
+    _test_cards(rng, world, injected, target[TEST])
+    _high_amounts(rng, world, injected, target[HIGH])
     return injected.plan(comp_start, comp_end, world.end_us)
 
 
 def _scenario_budgets(world: _World, fraud_rate: float) -> dict[int, float]:
     """Expected fraudulent rows per scenario so the realised rate lands near ``fraud_rate``."""
     expected_legit = float(world.cust.rate.sum() * world.dayw.sum())
-    injected_share = 1.0 - _SCENARIO_SHARE[_CT]
+    injected_share = 1.0 - SCENARIO_SHARE[CT]
     # Injected rows add to the denominator: F = r (L + F * injected_share).
     budget = fraud_rate * expected_legit / (1.0 - fraud_rate * injected_share)
-    return {s: budget * share for s, share in _SCENARIO_SHARE.items()}
+    return {s: budget * share for s, share in SCENARIO_SHARE.items()}
 
 
 def _compromise_terminals(
@@ -164,8 +164,8 @@ def _compromise_terminals(
     term, days = world.term, world.days
     comp_start = np.full(term.n, np.iinfo(np.int64).max, dtype=np.int64)
     comp_end = np.full(term.n, np.iinfo(np.int64).max, dtype=np.int64)
-    vol = _expected_terminal_volume(world.cust, term)
-    candidates = rng.permutation(np.flatnonzero((term.kind != _ECOM) & (vol > 0)))
+    vol = expected_terminal_volume(world.cust, term)
+    candidates = rng.permutation(np.flatnonzero((term.kind != ECOM) & (vol > 0)))
     got, misses = 0.0, 0
     for t in candidates:
         if got >= target or misses > 20:
@@ -176,8 +176,8 @@ def _compromise_terminals(
         expected = vol[t] * world.dayw[first_day:last_day].sum()
         if abs(got + expected - target) < abs(got - target):
             got += expected
-            comp_start[t] = world.start_us + first_day * _DAY_US + int(rng.integers(0, _DAY_US))
-            comp_end[t] = comp_start[t] + length * _DAY_US
+            comp_start[t] = world.start_us + first_day * DAY_US + int(rng.integers(0, DAY_US))
+            comp_end[t] = comp_start[t] + length * DAY_US
         else:
             misses += 1
     return comp_start, comp_end
@@ -197,10 +197,10 @@ def _take_over_accounts(
         m = max(1, int(rng.poisson(rng.uniform(0.8, 2.5) * length)))
         ts = (
             world.start_us
-            + (first_day + rng.integers(0, length, m)) * _DAY_US
-            + _time_of_day(rng, _HOUR_FRAUD, m)
+            + (first_day + rng.integers(0, length, m)) * DAY_US
+            + time_of_day(rng, HOUR_FRAUD, m)
         )
-        abroad = np.flatnonzero((term.country != cust.country[c]) & (term.kind == _POS))
+        abroad = np.flatnonzero((term.country != cust.country[c]) & (term.kind == POS))
         where = np.where(rng.random(m) < 0.5, 0, np.where(rng.random(m) < 0.7, 1, 2))
         t = np.empty(m, dtype=np.int64)
         t[where == 0] = rng.choice(world.ecom, int((where == 0).sum()))
@@ -212,13 +212,13 @@ def _take_over_accounts(
             t[where == 1] = rng.choice(world.physical, int((where == 1).sum()))
         t[where == 2] = rng.choice(world.physical, int((where == 2).sum()))
         amount = world.usual[c] * rng.uniform(3, 8, m) * np.exp(rng.normal(0, 0.2, m))
-        is_ecom = term.kind[t] == _ECOM
+        is_ecom = term.kind[t] == ECOM
         entry = np.where(
             is_ecom,
-            np.where(rng.random(m) < 0.85, _ECOM_ENTRY, _MANUAL),
-            np.where(rng.random(m) < 0.6, _SWIPE, _CHIP),
+            np.where(rng.random(m) < 0.85, ECOM_ENTRY, MANUAL),
+            np.where(rng.random(m) < 0.6, SWIPE, CHIP),
         )
-        done += injected.add(ts, card, t, amount, entry, _ATO)
+        done += injected.add(ts, card, t, amount, entry, ATO)
 
 
 def _test_cards(
@@ -226,9 +226,7 @@ def _test_cards(
 ) -> None:
     """Card testing: bursts of tiny amounts minutes apart on one "testing" merchant."""
     term, cards, ecom = world.term, world.cards, world.ecom
-    testing_pool = ecom[
-        np.isin(np.array([_MCCS[i][0] for i in term.mcc[ecom]]), list(_TESTING_MCCS))
-    ]
+    testing_pool = ecom[np.isin(np.array([MCCS[i][0] for i in term.mcc[ecom]]), list(TESTING_MCCS))]
     if testing_pool.size == 0:
         testing_pool = ecom
     testing_pool = rng.choice(testing_pool, max(1, testing_pool.size // 10), replace=False)
@@ -238,26 +236,26 @@ def _test_cards(
         c = cards.customer[card]
         m = int(rng.integers(3, 11))
         # Testers work around the clock, night-heavy; bursts running past the end are cut.
-        t0 = world.start_us + int(rng.integers(0, world.days)) * _DAY_US
-        t0 += int(_time_of_day(rng, _HOUR_FRAUD, 1)[0])
-        ts = t0 + np.cumsum(rng.integers(10 * _SEC_US, 90 * _SEC_US, m))
-        entry_mode = _ECOM_ENTRY if rng.random() < 0.7 else _MANUAL
+        t0 = world.start_us + int(rng.integers(0, world.days)) * DAY_US
+        t0 += int(time_of_day(rng, HOUR_FRAUD, 1)[0])
+        ts = t0 + np.cumsum(rng.integers(10 * SEC_US, 90 * SEC_US, m))
+        entry_mode = ECOM_ENTRY if rng.random() < 0.7 else MANUAL
         done += injected.add(
             ts,
             card,
             np.full(m, rng.choice(testing_pool)),
             rng.uniform(0.5, 4.99, m),
             np.full(m, entry_mode),
-            _TEST,
+            TEST,
         )
         # In 60% of bursts one large purchase follows: the same attack, the same scenario.
         if rng.random() < 0.6:
-            ts_big = ts[-1] + int(rng.integers(5 * _MIN_US, 6 * _HOUR_US))
+            ts_big = ts[-1] + int(rng.integers(5 * MIN_US, 6 * HOUR_US))
             if ts_big < world.end_us:
                 big = world.usual[c] * rng.uniform(4, 10, 1)
                 where = rng.choice(ecom, 1)
-                entry = np.array([_ECOM_ENTRY])
-                done += injected.add(np.array([ts_big]), card, where, big, entry, _TEST)
+                entry = np.array([ECOM_ENTRY])
+                done += injected.add(np.array([ts_big]), card, where, big, entry, TEST)
 
 
 def _high_amounts(
@@ -269,19 +267,15 @@ def _high_amounts(
         return
     term = world.term
     hv = np.flatnonzero(
-        (term.kind != _ATM)
-        & np.isin(np.array([_MCCS[i][0] for i in term.mcc]), list(_HIGH_VALUE_MCCS))
+        (term.kind != ATM)
+        & np.isin(np.array([MCCS[i][0] for i in term.mcc]), list(HIGH_VALUE_MCCS))
     )
     if hv.size == 0:
-        hv = np.flatnonzero(term.kind != _ATM)
+        hv = np.flatnonzero(term.kind != ATM)
     card_arr = rng.integers(0, world.cards.n, m)
     c_arr = world.cards.customer[card_arr]
-    ts = (
-        world.start_us
-        + rng.integers(0, world.days, m) * _DAY_US
-        + _time_of_day(rng, _HOUR_LEGIT, m)
-    )
+    ts = world.start_us + rng.integers(0, world.days, m) * DAY_US + time_of_day(rng, HOUR_LEGIT, m)
     t = rng.choice(hv, m)
     amount = world.usual[c_arr] * rng.uniform(10, 25, m)
-    entry = np.where(term.kind[t] == _ECOM, _ECOM_ENTRY, _CHIP)
-    injected.add(ts, card_arr, t, amount, entry, _HIGH)
+    entry = np.where(term.kind[t] == ECOM, ECOM_ENTRY, CHIP)
+    injected.add(ts, card_arr, t, amount, entry, HIGH)

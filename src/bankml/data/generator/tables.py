@@ -10,7 +10,7 @@ import pyarrow as pa
 # Output contract
 # --------------------------------------------------------------------------------------------
 
-_TS = pa.timestamp("us", tz="UTC")
+TS = pa.timestamp("us", tz="UTC")
 
 TABLE_SCHEMAS: Mapping[str, pa.Schema] = {
     "customers": pa.schema(
@@ -57,7 +57,7 @@ TABLE_SCHEMAS: Mapping[str, pa.Schema] = {
     "transactions": pa.schema(
         [
             ("transaction_id", pa.int64()),
-            ("ts", _TS),
+            ("ts", TS),
             ("card_id", pa.int64()),
             ("customer_id", pa.int64()),
             ("terminal_id", pa.int64()),
@@ -68,14 +68,14 @@ TABLE_SCHEMAS: Mapping[str, pa.Schema] = {
             ("country", pa.string()),
             ("is_fraud", pa.bool_()),
             ("fraud_scenario", pa.string()),
-            ("label_available_at", _TS),
+            ("label_available_at", TS),
         ]
     ),
     "credit_applications": pa.schema(
         [
             ("application_id", pa.int64()),
             ("customer_id", pa.int64()),
-            ("applied_at", _TS),
+            ("applied_at", TS),
             ("income", pa.float64()),
             ("employment", pa.string()),
             ("years_employed", pa.float64()),

@@ -20,8 +20,8 @@ from bankml.core.errors import InputError
 from bankml.data.generator._common import MSG_NO_MANIFEST
 from bankml.data.generator.tables import TABLE_SCHEMAS
 
-_MANIFEST = "manifest.json"
-_POLICY_DIR = "policies"
+MANIFEST = "manifest.json"
+POLICY_DIR = "policies"
 _PARTIAL = re.compile(r"^\..+\.partial$")
 _MANIFEST_KEYS = {"customers", "days", "files", "fraud_rate", "out", "row_counts", "seed", "start"}
 # --------------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def load_manifest(out: Path) -> BankManifest:
     complete bank.
     """
     out = Path(out)
-    path = out / _MANIFEST
+    path = out / MANIFEST
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         return BankManifest(
@@ -85,52 +85,52 @@ def load_manifest(out: Path) -> BankManifest:
             fraud_rate=float(doc["fraud_rate"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise InputError(MSG_NO_MANIFEST.format(out=out, manifest=_MANIFEST)) from exc
+        raise InputError(MSG_NO_MANIFEST.format(out=out, manifest=MANIFEST)) from exc
 
 
 # --------------------------------------------------------------------------------------------
 # Validation and file handling
 # --------------------------------------------------------------------------------------------
 def _known_names() -> set[str]:
-    return {f"{name}.parquet" for name in TABLE_SCHEMAS} | {_MANIFEST, _POLICY_DIR}
+    return {f"{name}.parquet" for name in TABLE_SCHEMAS} | {MANIFEST, POLICY_DIR}
 
 
-def _foreign_entry(out: Path) -> str | None:
+def foreign_entry(out: Path) -> str | None:
     """The first entry in ``out`` that a bankml bank would not contain, or None."""
     known = _known_names()
     for entry in sorted(out.iterdir()):
         if entry.name in known or _PARTIAL.match(entry.name):
-            if entry.name == _POLICY_DIR:
+            if entry.name == POLICY_DIR:
                 if not entry.is_dir():
                     return entry.name
                 for sub in sorted(entry.iterdir()):
                     if not (sub.suffix == ".md" or _PARTIAL.match(sub.name)) or sub.is_dir():
-                        return f"{_POLICY_DIR}/{sub.name}"
+                        return f"{POLICY_DIR}/{sub.name}"
             continue
         return entry.name
     return None
 
 
-def _prepare_dir(out: Path) -> None:
+def prepare_dir(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # The manifest goes first: until the new one is written, the directory is not a bank.
-    (out / _MANIFEST).unlink(missing_ok=True)
-    for directory in (out, out / _POLICY_DIR):
+    (out / MANIFEST).unlink(missing_ok=True)
+    for directory in (out, out / POLICY_DIR):
         if directory.is_dir():
             for entry in directory.iterdir():
                 if _PARTIAL.match(entry.name):
                     entry.unlink()
 
 
-def _remove_stale(out: Path, written: set[str]) -> None:
+def remove_stale(out: Path, written: set[str]) -> None:
     """Delete policy files a previous run wrote that this run did not (ours by construction)."""
-    for path in (out / _POLICY_DIR).glob("*.md"):
-        if f"{_POLICY_DIR}/{path.name}" not in written:
+    for path in (out / POLICY_DIR).glob("*.md"):
+        if f"{POLICY_DIR}/{path.name}" not in written:
             path.unlink()
 
 
 @contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary sibling path; rename it to ``path`` only if the block succeeds."""
     tmp = path.with_name(f".{path.name}.partial")
     try:
@@ -140,20 +140,20 @@ def _atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    with _atomic_path(path) as tmp:
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
         tmp.write_bytes(data)
 
 
-_PARQUET_OPTS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
+PARQUET_OPTS: dict[str, Any] = {"compression": "zstd", "compression_level": 3}
 
 
-def _write_table(path: Path, table: pa.Table) -> None:
-    with _atomic_path(path) as tmp:
-        pq.write_table(table, tmp, **_PARQUET_OPTS)
+def write_table_atomic(path: Path, table: pa.Table) -> None:
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, **PARQUET_OPTS)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

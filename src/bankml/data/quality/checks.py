@@ -15,22 +15,21 @@ import pyarrow.compute as pc
 
 from bankml.core.errors import InputError
 from bankml.data.quality._helpers import (
-    _bucket_days,
-    _compatible,
-    _day_to_iso,
-    _days_text,
-    _epoch_us,
-    _examples,
-    _ident,
-    _is_naive,
-    _kind,
-    _null_pred,
-    _pct,
-    _plain,
-    _type_label,
+    bucket_days,
+    compatible,
+    day_to_iso,
+    days_text,
+    epoch_us,
+    examples_text,
+    ident,
+    is_naive,
+    kind_of,
+    null_pred,
+    pct,
+    plain_json,
+    type_label,
 )
 from bankml.data.quality.constants import (
-    _US_PER_DAY,
     DEFAULT_SEED,
     DRIFT_ADDED_COLUMN,
     DRIFT_REMOVED_COLUMN,
@@ -75,23 +74,24 @@ from bankml.data.quality.constants import (
     TIME_FUTURE,
     TIME_NAIVE,
     TIME_OUT_OF_ORDER,
+    US_PER_DAY,
     Severity,
 )
 from bankml.data.quality.leakage import leakage_scan
-from bankml.data.quality.profile import _distributions, _profile_source
+from bankml.data.quality.profile import column_distributions, profile_source
 from bankml.data.quality.report import ColumnDistribution, ColumnStats, Finding, QualityReport
-from bankml.data.quality.source import _open, _Source
+from bankml.data.quality.source import Source, open_source
 from bankml.data.schemas import ColumnSpec, TableSchema
 
 logger = logging.getLogger(__name__)
 
 
-class _Checker:
+class Checker:
     """Runs every check over one opened table and collects findings (one instance per call)."""
 
     def __init__(
         self,
-        src: _Source,
+        src: Source,
         schema: TableSchema,
         *,
         now: datetime,
@@ -150,7 +150,7 @@ class _Checker:
 
     # run
     def run(self) -> None:
-        self.stats = _profile_source(self.src)
+        self.stats = profile_source(self.src)
         self.check_columns()
         self.check_values()
         dup_keys = self.check_keys()
@@ -176,7 +176,7 @@ class _Checker:
                 continue
             found = self.kind(spec.name)
             stats = self.stats[spec.name]
-            if not _compatible(found, spec.dtype):
+            if not compatible(found, spec.dtype):
                 self.wrong_type.add(spec.name)
                 self.add(
                     SCHEMA_WRONG_TYPE,
@@ -192,7 +192,7 @@ class _Checker:
                     "blocking",
                     spec.name,
                     MSG_NULLS.format(
-                        column=spec.name, count=stats.null_count, rate=_pct(stats.null_rate)
+                        column=spec.name, count=stats.null_count, rate=pct(stats.null_rate)
                     ),
                     count=stats.null_count,
                     rate=stats.null_rate,
@@ -219,7 +219,7 @@ class _Checker:
             kinds = ("float", "int") if spec.dtype == "float" else (spec.dtype,)
             if not self.usable(spec.name, kinds):
                 continue
-            q = _ident(spec.name)
+            q = ident(spec.name)
             if spec.is_numeric and (spec.min is not None or spec.max is not None):
                 bad = []
                 if spec.min is not None:
@@ -239,7 +239,7 @@ class _Checker:
             if not count:
                 continue
             spec = specs[key]
-            q = _ident(spec.name)
+            q = ident(spec.name)
             if key.startswith("range:"):
                 rows = self.src.sql(
                     f"SELECT DISTINCT {q} FROM t WHERE {filters[key]} ORDER BY {q} LIMIT {EXAMPLES}"
@@ -253,7 +253,10 @@ class _Checker:
                     "blocking",
                     spec.name,
                     MSG_OUT_OF_RANGE.format(
-                        column=spec.name, count=count, bounds=bounds, examples=_examples(examples)
+                        column=spec.name,
+                        count=count,
+                        bounds=bounds,
+                        examples=examples_text(examples),
                     ),
                     count=count,
                     min=spec.min,
@@ -274,11 +277,11 @@ class _Checker:
                         column=spec.name,
                         count=count,
                         allowed=params[key],
-                        examples=_examples(r[0] for r in rows),
+                        examples=examples_text(r[0] for r in rows),
                     ),
                     count=count,
                     allowed=params[key],
-                    examples={str(_plain(r[0])): int(r[1]) for r in rows},
+                    examples={str(plain_json(r[0])): int(r[1]) for r in rows},
                 )
 
     # 1. schema: unique columns and primary key
@@ -292,8 +295,8 @@ class _Checker:
         for cols in key_sets:
             if not all(self.present(c) for c in cols):
                 continue
-            group = ", ".join(_ident(c) for c in cols)
-            not_null = " AND ".join(f"{_ident(c)} IS NOT NULL" for c in cols)
+            group = ", ".join(ident(c) for c in cols)
+            not_null = " AND ".join(f"{ident(c)} IS NOT NULL" for c in cols)
             dup_sql = (
                 f"SELECT {group}, count(*) AS n FROM t WHERE {not_null}"
                 f" GROUP BY {group} HAVING count(*) > 1"
@@ -312,7 +315,7 @@ class _Checker:
                 "blocking",
                 cols[0] if single else None,
                 MSG_DUPLICATE_KEY.format(
-                    what=what, count=int(keys), rows=int(rows), examples=_examples(examples)
+                    what=what, count=int(keys), rows=int(rows), examples=examples_text(examples)
                 ),
                 columns=cols,
                 duplicated_values=int(keys),
@@ -347,10 +350,10 @@ class _Checker:
         now_us = int((self.now - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(microseconds=1))
         filters: dict[str, str] = {}
         for field_ in self.src.arrow_schema:
-            name, kind = field_.name, _kind(field_.type)
+            name, kind = field_.name, kind_of(field_.type)
             spec = self.schema.column(name)
             if (
-                _is_naive(field_.type)
+                is_naive(field_.type)
                 and spec is not None
                 and spec.dtype == "timestamp"
                 and spec.tz_required
@@ -360,12 +363,12 @@ class _Checker:
                     "blocking",
                     name,
                     MSG_NAIVE.format(column=name),
-                    found=_type_label(field_.type),
+                    found=type_label(field_.type),
                 )
             role = self.schema.role_of(name)
             # Label times are legitimately in the future: the outcome is not known yet.
             if kind in ("date", "timestamp") and role != "label_time":
-                filters[name] = f"{_epoch_us(name, field_.type)} > {now_us}"
+                filters[name] = f"{epoch_us(name, field_.type)} > {now_us}"
         for name, count in self.counts(filters).items():
             if not count:
                 continue
@@ -438,10 +441,10 @@ class _Checker:
             cols = [c for c in candidates if c != seg]
             if not cols:
                 continue
-            q = _ident(seg)
-            sums = ", ".join(f"count(*) FILTER (WHERE {_null_pred(c, self.kind(c))})" for c in cols)
+            q = ident(seg)
+            sums = ", ".join(f"count(*) FILTER (WHERE {null_pred(c, self.kind(c))})" for c in cols)
             rows = self.src.sql(f"SELECT {q}, count(*), {sums} FROM t GROUP BY {q}")
-            labels = ["<null>" if r[0] is None else str(_plain(r[0])) for r in rows]
+            labels = ["<null>" if r[0] is None else str(plain_json(r[0])) for r in rows]
             sizes = np.array([r[1] for r in rows], dtype=float)
             for j, col in enumerate(cols):
                 nulls = np.array([r[2 + j] for r in rows], dtype=float)
@@ -472,10 +475,10 @@ class _Checker:
                 col,
                 MSG_MISSING_BY_SEGMENT.format(
                     column=col,
-                    group_rate=_pct(best["segment_null_rate"]),
+                    group_rate=pct(best["segment_null_rate"]),
                     segment=best["segment_column"],
                     value=best["segment"],
-                    rate=_pct(best["overall_null_rate"]),
+                    rate=pct(best["overall_null_rate"]),
                 ),
                 **best,
                 also_concentrated_by=others,
@@ -488,18 +491,18 @@ class _Checker:
         cols = [c for c in candidates if c != event]
         if not cols:
             return
-        epoch = _epoch_us(event, self.src.arrow_schema.field(event).type)
+        epoch = epoch_us(event, self.src.arrow_schema.field(event).type)
         lo, hi = self.src.sql(f"SELECT min({epoch}), max({epoch}) FROM t")[0]
         if lo is None:
             return
-        width = _bucket_days(self.src.row_count, (hi - lo) / _US_PER_DAY)
-        day = f"floor({epoch} / {_US_PER_DAY}.0)"
-        first = lo // _US_PER_DAY  # periods start on the first day of data
+        width = bucket_days(self.src.row_count, (hi - lo) / US_PER_DAY)
+        day = f"floor({epoch} / {US_PER_DAY}.0)"
+        first = lo // US_PER_DAY  # periods start on the first day of data
         bucket = f"CAST(floor(({day} - {first}) / {width}) AS BIGINT)"
-        sums = ", ".join(f"count(*) FILTER (WHERE {_null_pred(c, self.kind(c))})" for c in cols)
+        sums = ", ".join(f"count(*) FILTER (WHERE {null_pred(c, self.kind(c))})" for c in cols)
         rows = self.src.sql(
             f"SELECT {bucket} AS b, count(*), {sums} FROM t"
-            f" WHERE {_ident(event)} IS NOT NULL GROUP BY b ORDER BY b"
+            f" WHERE {ident(event)} IS NOT NULL GROUP BY b ORDER BY b"
         )
         if len(rows) < 2:
             return
@@ -521,16 +524,16 @@ class _Checker:
             null_share = nulls[a : b + 1].sum() / nulls.sum()
             row_share = sizes[a : b + 1].sum() / sizes.sum()
             first_day, last_day = starts[a], starts[b] + width - 1
-            window = _days_text(first_day, last_day)
+            window = days_text(first_day, last_day)
             details = {
                 "event_time": event,
                 "bucket_days": width,
-                "window_start": _day_to_iso(first_day),
-                "window_end": _day_to_iso(last_day),
+                "window_start": day_to_iso(first_day),
+                "window_end": day_to_iso(last_day),
                 "window_null_share": null_share,
                 "overall_null_rate": self.stats[col].null_rate,
                 "p_value": p_value,
-                "high_null_periods": [_day_to_iso(starts[i]) for i in high[:20]],
+                "high_null_periods": [day_to_iso(starts[i]) for i in high[:20]],
             }
             if (
                 null_share >= MISSINGNESS_WINDOW_NULL_SHARE
@@ -541,36 +544,36 @@ class _Checker:
                     column=col,
                     qualifier="only" if null_share >= 0.999 else "mostly",
                     window=window,
-                    null_share=_pct(null_share),
-                    window_rate=_pct(window_rate),
-                    rate=_pct(self.stats[col].null_rate),
+                    null_share=pct(null_share),
+                    window_rate=pct(window_rate),
+                    rate=pct(self.stats[col].null_rate),
                 )
                 details["window_null_rate"] = window_rate
             else:
                 peak_day = starts[g]
                 message = MSG_MISSING_BY_TIME_PEAK.format(
                     column=col,
-                    group_rate=_pct(rates[g]),
-                    window=_days_text(peak_day, peak_day + width - 1),
-                    rate=_pct(self.stats[col].null_rate),
+                    group_rate=pct(rates[g]),
+                    window=days_text(peak_day, peak_day + width - 1),
+                    rate=pct(self.stats[col].null_rate),
                 )
-                details["peak_start"] = _day_to_iso(peak_day)
+                details["peak_start"] = day_to_iso(peak_day)
                 details["peak_null_rate"] = rates[g]
             self.add(MISSINGNESS_BY_TIME, "warning", col, message, **details)
 
     # plots: distributions against the reference, never of ids or personal data
     def plot_distributions(self) -> list[ColumnDistribution]:
         skip = {name for name in self.src.names if self.schema.role_of(name) in ("id", "pii")}
-        ref = None if self.reference is None else _open(self.reference, self.schema)
+        ref = None if self.reference is None else open_source(self.reference, self.schema)
         try:
-            return _distributions(self.src, self.stats, skip, ref)
+            return column_distributions(self.src, self.stats, skip, ref)
         finally:
             if ref is not None:
                 ref.close()
 
     # 5. drift
     def check_drift(self, reference: Path) -> None:
-        ref = _open(reference, self.schema)
+        ref = open_source(reference, self.schema)
         try:
             ref_types = {f.name: f.type for f in ref.arrow_schema}
         finally:
@@ -582,8 +585,8 @@ class _Checker:
                     DRIFT_ADDED_COLUMN,
                     "warning",
                     name,
-                    MSG_DRIFT_ADDED.format(column=name, found=_type_label(dtype)),
-                    found=_type_label(dtype),
+                    MSG_DRIFT_ADDED.format(column=name, found=type_label(dtype)),
+                    found=type_label(dtype),
                 )
         for name, ref_type in ref_types.items():
             if name not in cur_types:
@@ -591,8 +594,8 @@ class _Checker:
                     DRIFT_REMOVED_COLUMN,
                     "warning",
                     name,
-                    MSG_DRIFT_REMOVED.format(column=name, expected=_type_label(ref_type)),
-                    expected=_type_label(ref_type),
+                    MSG_DRIFT_REMOVED.format(column=name, expected=type_label(ref_type)),
+                    expected=type_label(ref_type),
                 )
                 continue
             cur_type = cur_types[name]
@@ -602,10 +605,10 @@ class _Checker:
                     "warning",
                     name,
                     MSG_DRIFT_RETYPED.format(
-                        column=name, expected=_type_label(ref_type), found=_type_label(cur_type)
+                        column=name, expected=type_label(ref_type), found=type_label(cur_type)
                     ),
-                    expected=_type_label(ref_type),
-                    found=_type_label(cur_type),
+                    expected=type_label(ref_type),
+                    found=type_label(cur_type),
                 )
 
 
@@ -617,7 +620,7 @@ def _sql_literal(value: Any) -> str:
 
 def _type_signature(dtype: pa.DataType) -> tuple[str, bool]:
     """What counts as "the same type" for drift: kind, plus time-zone awareness."""
-    return _kind(dtype), bool(pa.types.is_timestamp(dtype) and dtype.tz is not None)
+    return kind_of(dtype), bool(pa.types.is_timestamp(dtype) and dtype.tz is not None)
 
 
 @dataclass(frozen=True)
@@ -701,9 +704,9 @@ def check_table(
             MSG_BAD_ARGUMENT.format(name="now", value=now, problem="must be timezone-aware")
         )
     path = Path(path)
-    src = _open(path, schema)
+    src = open_source(path, schema)
     try:
-        checker = _Checker(
+        checker = Checker(
             src,
             schema,
             now=now.astimezone(UTC),

@@ -128,8 +128,8 @@ MSG_LEAK_NAME = (
     " if it is known before the event"
 )
 
-_TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
-_TEMPLATE_NAME = "quality_report.html.j2"
-_US_PER_DAY = 86_400_000_000
-_BUCKET_WIDTHS = (1, 7, 28, 91)
-_SKIP_LEAKAGE_ROLES = frozenset({"id", "pii", "label", "label_time", "protected", "event_time"})
+TEMPLATE_DIR = Path(__file__).parent.parent / "templates"
+TEMPLATE_NAME = "quality_report.html.j2"
+US_PER_DAY = 86_400_000_000
+BUCKET_WIDTHS = (1, 7, 28, 91)
+SKIP_LEAKAGE_ROLES = frozenset({"id", "pii", "label", "label_time", "protected", "event_time"})

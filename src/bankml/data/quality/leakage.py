@@ -9,9 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bankml.data.quality._helpers import _epoch_us, _ident, _pct
+from bankml.data.quality._helpers import epoch_us, ident, pct
 from bankml.data.quality.constants import (
-    _SKIP_LEAKAGE_ROLES,
     AUC_FOLDS,
     AUC_MIN_CLASS_ROWS,
     AUC_SMOOTHING,
@@ -23,23 +22,24 @@ from bankml.data.quality.constants import (
     MSG_LEAK_NAME,
     MSG_LEAK_POST_TIME,
     POST_EVENT_SHARE,
+    SKIP_LEAKAGE_ROLES,
     TARGET_NAME_PATTERN,
 )
 
 if TYPE_CHECKING:
-    from bankml.data.quality.checks import _Checker
+    from bankml.data.quality.checks import Checker
 
 logger = logging.getLogger(__name__)
 
 
-def leakage_scan(ck: _Checker) -> None:
+def leakage_scan(ck: Checker) -> None:
     """Run the three leakage checks: target-like names, post-event times, single-feature AUC."""
     _leak_names(ck)
     _leak_post_event_time(ck)
     _leak_auc(ck)
 
 
-def _leak_names(ck: _Checker) -> None:
+def _leak_names(ck: Checker) -> None:
     for name in ck.src.names:
         spec = ck.schema.column(name)
         role = ck.schema.role_of(name)
@@ -56,7 +56,7 @@ def _leak_names(ck: _Checker) -> None:
             )
 
 
-def _leak_post_event_time(ck: _Checker) -> None:
+def _leak_post_event_time(ck: Checker) -> None:
     anchor = ck.schema.event_time
     if not ck.usable(anchor, ("date", "timestamp")):
         anchor = ck.schema.label_time
@@ -72,10 +72,10 @@ def _leak_post_event_time(ck: _Checker) -> None:
             continue
         if ck.schema.role_of(name) in ("label", "label_time", "event_time"):
             continue
-        both[name] = f"{_ident(name)} IS NOT NULL AND {_ident(anchor)} IS NOT NULL"
+        both[name] = f"{ident(name)} IS NOT NULL AND {ident(anchor)} IS NOT NULL"
         after[name] = (
-            f"{_epoch_us(name, ck.src.arrow_schema.field(name).type)}"
-            f" > {_epoch_us(anchor, ck.src.arrow_schema.field(anchor).type)}"
+            f"{epoch_us(name, ck.src.arrow_schema.field(name).type)}"
+            f" > {epoch_us(anchor, ck.src.arrow_schema.field(anchor).type)}"
         )
     if not both:
         return
@@ -93,7 +93,7 @@ def _leak_post_event_time(ck: _Checker) -> None:
                 "blocking",
                 name,
                 MSG_LEAK_POST_TIME.format(
-                    column=name, anchor=anchor, share=_pct(later / comparable)
+                    column=name, anchor=anchor, share=pct(later / comparable)
                 ),
                 anchor=anchor,
                 rows_later=later,
@@ -101,13 +101,13 @@ def _leak_post_event_time(ck: _Checker) -> None:
             )
 
 
-def _leak_auc(ck: _Checker) -> None:
+def _leak_auc(ck: Checker) -> None:
     label = ck.schema.label
     if label is None or not ck.usable(label, ("bool", "int", "float")):
         return
     features: list[str] = []
     for name in ck.src.names:
-        if name == label or ck.schema.role_of(name) in _SKIP_LEAKAGE_ROLES:
+        if name == label or ck.schema.role_of(name) in SKIP_LEAKAGE_ROLES:
             continue
         kind = ck.kind(name)
         distinct = ck.stats[name].distinct_count or 0

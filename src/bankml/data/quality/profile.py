@@ -29,17 +29,17 @@ import pyarrow as pa
 
 from bankml.core.errors import InputError
 from bankml.data.quality._helpers import (
-    _epoch_us,
-    _ident,
-    _kind,
-    _null_pred,
-    _plain,
-    _type_label,
-    _us_to_iso,
+    epoch_us,
+    ident,
+    kind_of,
+    null_pred,
+    plain_json,
+    type_label,
+    us_to_iso,
 )
 from bankml.data.quality.constants import LOW_CARDINALITY_MAX
 from bankml.data.quality.report import ColumnDistribution, ColumnStats
-from bankml.data.quality.source import _Source
+from bankml.data.quality.source import Source
 
 __all__ = ["PROFILE_QUANTILES", "ColumnProfile", "TableProfile", "profile_table"]
 
@@ -58,14 +58,14 @@ _MISSING_CATEGORY = "(missing)"
 # --- the profile of the file being checked ---------------------------------------------------
 
 
-def _profile_source(src: _Source) -> dict[str, ColumnStats]:
+def profile_source(src: Source) -> dict[str, ColumnStats]:
     """Nulls, exact distinct count, min and max of every column, in one pass over ``t``."""
     exprs: list[str] = []
     layout: list[tuple[str, str, int]] = []  # name, kind, number of expressions
     for field_ in src.arrow_schema:
-        name, kind = field_.name, _kind(field_.type)
-        q = _ident(name)
-        parts = [f"count(*) FILTER (WHERE {_null_pred(name, kind)})"]
+        name, kind = field_.name, kind_of(field_.type)
+        q = ident(name)
+        parts = [f"count(*) FILTER (WHERE {null_pred(name, kind)})"]
         if kind == "float":
             parts.append(f"count(DISTINCT {q}) FILTER (WHERE NOT isnan({q}))")
         elif kind in ("int", "string", "bool", "date", "timestamp"):
@@ -78,7 +78,7 @@ def _profile_source(src: _Source) -> dict[str, ColumnStats]:
                 f"max({q}) FILTER (WHERE NOT isnan({q}))",
             ]
         elif kind in _TIME:
-            epoch = _epoch_us(name, field_.type)
+            epoch = epoch_us(name, field_.type)
             parts += [f"min({epoch})", f"max({epoch})"]
         exprs += parts
         layout.append((name, kind, len(parts)))
@@ -95,15 +95,15 @@ def _profile_source(src: _Source) -> dict[str, ColumnStats]:
         if width == 4:
             lo, hi = values[2], values[3]
             if kind in _TIME:
-                lo, hi = _us_to_iso(lo), _us_to_iso(hi)
+                lo, hi = us_to_iso(lo), us_to_iso(hi)
                 if kind == "date":
                     lo = lo[:10] if lo else None
                     hi = hi[:10] if hi else None
             else:
-                lo, hi = _plain(lo), _plain(hi)
+                lo, hi = plain_json(lo), plain_json(hi)
         stats[name] = ColumnStats(
             name=name,
-            dtype=_type_label(field_.type),
+            dtype=type_label(field_.type),
             kind=kind,
             null_count=nulls,
             null_rate=nulls / n if n else 0.0,
@@ -120,13 +120,13 @@ def _profile_source(src: _Source) -> dict[str, ColumnStats]:
 def _value_sql(name: str, dtype: pa.DataType, kind: str) -> str:
     """SQL for the plotted value of a column: the number, or microseconds for times."""
     if kind in _TIME:
-        return f"CAST({_epoch_us(name, dtype)} AS DOUBLE)"
+        return f"CAST({epoch_us(name, dtype)} AS DOUBLE)"
     if kind == "float":
-        return f"CASE WHEN isnan({_ident(name)}) THEN NULL ELSE CAST({_ident(name)} AS DOUBLE) END"
-    return f"CAST({_ident(name)} AS DOUBLE)"
+        return f"CASE WHEN isnan({ident(name)}) THEN NULL ELSE CAST({ident(name)} AS DOUBLE) END"
+    return f"CAST({ident(name)} AS DOUBLE)"
 
 
-def _range(src: _Source, expr: str) -> tuple[float | None, float | None]:
+def _range(src: Source, expr: str) -> tuple[float | None, float | None]:
     """The plotted range: the 0.5% and 99.5% quantiles, so one outlier cannot flatten the plot.
 
     Values outside fall into the first or last bin.
@@ -138,7 +138,7 @@ def _range(src: _Source, expr: str) -> tuple[float | None, float | None]:
     return (None if lo is None else float(lo), None if hi is None else float(hi))
 
 
-def _histogram(src: _Source, expr: str, lo: float, hi: float) -> list[float]:
+def _histogram(src: Source, expr: str, lo: float, hi: float) -> list[float]:
     """Share of non-missing values in each of ``HISTOGRAM_BINS`` equal bins over [lo, hi].
 
     Values below ``lo`` count in the first bin, values above ``hi`` in the last.
@@ -154,8 +154,8 @@ def _histogram(src: _Source, expr: str, lo: float, hi: float) -> list[float]:
     return [float(x) for x in (counts / total if total else counts)]
 
 
-def _category_counts(src: _Source, name: str) -> dict[str, int]:
-    q = _ident(name)
+def _category_counts(src: Source, name: str) -> dict[str, int]:
+    q = ident(name)
     rows = src.sql(f"SELECT CAST({q} AS VARCHAR) AS v, count(*) FROM t GROUP BY v")
     return {(_MISSING_CATEGORY if v is None else str(v)): int(c) for v, c in rows}
 
@@ -169,11 +169,11 @@ def _shares(counts: dict[str, int], keep: Sequence[str]) -> list[float]:
     return [(other if k == _OTHER_CATEGORY else counts.get(k, 0)) / total for k in keep]
 
 
-def _distributions(
-    src: _Source,
+def column_distributions(
+    src: Source,
     stats: dict[str, ColumnStats],
     skip: set[str],
-    reference: _Source | None,
+    reference: Source | None,
 ) -> list[ColumnDistribution]:
     """What the report plots per column: a histogram or category shares, current vs reference.
 
@@ -184,7 +184,7 @@ def _distributions(
     ref_kinds = reference.kinds if reference is not None else {}
     out: list[ColumnDistribution] = []
     for field_ in src.arrow_schema:
-        name, kind = field_.name, _kind(field_.type)
+        name, kind = field_.name, kind_of(field_.type)
         st = stats[name]
         if name in skip or st.null_count == src.row_count:
             continue
@@ -202,7 +202,7 @@ def _distributions(
                 continue
             step = (hi - lo) / HISTOGRAM_BINS if hi > lo else 1.0
             edges = [lo + step * k for k in range(HISTOGRAM_BINS + 1)]
-            labels = [_us_to_iso(int(e)) or "" for e in edges] if kind in _TIME else None
+            labels = [us_to_iso(int(e)) or "" for e in edges] if kind in _TIME else None
             out.append(
                 ColumnDistribution(
                     name=name,
@@ -272,9 +272,9 @@ class ColumnProfile:
             "missing": self.missing,
             "missing_rate": self.missing_rate,
             "distinct": self.distinct,
-            "min": _plain(self.min),
-            "max": _plain(self.max),
-            "quantiles": {repr(q): _plain(v) for q, v in self.quantiles.items()},
+            "min": plain_json(self.min),
+            "max": plain_json(self.max),
+            "quantiles": {repr(q): plain_json(v) for q, v in self.quantiles.items()},
             "categories": None if self.categories is None else dict(self.categories),
         }
 
@@ -324,10 +324,10 @@ def _profile_arrow(con: duckdb.DuckDBPyConnection, table: pa.Table) -> TableProf
     columns: dict[str, ColumnProfile] = {}
     qs = ", ".join(repr(q) for q in PROFILE_QUANTILES)
     for field_ in table.schema:
-        name, kind = field_.name, _kind(field_.type)
-        q = _ident(name)
+        name, kind = field_.name, kind_of(field_.type)
+        q = ident(name)
         (missing,) = con.execute(
-            f"SELECT count(*) FILTER (WHERE {_null_pred(name, kind)}) FROM t"
+            f"SELECT count(*) FILTER (WHERE {null_pred(name, kind)}) FROM t"
         ).fetchone() or (0,)
         distinct = None
         if kind in ("int", "float", "string", "bool", "date", "timestamp"):
@@ -356,7 +356,7 @@ def _profile_arrow(con: duckdb.DuckDBPyConnection, table: pa.Table) -> TableProf
             categories = {str(v): int(c) / present for v, c in rows} if present else {}
         columns[name] = ColumnProfile(
             name=name,
-            dtype=_type_label(field_.type),
+            dtype=type_label(field_.type),
             kind=kind,
             rows=n,
             missing=int(missing),

@@ -13,12 +13,12 @@ from typing import Any
 import jinja2
 
 from bankml.core.errors import InputError
-from bankml.data.quality._helpers import _plain, _reason
+from bankml.data.quality._helpers import plain_json, reason_text
 from bankml.data.quality.constants import (
-    _TEMPLATE_DIR,
-    _TEMPLATE_NAME,
     CHECK_IDS,
     MSG_REPORT_UNWRITABLE,
+    TEMPLATE_DIR,
+    TEMPLATE_NAME,
     Severity,
     Status,
 )
@@ -45,7 +45,7 @@ class Finding:
             raise ValueError(f"unknown check id {self.check!r}")
         if self.severity not in ("warning", "blocking"):
             raise ValueError(f"unknown severity {self.severity!r}")
-        object.__setattr__(self, "details", _plain(self.details))
+        object.__setattr__(self, "details", plain_json(self.details))
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON-ready data."""
@@ -84,8 +84,8 @@ class ColumnStats:
             "null_count": self.null_count,
             "null_rate": self.null_rate,
             "distinct_count": self.distinct_count,
-            "min": _plain(self.min),
-            "max": _plain(self.max),
+            "min": plain_json(self.min),
+            "max": plain_json(self.max),
         }
 
 
@@ -185,7 +185,7 @@ class QualityReport:
         """
         target = Path(path)
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(_TEMPLATE_DIR),
+            loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -194,7 +194,7 @@ class QualityReport:
         data = self.to_dict()
         # Blocking first, then warnings, each in check order.
         rows = sorted(data["findings"], key=lambda f: f["severity"] != "blocking")
-        html = env.get_template(_TEMPLATE_NAME).render(
+        html = env.get_template(TEMPLATE_NAME).render(
             report=data,
             findings=[(f, json.dumps(f["details"], sort_keys=True, indent=1)) for f in rows],
             plotly_js=_plotly_js(),
@@ -217,7 +217,7 @@ class QualityReport:
             tmp_name = None
         except OSError as exc:
             raise InputError(
-                MSG_REPORT_UNWRITABLE.format(path=target, reason=_reason(exc))
+                MSG_REPORT_UNWRITABLE.format(path=target, reason=reason_text(exc))
             ) from exc
         finally:
             if tmp_name is not None:

@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from bankml.core.errors import DataFileError
-from bankml.data.quality._helpers import _kind, _reason
+from bankml.data.quality._helpers import kind_of, reason_text
 from bankml.data.quality.constants import (
     MSG_FILE_BAD_CSV,
     MSG_FILE_BAD_PARQUET,
@@ -27,7 +27,7 @@ from bankml.data.quality.constants import (
 from bankml.data.schemas import TableSchema
 
 
-class _Source:
+class Source:
     """One opened table: its Arrow schema, a DuckDB view ``t`` over it, and column reads."""
 
     def __init__(
@@ -45,7 +45,7 @@ class _Source:
         self.con = con
         self._reader = reader
         self._error_template = error_template
-        self.kinds = {f.name: _kind(f.type) for f in arrow_schema}
+        self.kinds = {f.name: kind_of(f.type) for f in arrow_schema}
 
     @property
     def names(self) -> list[str]:
@@ -59,7 +59,7 @@ class _Source:
             raise  # a bug in our SQL, not in the file: let it surface as one
         except duckdb.Error as exc:  # corrupt pages, bad compression, truncated data
             raise DataFileError(
-                self._error_template.format(path=self.path, reason=_reason(exc))
+                self._error_template.format(path=self.path, reason=reason_text(exc))
             ) from exc
 
     def read(self, names: list[str]) -> pa.Table:
@@ -68,14 +68,14 @@ class _Source:
             return self._reader(names)
         except (pa.ArrowException, OSError) as exc:
             raise DataFileError(
-                self._error_template.format(path=self.path, reason=_reason(exc))
+                self._error_template.format(path=self.path, reason=reason_text(exc))
             ) from exc
 
     def close(self) -> None:
         self.con.close()
 
 
-def _open(path: Path, schema: TableSchema) -> _Source:
+def open_source(path: Path, schema: TableSchema) -> Source:
     """Open a Parquet or CSV file for checking, refusing missing, empty or unreadable ones."""
     if not path.exists():
         raise DataFileError(MSG_FILE_MISSING.format(path=path))
@@ -87,7 +87,7 @@ def _open(path: Path, schema: TableSchema) -> _Source:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise DataFileError(MSG_FILE_UNREADABLE.format(path=path, reason=_reason(exc))) from exc
+        raise DataFileError(MSG_FILE_UNREADABLE.format(path=path, reason=reason_text(exc))) from exc
     if size == 0:
         raise DataFileError(MSG_FILE_EMPTY.format(path=path))
     if suffix == ".csv":
@@ -95,13 +95,15 @@ def _open(path: Path, schema: TableSchema) -> _Source:
     return _open_parquet(path)
 
 
-def _open_parquet(path: Path) -> _Source:
+def _open_parquet(path: Path) -> Source:
     try:
         meta = pq.ParquetFile(path)
         arrow_schema = meta.schema_arrow
         row_count = meta.metadata.num_rows
     except (pa.ArrowException, OSError) as exc:
-        raise DataFileError(MSG_FILE_BAD_PARQUET.format(path=path, reason=_reason(exc))) from exc
+        raise DataFileError(
+            MSG_FILE_BAD_PARQUET.format(path=path, reason=reason_text(exc))
+        ) from exc
     if row_count == 0:
         raise DataFileError(MSG_FILE_NO_ROWS.format(path=path))
     con = duckdb.connect()
@@ -111,10 +113,10 @@ def _open_parquet(path: Path) -> _Source:
     def reader(names: list[str]) -> pa.Table:
         return pq.ParquetFile(path).read(columns=names)
 
-    return _Source(path, arrow_schema, row_count, con, reader, MSG_FILE_BAD_PARQUET)
+    return Source(path, arrow_schema, row_count, con, reader, MSG_FILE_BAD_PARQUET)
 
 
-def _open_csv(path: Path, schema: TableSchema) -> _Source:
+def _open_csv(path: Path, schema: TableSchema) -> Source:
     table = _read_csv(path, schema)
     con = duckdb.connect()
     con.register("t", table)
@@ -122,7 +124,7 @@ def _open_csv(path: Path, schema: TableSchema) -> _Source:
     def reader(names: list[str]) -> pa.Table:
         return table.select(names)
 
-    return _Source(path, table.schema, table.num_rows, con, reader, MSG_FILE_BAD_CSV)
+    return Source(path, table.schema, table.num_rows, con, reader, MSG_FILE_BAD_CSV)
 
 
 def _read_csv(path: Path, schema: TableSchema) -> pa.Table:
@@ -140,7 +142,7 @@ def _read_csv(path: Path, schema: TableSchema) -> pa.Table:
             ),
         )
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(MSG_FILE_BAD_CSV.format(path=path, reason=_reason(exc))) from exc
+        raise DataFileError(MSG_FILE_BAD_CSV.format(path=path, reason=reason_text(exc))) from exc
     if raw.num_rows == 0:
         raise DataFileError(MSG_FILE_NO_ROWS.format(path=path))
     if len(set(raw.column_names)) != len(raw.column_names):
