@@ -1,20 +1,31 @@
-"""Fraud features over millions of transactions: bankml's DuckDB engine vs plain pandas.
+"""Fraud features over millions of transactions: bankml's DuckDB engines vs plain pandas.
 
-Each implementation runs in its own child process, so its seconds and peak memory
+Three implementations, each in its own child process, so its seconds and peak memory
 (``ru_maxrss`` of that child, and the part above the child's baseline after imports) are
-its own. The peer is a plain pandas ``groupby().rolling()`` implementation of the same
-features (see ``pandas_features``). Both results are compared on a random sample of
-transactions; point-in-time features of a transaction depend only on earlier ones, so a
-peer run on the first N rows (by time) must match the engine's full-table run on them.
+its own:
 
-    python bench/features.py                       # 10M generated transactions
-    python bench/features.py --rows 1000000        # quicker
+* ``engine``: :func:`bankml.data.features.compute_features`, the in-memory engine (one
+  pandas frame; its memory grows with the rows);
+* ``stream``: :func:`bankml.data.features.compute_features_to_parquet`, one generated SQL
+  query streamed to Parquet by DuckDB under ``--stream-memory-limit`` (bounded memory);
+* ``pandas``: a plain pandas ``groupby().rolling()`` implementation of the same features
+  (see ``pandas_features``), the peer.
+
+Results are compared on a random sample of transactions; point-in-time features of a
+transaction depend only on earlier ones, so a peer run on the first N rows (by time) must
+match the engines' full-table runs on them. Every child has a time limit (``--timeout``),
+so the bench ends by itself.
+
+    python bench/features.py                                  # 10M generated transactions
+    python bench/features.py --rows 1000000                   # quicker
+    python bench/features.py --rows 100000000 --only stream   # 100M, generated in chunks
     python bench/features.py --transactions t.parquet --peer-rows 2000000
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -34,10 +45,32 @@ console = Console()
 DAYS = 60
 TX_PER_CUSTOMER_DAY = 1.54  # measured on generate_bank(customers=2000, days=60, seed=7)
 DELAY_DAYS = 7
+KINDS = ("engine", "stream", "pandas")
+LABELS = {
+    "engine": "bankml in-memory engine (pandas frame)",
+    "stream": "bankml streamed to Parquet (one SQL query)",
+    "pandas": "pandas groupby-rolling",
+}
 
 
 def _rss_mb() -> float:
+    """Peak RSS of this process in MB.
+
+    Linux keeps ``ru_maxrss`` across ``exec``, so a child would start at its parent's peak;
+    ``VmHWM`` in /proc is the process's own high-water mark. ``ru_maxrss`` elsewhere.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process (all threads): steadier than wall time on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- the peer: plain pandas --------------------------------------------------------------
@@ -137,6 +170,7 @@ def child(args: argparse.Namespace) -> None:
     """Run one implementation and report seconds, memory and the sample's features."""
     base_mb = _rss_mb()
     sample = pd.read_parquet(args.sample_ids)["transaction_id"]
+    cpu0 = _cpu_s()
     started = time.perf_counter()
     if args.child == "engine":
         from bankml.data.features import EngineOptions
@@ -144,20 +178,57 @@ def child(args: argparse.Namespace) -> None:
 
         # Import cost is not the engine's: measure the baseline after imports.
         base_mb = _rss_mb()
+        cpu0 = _cpu_s()
         started = time.perf_counter()
         options = EngineOptions(memory_limit=args.memory_limit, threads=args.threads)
         frame = build_fraud_features(Path(args.path), options=options).frame
         rows = len(frame)
+    elif args.child == "stream":
+        import pyarrow.dataset as ds
+
+        from bankml.data.features import EngineOptions, compute_features_to_parquet
+        from bankml.fraud.features import DEFAULT_MAPPING, enabled_features, resolve_event_table
+
+        base_mb = _rss_mb()
+        cpu0 = _cpu_s()
+        started = time.perf_counter()
+        options = EngineOptions(memory_limit=args.stream_memory_limit, threads=args.threads)
+        source = Path(args.path)
+        resolved, _warnings, events = resolve_event_table(source, DEFAULT_MAPPING, DELAY_DAYS)
+        target = Path(args.out).with_name("stream-features.parquet")
+        rows = compute_features_to_parquet(
+            source,
+            enabled_features(resolved),
+            events,
+            target,
+            passthrough=["customer", "terminal", "card"],
+            options=options,
+        )
+        seconds = time.perf_counter() - started
+        cpu = _cpu_s() - cpu0
+        peak_mb = _rss_mb()
+        picked = ds.dataset(target).to_table(
+            filter=ds.field("transaction_id").isin(sample.to_numpy())
+        )
+        picked.to_pandas().to_parquet(args.out)
+        target.unlink()
+        result = {"seconds": seconds, "cpu_s": cpu, "rows": rows, "peak_mb": peak_mb}
+        print(json.dumps({**result, "base_mb": base_mb}))
+        return
     else:
         frame = pandas_features(Path(args.path), args.peer_rows)
         rows = len(frame)
     seconds = time.perf_counter() - started
+    cpu = _cpu_s() - cpu0
     peak_mb = _rss_mb()
     frame[frame["transaction_id"].isin(sample)].to_parquet(args.out)
-    print(json.dumps({"seconds": seconds, "rows": rows, "peak_mb": peak_mb, "base_mb": base_mb}))
+    result = {"seconds": seconds, "cpu_s": cpu, "rows": rows, "peak_mb": peak_mb}
+    print(json.dumps({**result, "base_mb": base_mb}))
 
 
-def run_child(kind: str, path: Path, work: Path, args: argparse.Namespace) -> dict[str, float]:
+def run_child(
+    kind: str, path: Path, work: Path, args: argparse.Namespace
+) -> dict[str, float] | None:
     out = work / f"{kind}.parquet"
     cmd = [
         sys.executable,
@@ -174,14 +245,22 @@ def run_child(kind: str, path: Path, work: Path, args: argparse.Namespace) -> di
         args.memory_limit,
         "--threads",
         str(args.threads),
+        "--stream-memory-limit",
+        args.stream_memory_limit,
     ]
     if kind == "pandas" and args.peer_rows is not None:
         cmd += ["--peer-rows", str(args.peer_rows)]
     with console.status(f"running {kind} ..."):
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(
+                cmd, capture_output=True, text=True, check=False, timeout=args.timeout
+            )
+        except subprocess.TimeoutExpired:
+            console.print(f"[red]{kind} did not finish within {args.timeout} s: skipped[/red]")
+            return None
     if done.returncode != 0:
         console.print(f"[red]{kind} failed[/red]\n{done.stderr[-3000:]}")
-        raise SystemExit(1)
+        return None
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -194,9 +273,24 @@ def main() -> None:
         "--peer-rows", type=int, default=None, help="run pandas on the first N rows only"
     )
     parser.add_argument("--sample", type=int, default=5000, help="rows compared between the two")
-    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit")
+    parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit (engine)")
+    parser.add_argument("--stream-memory-limit", default="1GB", help="DuckDB memory_limit (stream)")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
-    parser.add_argument("--child", choices=["engine", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--only",
+        default="engine,stream,pandas",
+        help="comma-separated implementations to run (engine, stream, pandas)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds allowed to each implementation"
+    )
+    parser.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=20_000_000,
+        help="generate more rows than this as several banks, appended into one file",
+    )
+    parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--sample-ids", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -210,15 +304,8 @@ def main() -> None:
         if args.transactions is not None:
             path = args.transactions
         else:
-            from bankml.data.generator import generate_bank
-
-            customers = math.ceil(args.rows / (TX_PER_CUSTOMER_DAY * DAYS))
             started = time.perf_counter()
-            with console.status(
-                f"generating ~{args.rows:,} transactions ({customers:,} customers)"
-            ):
-                generate_bank(work / "bank", customers=customers, days=DAYS, seed=7)
-            path = work / "bank" / "transactions.parquet"
+            path = generate(work, args.rows, args.chunk_rows)
             console.print(f"generated in {time.perf_counter() - started:.0f} s")
         ids = pd.read_parquet(path, columns=["transaction_id", "ts"])
         ids = ids.sort_values(["ts", "transaction_id"], kind="stable", ignore_index=True)
@@ -230,52 +317,131 @@ def main() -> None:
         ids.iloc[np.sort(pick)][["transaction_id"]].to_parquet(work / "sample.parquet")
         del ids
 
-        engine = run_child("engine", path, work, args)
-        console.print(f"engine: {engine['seconds']:.1f} s")
-        peer = run_child("pandas", path, work, args)
-        console.print(f"pandas: {peer['seconds']:.1f} s")
-
-        a = pd.read_parquet(work / "engine.parquet").set_index("transaction_id")
-        b = pd.read_parquet(work / "pandas.parquet").set_index("transaction_id")
-        b = b.loc[a.index.intersection(b.index)]
-        a = a.loc[b.index]
-        worst: dict[str, float] = {}
-        for name in b.columns:
-            diff = np.abs(a[name].to_numpy(dtype=float) - b[name].to_numpy(dtype=float))
-            worst[name] = float(np.nanmax(diff)) if len(diff) else float("nan")
+        results: dict[str, dict[str, float]] = {}
+        for kind in [k for k in KINDS if k in args.only.split(",")]:
+            result = run_child(kind, path, work, args)
+            if result is not None:
+                results[kind] = result
+                console.print(f"{kind}: {result['seconds']:.1f} s")
+        frames = {
+            k: pd.read_parquet(work / f"{k}.parquet").set_index("transaction_id") for k in results
+        }
+        agreement = _agreement(frames)
 
     table = Table(title=f"fraud features: {n_rows:,} transactions, 2-core machine")
-    for col in ("implementation", "rows", "seconds", "rows/s", "peak RSS", "above baseline"):
+    columns = ("implementation", "rows", "seconds", "CPU s", "rows/s", "peak RSS", "above baseline")
+    for col in columns:
         table.add_column(col, justify="right" if col != "implementation" else "left")
-    for label, r in (("bankml DuckDB engine", engine), ("pandas groupby-rolling", peer)):
+    for kind, r in results.items():
         table.add_row(
-            label,
+            LABELS[kind],
             f"{int(r['rows']):,}",
             f"{r['seconds']:.1f}",
+            f"{r['cpu_s']:.1f}" if "cpu_s" in r else "",
             f"{r['rows'] / r['seconds']:,.0f}",
             f"{r['peak_mb'] / 1024:.2f} GB",
             f"{(r['peak_mb'] - r['base_mb']) / 1024:.2f} GB",
         )
-    if peer["rows"] < n_rows:
+    peer = results.get("pandas")
+    if peer is not None and peer["rows"] < n_rows:
         scale = n_rows / peer["rows"]
         table.add_row(
             "pandas, extrapolated (linear)",
             f"{n_rows:,}",
             f"~{peer['seconds'] * scale:.0f}",
+            f"~{peer['cpu_s'] * scale:.0f}" if "cpu_s" in peer else "",
             "",
             f"~{peer['peak_mb'] * scale / 1024:.1f} GB",
             "",
         )
     console.print(table)
-    agree = Table(title=f"agreement on {len(a):,} sampled transactions (max |engine - pandas|)")
-    agree.add_column("feature")
-    agree.add_column("max abs diff", justify="right")
-    for name, value in worst.items():
-        agree.add_row(name, f"{value:.2e}")
-    console.print(agree)
-    bad = {k: v for k, v in worst.items() if not v <= 1e-9}
-    console.print("[green]all features agree to 1e-9[/green]" if not bad else f"[red]{bad}[/red]")
+    for (x, y), (rows, worst) in agreement.items():
+        agree = Table(title=f"agreement on {rows:,} sampled transactions (max |{x} - {y}|)")
+        agree.add_column("feature")
+        agree.add_column("max abs diff", justify="right")
+        for name, value in worst.items():
+            agree.add_row(name, f"{value:.2e}")
+        console.print(agree)
+        bad = {k: v for k, v in worst.items() if not v <= 1e-9}
+        console.print(
+            f"[green]{x} and {y}: all features agree to 1e-9[/green]"
+            if not bad
+            else f"[red]{x} and {y} differ: {bad}[/red]"
+        )
     console.print(f"load average: {os.getloadavg()[0]:.1f} (2 cores; others share the machine)")
+
+
+def _agreement(
+    frames: dict[str, pd.DataFrame],
+) -> dict[tuple[str, str], tuple[int, dict[str, float]]]:
+    """Max |difference| per feature for each pair of implementations, on shared rows."""
+    out: dict[tuple[str, str], tuple[int, dict[str, float]]] = {}
+    kinds = list(frames)
+    for i, x in enumerate(kinds):
+        for y in kinds[i + 1 :]:
+            a, b = frames[x], frames[y]
+            shared = a.index.intersection(b.index)
+            names = [
+                c for c in b.columns if c in a.columns and c not in ("timestamp", "label_time")
+            ]
+            worst: dict[str, float] = {}
+            for name in names:
+                with contextlib.suppress(TypeError, ValueError):
+                    diff = np.abs(
+                        a.loc[shared, name].to_numpy(dtype=float)
+                        - b.loc[shared, name].to_numpy(dtype=float)
+                    )
+                    worst[name] = float(np.nanmax(diff)) if len(diff) else float("nan")
+            out[(x, y)] = (len(shared), worst)
+    return out
+
+
+def generate(work: Path, rows: int, chunk_rows: int) -> Path:
+    """~``rows`` synthetic transactions in one Parquet file, generated in bounded memory.
+
+    Up to ``chunk_rows`` it is one bank. Beyond, several banks with different seeds (their
+    customers, cards and terminals get distinct ids by offset) are appended into one file
+    row group by row group, so 100M transactions never sit in memory at once.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from bankml.data.generator import generate_bank
+
+    chunks = max(1, math.ceil(rows / chunk_rows))
+    per_chunk = math.ceil(rows / chunks)
+    customers = math.ceil(per_chunk / (TX_PER_CUSTOMER_DAY * DAYS))
+    if chunks == 1:
+        with console.status(f"generating ~{rows:,} transactions ({customers:,} customers)"):
+            generate_bank(work / "bank", customers=customers, days=DAYS, seed=7)
+        return work / "bank" / "transactions.parquet"
+    target = work / "transactions.parquet"
+    writer: pq.ParquetWriter | None = None
+    offset = 0
+    try:
+        for chunk in range(chunks):
+            bank = work / f"bank{chunk}"
+            with console.status(f"generating chunk {chunk + 1}/{chunks} (~{per_chunk:,} rows)"):
+                generate_bank(bank, customers=customers, days=DAYS, seed=7 + chunk)
+            source = pq.ParquetFile(bank / "transactions.parquet")
+            shift = chunk * 10_000_000  # below every id family's range width
+            for i in range(source.num_row_groups):
+                t = source.read_row_group(i)
+                for name in ("customer_id", "card_id", "terminal_id"):
+                    t = t.set_column(t.schema.get_field_index(name), name, pc.add(t[name], shift))
+                t = t.set_column(0, "transaction_id", pc.add(t["transaction_id"], offset))
+                if writer is None:
+                    writer = pq.ParquetWriter(target, t.schema, compression="zstd")
+                writer.write_table(t)
+            offset += source.metadata.num_rows
+            del source
+            for f in bank.rglob("*"):
+                if f.is_file():
+                    f.unlink()
+    finally:
+        if writer is not None:
+            writer.close()
+    return target
 
 
 if __name__ == "__main__":

@@ -13,7 +13,19 @@ import sys
 import typer
 from rich.markup import escape
 
-from bankml.cli import audit, auth, data, demo, doctor, fraud, model, policy, serve, users
+from bankml.cli import (
+    audit,
+    auth,
+    data,
+    demo,
+    doctor,
+    features,
+    fraud,
+    model,
+    policy,
+    serve,
+    users,
+)
 from bankml.cli._common import err_console
 from bankml.core.errors import BankmlError
 
@@ -31,6 +43,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(users.app, name="users")
 app.add_typer(fraud.app, name="fraud")
+fraud.app.command("features")(features.features_cmd)
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(model.app, name="model")

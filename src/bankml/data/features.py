@@ -36,9 +36,13 @@ Kinds:
 
 An event whose entity (or ``first_seen`` key) is null gets NaN for that feature.
 
-The result is one row per event **sorted by (time, id)**, float64 feature columns, and is
-computed in one DuckDB connection with a memory limit and a spill directory, so 10 million
-events fit in a few GB on a laptop (see ``bench/features.py``).
+The result is one row per event **sorted by (time, id)**, float64 feature columns.
+:func:`compute_features` returns it as one pandas frame (fast, for inputs that fit in memory);
+:func:`compute_features_to_parquet` streams it to a Parquet file instead, with one generated
+SQL query (:mod:`bankml.data.feature_sql`) run by DuckDB's ``COPY ... TO`` under its memory
+limit, spilling to disk beyond it: 10 million events stay under 2 GB of peak memory and 100
+million run on a laptop (figures in ``bench/features.py``). The same query, in Spark's
+dialect, runs on a cluster (:mod:`bankml.data.spark`).
 """
 
 from __future__ import annotations
@@ -68,9 +72,11 @@ __all__ = [
     "FeatureDef",
     "FeatureKind",
     "compute_features",
+    "compute_features_to_parquet",
     "definitions_hash",
     "parse_window",
     "source_columns",
+    "write_features",
 ]
 
 log = logging.getLogger(__name__)
@@ -80,8 +86,8 @@ FeatureKind = Literal[
 ]
 FEATURE_KINDS: tuple[str, ...] = get_args(FeatureKind)
 
-_ROLLING = frozenset({"count", "sum", "mean", "ratio_to_prior_mean"})
-_NEEDS_EXPR = frozenset({"sum", "mean", "ratio_to_prior_mean", "row"})
+ROLLING = frozenset({"count", "sum", "mean", "ratio_to_prior_mean"})
+NEEDS_EXPR = frozenset({"sum", "mean", "ratio_to_prior_mean", "row"})
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _WINDOW = re.compile(r"^([1-9][0-9]*)([smhd])$")
 _UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
@@ -134,14 +140,14 @@ class FeatureDef:
             raise InputError(f"feature {self.name}: unknown kind {self.kind!r}")
         if self.kind != "row" and not self.entity:
             raise InputError(f"feature {self.name}: kind {self.kind} needs an entity")
-        windowed = self.kind in _ROLLING or self.kind == "label_rate"
+        windowed = self.kind in ROLLING or self.kind == "label_rate"
         if windowed and self.window is None:
             raise InputError(f"feature {self.name}: kind {self.kind} needs a window")
         if not windowed and self.window is not None:
             raise InputError(f"feature {self.name}: kind {self.kind} takes no window")
         if self.window is not None:
             parse_window(self.window)
-        if self.kind in _NEEDS_EXPR and not self.expr:
+        if self.kind in NEEDS_EXPR and not self.expr:
             raise InputError(f"feature {self.name}: kind {self.kind} needs an expr")
         if self.kind == "first_seen" and not self.key:
             raise InputError(f"feature {self.name}: kind first_seen needs a key")
@@ -214,6 +220,10 @@ class EngineOptions:
     memory_limit: str = "2GB"
     threads: int = 2
     temp_dir: Path | None = None
+
+
+STREAMING_OPTIONS = EngineOptions(memory_limit="1GB")
+"""Defaults for :func:`compute_features_to_parquet`: DuckDB's buffer pool is the whole budget."""
 
 
 def _q(name: str) -> str:
@@ -301,6 +311,127 @@ def compute_features(
             con.close()
 
 
+def compute_features_to_parquet(
+    source: Path | pd.DataFrame,
+    defs: Sequence[FeatureDef],
+    table: EventTable,
+    out: Path,
+    *,
+    passthrough: Sequence[str] = (),
+    options: EngineOptions | None = None,
+) -> int:
+    """Compute ``defs`` for every event in ``source`` and stream them to Parquet at ``out``.
+
+    Same columns, order and values as :func:`compute_features` (missing values are nulls),
+    but the rows never gather in Python: DuckDB runs one generated query and writes row
+    groups as it goes, within ``options.memory_limit`` (spilling beyond it). The file is
+    written under a temporary name and renamed, so ``out`` is never half-written. Returns
+    the number of rows. Raises like :func:`compute_features`.
+    """
+    from bankml.data.feature_sql import compile_features
+
+    options = options or STREAMING_OPTIONS
+    out = Path(out)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bankml-features-", dir=options.temp_dir) as spill:
+        con = _connect(options, Path(spill))
+        # Row order comes from the query's ORDER BY; nothing else needs to be preserved.
+        con.execute("SET preserve_insertion_order = true")
+        tmp = out.with_name(f".{out.name}.partial")
+        try:
+            src = _source_sql(con, source)
+            n = _validate_source(con, src, table)
+            sql = compile_features(defs, table, src, passthrough=passthrough)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            literal = "'" + str(tmp).replace("'", "''") + "'"
+            con.execute(
+                f"COPY ({sql}) TO {literal} "
+                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576)"
+            )
+            tmp.replace(out)
+        except duckdb.IOException as exc:
+            raise DataFileError(f"cannot read the source: {_first_line(exc)}") from exc
+        except duckdb.InvalidInputException as exc:
+            raise DataFileError(f"cannot read the source: {_first_line(exc)}") from exc
+        except duckdb.ConversionException as exc:
+            raise InputError(f"a column has values of the wrong type: {_first_line(exc)}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+            con.close()
+    log.info(
+        "streamed %s features for %s events to %s in %.2fs",
+        len(defs),
+        n,
+        out,
+        time.perf_counter() - started,
+    )
+    return n
+
+
+FeatureEngine = Literal["duckdb", "spark"]
+FEATURE_ENGINES: tuple[str, ...] = get_args(FeatureEngine)
+
+
+def write_features(
+    source: Path,
+    defs: Sequence[FeatureDef],
+    table: EventTable,
+    out: Path,
+    *,
+    engine: str = "duckdb",
+    passthrough: Sequence[str] = (),
+    options: EngineOptions | None = None,
+    spark_session: Any = None,
+) -> int:
+    """Compute features for a batch and write them to Parquet with the chosen engine.
+
+    ``duckdb`` streams one file at ``out`` (:func:`compute_features_to_parquet`); ``spark``
+    writes a directory of part files at ``out`` (:func:`bankml.data.spark.compute_features_spark`,
+    on ``spark_session`` or a local session). Both compile the same definitions to SQL.
+    Returns the number of rows. The caller passes the definitions in (the fraud set, say):
+    this layer knows no use case.
+    """
+    if engine not in FEATURE_ENGINES:
+        raise InputError(
+            f"unknown feature engine {engine!r}: choose one of {', '.join(FEATURE_ENGINES)}"
+        )
+    if engine == "spark":
+        from bankml.data.spark import compute_features_spark
+
+        return compute_features_spark(
+            source, defs, table, out, passthrough=passthrough, spark=spark_session
+        )
+    return compute_features_to_parquet(
+        source, defs, table, out, passthrough=passthrough, options=options
+    )
+
+
+def _validate_source(con: duckdb.DuckDBPyConnection, src: str, table: EventTable) -> int:
+    """Check the mapped columns exist and ids/times are present and unique; return the rows."""
+    have = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    for name, column in table.columns.items():
+        if column not in have:
+            raise InputError(
+                MSG_MISSING_COLUMN.format(column=column, name=name, have=", ".join(have))
+            )
+    ident, when = _q(table.columns[table.id]), _q(table.columns[table.time])
+    row = con.execute(
+        f"""SELECT count(*), count(*) - count({ident}), count(*) - count({when}),
+                   count({ident}) - count(DISTINCT {ident}) FROM {src}"""
+    ).fetchone()
+    assert row is not None
+    n, null_ids, null_times, dup_ids = (int(v) for v in row)
+    if n == 0:
+        raise InputError(MSG_NO_ROWS)
+    if null_ids:
+        raise InputError(MSG_NULL_KEYS.format(n=null_ids, what="id"))
+    if null_times:
+        raise InputError(MSG_NULL_KEYS.format(n=null_times, what="timestamp"))
+    if dup_ids:
+        raise InputError(MSG_DUPLICATE_IDS.format(n=dup_ids, id=table.id))
+    return n
+
+
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -328,7 +459,7 @@ def _compute(
     out: dict[str, np.ndarray] = {}
     by_entity: dict[str, list[FeatureDef]] = {}
     for d in defs:
-        if d.entity is not None and (d.kind in _ROLLING or d.kind == "label_rate"):
+        if d.entity is not None and (d.kind in ROLLING or d.kind == "label_rate"):
             by_entity.setdefault(d.entity, []).append(d)
     for entity, group in by_entity.items():
         out.update(_rolling(con, entity, group, table, n))

@@ -1,6 +1,8 @@
 """The bank's policy corpus: Markdown policy documents with YAML front matter.
 
-Documents are rendered from structured templates (:mod:`bankml.data._policy_texts`): each
+Documents are rendered from templates kept as data, one YAML file per document in
+``bankml/data/policy_texts/`` (read with :mod:`importlib.resources`; ``_params.yaml`` holds
+the parameter pools and the sections every policy carries). Each
 has a purpose, a scope, two to four subject sections of numbered rules with concrete facts
 (amounts, days, roles), and the sections every bank policy carries (roles, exceptions and
 breaches, review, related documents). The seed picks the values of the facts a bank would
@@ -26,10 +28,13 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
 
-from bankml.data._policy_texts import GENERIC_PARAMS, SHARED_PARAMS, SPECS, DocSpec
+import yaml
 
 __all__ = [
     "CLASSIFICATIONS",
@@ -39,6 +44,9 @@ __all__ = [
 ]
 
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
+
+_TEXTS = "policy_texts"
+_PARAMS_FILE = "_params.yaml"
 
 _REF = re.compile(r"\[\[(POL-[A-Z]+-\d{3})#([a-z_]+)\]\]")
 
@@ -77,16 +85,107 @@ class PolicyDocument:
         return "everyone" not in self.allowed_groups
 
 
+# --- the templates, read from data files ---------------------------------------------------
+#
+# Placeholders ``{name}`` are filled from, in order of precedence: the document's own
+# ``params``, the generic parameters every document draws (approver, review cycle ...), and
+# the corpus-wide shared parameters (facts several documents state and must agree on, such
+# as the cash reporting threshold). ``[[POL-AREA-NNN#section_key]]`` is a cross-reference. A
+# rule text starting with ``### `` is a subsection heading, not a rule. Facts are
+# deliberately specific and different from document to document, so a question-answering
+# evaluation can target one section and check the citation.
+
+
+@dataclass(frozen=True)
+class Section:
+    """A subject section of a policy: a key for cross-references, a heading, rule texts."""
+
+    key: str
+    heading: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DocSpec:
+    """The template of one policy document (one YAML file in ``policy_texts/``)."""
+
+    id: str
+    title: str
+    owner: str
+    classification: str
+    groups: tuple[str, ...]
+    purpose: str
+    scope: str
+    sections: tuple[Section, ...]
+    related: tuple[tuple[str, str, str], ...]
+    params: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    definitions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Templates:
+    specs: tuple[DocSpec, ...]
+    shared_params: dict[str, tuple[str, ...]]
+    generic_params: dict[str, tuple[str, ...]]
+    common_sections: dict[str, tuple[str, ...]]
+
+
+def _pools(raw: dict[str, list[Any]]) -> dict[str, tuple[str, ...]]:
+    return {str(k): tuple(str(v) for v in values) for k, values in raw.items()}
+
+
+def _spec(raw: dict[str, Any]) -> DocSpec:
+    return DocSpec(
+        id=raw["id"],
+        title=raw["title"],
+        owner=raw["owner"],
+        classification=raw["classification"],
+        groups=tuple(raw["groups"]),
+        purpose=raw["purpose"],
+        scope=raw["scope"],
+        sections=tuple(Section(s["key"], s["heading"], tuple(s["rules"])) for s in raw["sections"]),
+        related=tuple((r["doc"], r["section"], r["why"]) for r in raw["related"]),
+        params=_pools(raw.get("params", {})),
+        definitions=tuple((d["term"], d["meaning"]) for d in raw.get("definitions", ())),
+    )
+
+
+@cache
+def _templates() -> _Templates:
+    """Read every template once per process (about 50 small YAML files)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    folder = resources.files("bankml.data").joinpath(_TEXTS)
+    specs = []
+    params: dict[str, Any] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".yaml"):
+            continue
+        raw = yaml.load(entry.read_text(encoding="utf-8"), Loader=loader)
+        if entry.name == _PARAMS_FILE:
+            params = raw
+        else:
+            specs.append(_spec(raw))
+    if not specs or not params:
+        raise ValueError(f"policy templates missing from {folder}")
+    return _Templates(
+        specs=tuple(specs),
+        shared_params=_pools(params["shared_params"]),
+        generic_params=_pools(params["generic_params"]),
+        common_sections=_pools(params["common_sections"]),
+    )
+
+
 def build_policy_corpus(seed: int) -> list[PolicyDocument]:
     """Render every policy document for ``seed``, in id order.
 
     Raises ``ValueError`` if a template is inconsistent (unknown placeholder, dangling
     cross-reference): that is a bug in the templates, not a user error.
     """
-    shared = _pick(random.Random(f"{seed}:shared"), SHARED_PARAMS)
+    templates = _templates()
+    shared = _pick(random.Random(f"{seed}:shared"), templates.shared_params)
     # Section numbers first, so references can be resolved in any order.
-    numbers = {spec.id: _section_numbers(spec) for spec in SPECS}
-    docs = [_render(spec, seed, shared, numbers) for spec in SPECS]
+    numbers = {spec.id: _section_numbers(spec) for spec in templates.specs}
+    docs = [_render(spec, seed, shared, numbers, templates) for spec in templates.specs]
     return sorted(docs, key=lambda d: d.id)
 
 
@@ -101,11 +200,15 @@ def _section_numbers(spec: DocSpec) -> dict[str, int]:
 
 
 def _render(
-    spec: DocSpec, seed: int, shared: dict[str, str], numbers: dict[str, dict[str, int]]
+    spec: DocSpec,
+    seed: int,
+    shared: dict[str, str],
+    numbers: dict[str, dict[str, int]],
+    templates: _Templates,
 ) -> PolicyDocument:
     # Each document draws from its own stream: adding a document never changes the others.
     rng = random.Random(f"{seed}:{spec.id}")
-    values = {**shared, **_pick(rng, GENERIC_PARAMS), **_pick(rng, spec.params)}
+    values = {**shared, **_pick(rng, templates.generic_params), **_pick(rng, spec.params)}
     effective = date(2023, 1, 2) + timedelta(days=rng.randrange(0, 3 * 365))
     review_months = int(values["review_months"])
     values["next_review"] = _add_months(effective, review_months).isoformat()
@@ -160,9 +263,9 @@ def _render(
     rules: list[PolicyRule] = []
     sections = [(s.key, s.heading, s.rules) for s in spec.sections]
     sections += [
-        ("roles", "Roles and responsibilities", _ROLES),
-        ("exceptions", "Exceptions and breaches", _EXCEPTIONS),
-        ("review", "Review", _REVIEW),
+        ("roles", "Roles and responsibilities", templates.common_sections["roles"]),
+        ("exceptions", "Exceptions and breaches", templates.common_sections["exceptions"]),
+        ("review", "Review", templates.common_sections["review"]),
     ]
     for key, heading, texts in sections:
         n = own[key]
@@ -196,25 +299,3 @@ def _render(
 def _add_months(d: date, months: int) -> date:
     y, m = divmod(d.month - 1 + months, 12)
     return date(d.year + y, m + 1, min(d.day, 28))
-
-
-# The sections every policy carries; the seed varies who approves, how long exceptions last,
-# how fast breaches are reported and how often the policy is reviewed.
-_ROLES = (
-    "The {owner} owns this policy, maintains the procedures that implement it and answers for "
-    "its day-to-day application.",
-    "Material changes to this policy are approved by {approver}; editorial changes may be "
-    "approved by the owner and are reported at the next meeting.",
-    "{second_line} provides independent oversight and tests compliance with this policy at "
-    "least every {test_months} months.",
-)
-_EXCEPTIONS = (
-    "An exception requires written approval from {exception_approver}, must name a "
-    "compensating control and expires after at most {exception_months} months.",
-    "Every exception is recorded in the {register} with its owner and expiry date.",
-    "A breach of this policy is reported to {breach_to} within {breach_days} of discovery.",
-)
-_REVIEW = (
-    "This policy is reviewed at least every {review_months} months and whenever the law or "
-    "the bank's risk profile changes; the next scheduled review is due by {next_review}.",
-)

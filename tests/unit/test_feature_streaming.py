@@ -1,0 +1,178 @@
+"""The streamed (Parquet) feature engine and its Spark twin give the in-memory engine's features.
+
+Oracles: the brute-force Python loop of ``test_fraud_features.reference`` (no SQL, no
+windows) and the in-memory engine, on a table with timestamp ties, shuffled ids and
+delayed labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+
+from bankml.core.errors import InputError
+from bankml.data.feature_sql import DUCKDB, SPARK, compile_features
+from bankml.data.features import (
+    EventTable,
+    FeatureDef,
+    compute_features,
+    compute_features_to_parquet,
+    write_features,
+)
+from bankml.fraud.features import FRAUD_FEATURES, enabled_features, resolve_event_table
+from bankml.fraud.mapping import DEFAULT_MAPPING
+from tests.unit.test_fraud_features import assert_features_equal, reference, transactions
+
+PASSTHROUGH = ["customer", "terminal", "card"]
+# The features declared as FeatureDefs (fraud's derived features are computed in pandas on top).
+SQL_FEATURES = [d.name for d in FRAUD_FEATURES]
+
+
+def _fraud(source: Path, label_delay_days: int = 7) -> tuple[list[FeatureDef], EventTable]:
+    resolved, _warnings, table = resolve_event_table(source, DEFAULT_MAPPING, label_delay_days)
+    return list(enabled_features(resolved)), table
+
+
+def _same_frames(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    """Same columns, rows and values; floats equal to the last few ulps, NaN where NaN."""
+    assert list(got.columns) == list(want.columns)
+    assert len(got) == len(want)
+    for name in want.columns:
+        a, b = want[name].to_numpy(), got[name].to_numpy()
+        if a.dtype.kind == "f":
+            np.testing.assert_allclose(b.astype(float), a, rtol=1e-12, atol=0, err_msg=name)
+        else:
+            assert (pd.Series(a) == pd.Series(b)).all(), name
+
+
+@pytest.fixture(scope="module")
+def table_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("tx") / "transactions.parquet"
+    transactions(n=600, seed=3).to_parquet(path)
+    return path
+
+
+def test_streamed_features_match_brute_force_and_the_in_memory_engine(
+    table_file: Path, tmp_path: Path
+) -> None:
+    defs, table = _fraud(table_file)
+    out = tmp_path / "features.parquet"
+    rows = compute_features_to_parquet(table_file, defs, table, out, passthrough=PASSTHROUGH)
+    got = pq.read_table(out).to_pandas()
+    assert rows == len(got) == 600
+    assert_features_equal(got, reference(pd.read_parquet(table_file)), SQL_FEATURES)
+    in_memory = compute_features(table_file, defs, table, passthrough=PASSTHROUGH)
+    _same_frames(got, in_memory)
+
+
+def test_streamed_features_without_a_label_time_column(tmp_path: Path) -> None:
+    df = transactions(n=300, seed=5).drop(columns=["label_available_at"])
+    source = tmp_path / "t.parquet"
+    df.to_parquet(source)
+    defs, table = _fraud(source, label_delay_days=3)
+    assert table.label_time is None
+    out = tmp_path / "f.parquet"
+    compute_features_to_parquet(source, defs, table, out, passthrough=PASSTHROUGH)
+    got = pq.read_table(out).to_pandas()
+    want = reference(transactions(n=300, seed=5), delay_days=3, label_time=False)
+    assert_features_equal(got, want, [n for n in SQL_FEATURES if n.startswith("terminal_")])
+    _same_frames(got, compute_features(source, defs, table, passthrough=PASSTHROUGH))
+
+
+def test_streamed_sum_kind_and_null_entities(tmp_path: Path) -> None:
+    df = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "t": pd.to_datetime(
+                ["2026-01-01 00:00", "2026-01-01 00:30", "2026-01-01 02:00", "2026-01-01 02:10"],
+                utc=True,
+            ),
+            "acct": pd.array([7, 7, None, 7], dtype="Int64"),
+            "x": [1.0, 2.0, 4.0, 8.0],
+        }
+    )
+    defs = [FeatureDef("x_sum_1h", "acct", "1h", "sum of x", "sum", "x")]
+    table = EventTable({"id": "id", "time": "t", "acct": "acct", "x": "x"})
+    compute_features_to_parquet(df, defs, table, tmp_path / "f.parquet")
+    got = pq.read_table(tmp_path / "f.parquet").to_pandas()["x_sum_1h"].tolist()
+    assert got[:2] == [1.0, 3.0]
+    assert np.isnan(got[2])
+    assert got[3] == 8.0
+
+
+def test_bad_input_leaves_no_file(table_file: Path, tmp_path: Path) -> None:
+    df = pd.read_parquet(table_file)
+    df.loc[5, "transaction_id"] = df.loc[6, "transaction_id"]
+    source = tmp_path / "dup.parquet"
+    df.to_parquet(source)
+    defs, table = _fraud(source)
+    out = tmp_path / "out" / "f.parquet"
+    with pytest.raises(InputError, match="appear more than once"):
+        compute_features_to_parquet(source, defs, table, out)
+    assert not out.exists()
+    assert not list(tmp_path.glob("out/.*partial"))
+
+
+def test_write_features_refuses_an_unknown_engine(table_file: Path, tmp_path: Path) -> None:
+    defs, table = _fraud(table_file)
+    with pytest.raises(InputError, match="unknown feature engine 'flink'"):
+        write_features(table_file, defs, table, tmp_path / "f", engine="flink")
+
+
+def test_spark_sql_is_generated_in_spark_dialect(table_file: Path) -> None:
+    defs, table = _fraud(table_file)
+    spark_sql = compile_features(defs, table, "_source", dialect=SPARK)
+    duck_sql = compile_features(defs, table, "_source", dialect=DUCKDB)
+    assert "unix_micros(`timestamp`)" in spark_sql
+    assert "(1 + weekday(`timestamp`))" in spark_sql
+    assert '"' not in spark_sql
+    assert "isodow" not in spark_sql
+    assert 'isodow("timestamp")' in duck_sql
+    # One window per (feature kind, window): both dialects compute the same aggregates.
+    assert spark_sql.count(" OVER ") == duck_sql.count(" OVER ")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_and_duckdb_give_identical_features(table_file: Path, tmp_path: Path) -> None:
+    # The table has every feature kind, timestamp ties, shuffled ids and labels known late;
+    # one JVM and one query keep the test to about half a minute on a quiet machine.
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'bankml[spark]')")
+    from bankml.data.spark import local_spark_session
+
+    # One partition per shuffle: the data is small, stage overhead is what costs here.
+    session = local_spark_session(**{"spark.sql.shuffle.partitions": "1"})
+    try:
+        _compare_engines(session, [table_file], tmp_path)
+    finally:
+        session.stop()
+
+
+def _compare_engines(session: object, sources: list[Path], tmp_path: Path) -> None:
+    for source in sources:
+        defs, table = _fraud(source)
+        duck = tmp_path / f"duck-{source.parent.name}.parquet"
+        spark = tmp_path / f"spark-{source.parent.name}"
+        n_duck = write_features(source, defs, table, duck, engine="duckdb", passthrough=PASSTHROUGH)
+        n_spark = write_features(
+            source,
+            defs,
+            table,
+            spark,
+            engine="spark",
+            passthrough=PASSTHROUGH,
+            spark_session=session,
+        )
+        assert n_duck == n_spark > 0
+        want = pq.read_table(duck).to_pandas()
+        got = ds.dataset(spark).to_table().to_pandas()
+        # Spark writes timestamps as UTC instants like DuckDB; compare them as microseconds.
+        for frame in (want, got):
+            for col in ("timestamp", "label_time"):
+                frame[col] = frame[col].astype("datetime64[us, UTC]").astype("int64")
+        _same_frames(got, want)
