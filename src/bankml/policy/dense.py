@@ -1,0 +1,263 @@
+"""Dense (embedding) search over chunks, with the access filter inside the search.
+
+``DenseIndex`` keeps one unit vector per chunk, plus per-group membership masks, in one file
+``dense.npz`` inside the policy index folder. A search multiplies the query vector with the
+rows the caller's groups may read and nothing else: rows of other groups are set to minus
+infinity *before* the top-k is taken, so a restricted chunk can neither be returned nor push a
+permitted one out of the top k (the same guarantee as the BM25 index's filter in the query).
+
+Vectors are cached by a fingerprint of what was embedded (the model name, the document title,
+the section path and the chunk text): re-ingesting a corpus embeds only the chunks whose text
+changed, and an index rebuild (``clear`` then ``replace_documents``) reuses every vector whose
+chunk is unchanged. The file is written to a temporary name and renamed, so a reader (an API
+worker) sees the old or the new index, never half of one; readers reload it when it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bankml.policy.embeddings import Embedder
+from bankml.policy.index import IndexedChunk, SearchHit
+
+__all__ = ["DenseIndex", "embedding_text"]
+
+log = logging.getLogger(__name__)
+
+_FILE = "dense.npz"
+
+
+def embedding_text(chunk: IndexedChunk) -> str:
+    """What is embedded for a chunk: title and heading path give a short section its topic."""
+    return f"{chunk.title}. {chunk.section}.\n{chunk.text}"
+
+
+@dataclass(frozen=True)
+class _Row:
+    chunk_id: str
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    groups: tuple[str, ...]
+    flags: tuple[str, ...]
+    fingerprint: str
+
+    def chunk(self) -> IndexedChunk:
+        return IndexedChunk(
+            self.chunk_id,
+            self.doc_id,
+            self.title,
+            self.section,
+            self.text,
+            frozenset(self.groups),
+            self.flags,
+        )
+
+
+class DenseIndex:
+    """Chunk vectors with group masks; on disk when ``path`` is given, in memory otherwise."""
+
+    def __init__(self, path: Path | None, embedder: Embedder) -> None:
+        self.path = path
+        self.embedder = embedder
+        self._rows: dict[str, _Row] = {}
+        self._cache: dict[str, np.ndarray] = {}  # fingerprint -> vector
+        self._stamp: int | None = None
+        self._loaded = False
+        self._lock = threading.RLock()
+        # Search state, rebuilt after any change.
+        self._ids: list[str] = []
+        self._matrix = np.zeros((0, embedder.dim), dtype=np.float32)
+        self._group_rows: dict[str, np.ndarray] = {}
+        self._allowed_cache: dict[frozenset[str], np.ndarray] = {}
+        self.embedded = 0  # how many chunks this object embedded (re-ingest reuses the rest)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def _file(self) -> Path | None:
+        return None if self.path is None else self.path / _FILE
+
+    def _load(self) -> None:
+        """Read the file if it changed since we last read it (another process wrote it)."""
+        file = self._file()
+        if file is None:
+            self._loaded = True
+            return
+        try:
+            stamp = file.stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        if self._loaded and stamp == self._stamp:
+            return
+        self._rows, self._cache = {}, {}
+        if stamp is not None:
+            try:
+                with np.load(file, allow_pickle=False) as data:
+                    meta = json.loads(str(data["meta"]))
+                    vectors = np.asarray(data["vectors"], dtype=np.float32)
+                    prints = [str(p) for p in data["fingerprints"]]
+                if meta.get("model") != self.embedder.name or vectors.shape[1:] != (
+                    self.embedder.dim,
+                ):
+                    raise ValueError("another embedding model")
+                self._cache = {p: vectors[i] for i, p in enumerate(prints)}
+                for r in meta["rows"]:
+                    row = _Row(**{**r, "groups": tuple(r["groups"]), "flags": tuple(r["flags"])})
+                    self._rows[row.chunk_id] = row
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                # Derived data: a damaged or foreign file is rebuilt from the document store.
+                log.warning("dense index %s unreadable (%s); it will be rebuilt", file, exc)
+                self._rows, self._cache = {}, {}
+                stamp = None
+        self._stamp = stamp
+        self._loaded = True
+        self._rebuild()
+
+    def _save(self) -> None:
+        file = self._file()
+        if file is None:
+            return
+        file.parent.mkdir(parents=True, exist_ok=True)
+        prints = sorted(self._cache)
+        vectors = (
+            np.stack([self._cache[p] for p in prints])
+            if prints
+            else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        )
+        meta = {
+            "model": self.embedder.name,
+            "rows": [asdict(r) for r in self._rows.values()],
+        }
+        tmp = file.with_name(f".{_FILE}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with tmp.open("wb") as fh:
+            np.savez(
+                fh,
+                meta=np.array(json.dumps(meta)),
+                vectors=vectors,
+                fingerprints=np.array(prints, dtype=str),
+            )
+        os.replace(tmp, file)
+        self._stamp = file.stat().st_mtime_ns
+
+    def _rebuild(self) -> None:
+        self._ids = list(self._rows)
+        if self._ids:
+            self._matrix = np.stack([self._cache[self._rows[c].fingerprint] for c in self._ids])
+        else:
+            self._matrix = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        members: dict[str, list[int]] = {}
+        for i, cid in enumerate(self._ids):
+            for g in self._rows[cid].groups:
+                members.setdefault(g, []).append(i)
+        self._group_rows = {g: np.asarray(rows, dtype=np.int64) for g, rows in members.items()}
+        self._allowed_cache = {}
+
+    # -- the ChunkIndex port --------------------------------------------------------------------
+    def _fingerprint(self, chunk: IndexedChunk) -> str:
+        text = f"{self.embedder.name}\x00{embedding_text(chunk)}"
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def replace_document(self, doc_id: str, chunks: Sequence[IndexedChunk]) -> None:
+        """Drop the document's old chunks and add these."""
+        self.replace_documents({doc_id: chunks})
+
+    def replace_documents(self, docs: dict[str, Sequence[IndexedChunk]]) -> None:
+        """Replace several documents; embeds only chunks whose fingerprint is new."""
+        with self._lock:
+            self._load()
+            for cid in [c for c, r in self._rows.items() if r.doc_id in docs]:
+                del self._rows[cid]
+            new: list[tuple[str, IndexedChunk]] = []
+            for chunks in docs.values():
+                for c in chunks:
+                    fp = self._fingerprint(c)
+                    self._rows[c.chunk_id] = _Row(
+                        c.chunk_id,
+                        c.doc_id,
+                        c.title,
+                        c.section,
+                        c.text,
+                        tuple(sorted(c.groups)),
+                        tuple(c.flags),
+                        fp,
+                    )
+                    if fp not in self._cache:
+                        new.append((fp, c))
+            if new:
+                vectors = self.embedder.encode([embedding_text(c) for _, c in new])
+                for (fp, _), vec in zip(new, vectors, strict=True):
+                    self._cache[fp] = vec
+                self.embedded += len(new)
+            live = {r.fingerprint for r in self._rows.values()}
+            self._cache = {p: v for p, v in self._cache.items() if p in live}
+            self._save()
+            self._rebuild()
+
+    def search(self, query: str, reading_groups: frozenset[str], k: int) -> list[SearchHit]:
+        """Top ``k`` chunks by cosine similarity among those the groups may read."""
+        if not query.strip() or not reading_groups or k <= 0:
+            return []
+        with self._lock:
+            self._load()
+            allowed = self._allowed(reading_groups)
+            matrix, ids, rows = self._matrix, self._ids, self._rows
+        if not len(allowed):
+            return []
+        vector = self.embedder.encode([query])[0]
+        if 4 * len(allowed) < len(ids):
+            # A small audience: score only its rows.
+            scores = matrix[allowed] @ vector
+            positions = allowed
+        else:
+            # A broad audience: one matrix-vector product, then rows of other groups are set
+            # to minus infinity before the top k is taken.
+            scores = np.full(len(ids), -np.inf, dtype=np.float32)
+            scores[allowed] = (matrix @ vector)[allowed]
+            positions = np.arange(len(ids))
+        take = min(k, len(allowed))
+        top = np.argpartition(-scores, take - 1)[:take]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [
+            SearchHit(rows[ids[int(positions[i])]].chunk(), float(scores[i]), rank)
+            for rank, i in enumerate(top, start=1)
+        ]
+
+    def _allowed(self, reading_groups: frozenset[str]) -> np.ndarray:
+        """Sorted row numbers the groups may read (memoised per group set until a change)."""
+        cached = self._allowed_cache.get(reading_groups)
+        if cached is None:
+            parts = [self._group_rows[g] for g in reading_groups if g in self._group_rows]
+            cached = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            if len(self._allowed_cache) > 256:
+                self._allowed_cache.clear()
+            self._allowed_cache[reading_groups] = cached
+        return cached
+
+    def chunks(self) -> list[IndexedChunk]:
+        """Every indexed chunk (for exact reference lookups; callers filter by groups)."""
+        with self._lock:
+            self._load()
+            return [r.chunk() for r in self._rows.values()]
+
+    def count(self) -> int:
+        """Number of chunks with a vector."""
+        with self._lock:
+            self._load()
+            return len(self._rows)
+
+    def clear(self) -> None:
+        """Forget every chunk, but keep the vectors as a cache for the rebuild that follows."""
+        with self._lock:
+            self._load()
+            self._rows = {}
+            self._save()
+            self._rebuild()
