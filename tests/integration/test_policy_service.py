@@ -201,8 +201,9 @@ def test_review_correction_is_shown_to_later_askers_with_provenance(
         assistant.review.approve(item_id, people["rex"])
     with pytest.raises(PermissionDeniedError):
         assistant.review.list(people["tara"])
+    # A correction quotes the chunk it cites, word for word (issue 9 item 6).
     assistant.review.correct(
-        item_id, people["cora"], "The zephyr buffer is held at 140 percent of outflows."
+        item_id, people["cora"], "The zephyr liquidity buffer is held at 140 percent of outflows."
     )
     with pytest.raises(ConflictError):
         assistant.review.reject(item_id, people["cora"])
@@ -210,7 +211,7 @@ def test_review_correction_is_shown_to_later_askers_with_provenance(
     assert "reviewed" in later.flags
     assert later.reviewed is not None
     assert later.reviewed["reviewed_by"] == "cora"
-    assert later.answer.startswith("The zephyr")
+    assert later.answer.startswith("The zephyr liquidity buffer")
     # The correction cites a treasury document: fiona never sees it.
     assert assistant.ask(people["fiona"], QUESTION).abstained
 
@@ -264,3 +265,80 @@ def test_index_is_rebuilt_from_the_store_when_it_is_lost(
         db, DecisionLedger(db), TantivyIndex(tmp_path / "b"), fingerprint_file=tmp_path / "fb"
     )
     assert not replica.ask(people["tara"], QUESTION).abstained
+
+
+def test_correction_quoting_a_restricted_document_while_citing_a_public_one_is_refused(
+    assistant: PolicyAssistant, corpus: Path, people: dict[str, User]
+) -> None:
+    """Issue 9 item 6: cora (compliance + treasury) answers a public question with a sentence
+    of the treasury-only playbook while citing the public complaints policy."""
+    assistant.ingest([corpus])
+    q = "How quickly is a complaint acknowledged?"
+    first = assistant.ask(people["fiona"], q)
+    assert first.citations and first.citations[0]["doc_id"] == "POL-CMP-001"
+    item_id = assistant.feedback(people["fiona"], first.answer_id, "please expand")
+    restricted = "The zephyr liquidity buffer is held at 140 percent of outflows at all times."
+    with pytest.raises(InputError, match="not a quote of the chunk it cites"):
+        assistant.review.correct(
+            item_id,
+            people["cora"],
+            f"Every complaint is acknowledged within 5 business days of receipt. {restricted}",
+            cite=["POL-CMP-001#1-acknowledgement"],
+        )
+    # Refused before anything was stored: the item is still open, nobody gets the text.
+    assert assistant.review.get(item_id, people["cora"]).status == "open"
+    later = assistant.ask(people["fiona"], q)
+    assert "reviewed" not in later.flags
+    assert "zephyr" not in later.answer.lower()
+    # A sentence-by-sentence quote of the cited public chunk is accepted and served.
+    assistant.review.correct(
+        item_id,
+        people["cora"],
+        "Every complaint is acknowledged within 5 business days of receipt. [1]",
+        cite=["POL-CMP-001#1-acknowledgement"],
+    )
+    served = assistant.ask(people["fiona"], q)
+    assert "reviewed" in served.flags
+    assert served.answer.startswith("Every complaint is acknowledged within 5 business days")
+
+
+def test_reviewed_answer_citing_a_restricted_document_reaches_only_its_readers(
+    assistant: PolicyAssistant, corpus: Path, people: dict[str, User]
+) -> None:
+    assistant.ingest([corpus])
+    first = assistant.ask(people["tara"], QUESTION)
+    item_id = assistant.feedback(people["tara"], first.answer_id, "add the timing")
+    assistant.review.correct(
+        item_id,
+        people["cora"],
+        "The zephyr liquidity buffer is held at 140 percent of outflows at all times.",
+        cite=["POL-TRY-009#1-buffer"],
+    )
+    assert "reviewed" in assistant.ask(people["tara"], QUESTION).flags
+    for outsider in ("fiona", "rex"):
+        other = assistant.ask(people[outsider], QUESTION)
+        assert "reviewed" not in other.flags
+        assert "140" not in other.answer and "zephyr liquidity buffer is held" not in other.answer
+
+
+@pytest.mark.parametrize("bad", ["what\x00is the buffer", "buffer\x1b[31m", "a\u202eb"])
+def test_control_characters_are_refused_in_questions_feedback_and_corrections(
+    assistant: PolicyAssistant, corpus: Path, people: dict[str, User], bad: str
+) -> None:
+    assistant.ingest([corpus])
+    with pytest.raises(InputError, match="control characters"):
+        assistant.ask(people["tara"], bad)
+    with pytest.raises(InputError, match="control characters"):
+        assistant.search(people["tara"], bad)
+    answer = assistant.ask(people["tara"], QUESTION)
+    with pytest.raises(InputError, match="control characters"):
+        assistant.feedback(people["tara"], answer.answer_id, bad)
+    with pytest.raises(InputError, match="not a valid id"):
+        assistant.feedback(people["tara"], "\x00" + answer.answer_id, "wrong")
+    item_id = assistant.feedback(people["tara"], answer.answer_id, "wrong")
+    with pytest.raises(InputError, match="control characters"):
+        assistant.review.correct(item_id, people["cora"], bad)
+    with pytest.raises(InputError, match="not a valid id"):
+        assistant.review.correct(item_id, people["cora"], "x", cite=["POL-TRY-009\x00"])
+    with pytest.raises(InputError, match="control characters"):
+        assistant.review.reject(item_id, people["cora"], note=bad)

@@ -82,14 +82,16 @@ def embedder_available() -> bool:
 def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(axis=-1, keepdims=True)
     var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps)) * gamma + beta
+    out: np.ndarray = ((x - mean) / np.sqrt(var + eps)) * gamma + beta
+    return out
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     # BERT's exact GELU: x * Phi(x), with the error function from scipy's vectorised erf.
     from scipy.special import erf
 
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+    out: np.ndarray = 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+    return out
 
 
 class MiniLMEmbedder:
@@ -209,7 +211,8 @@ class MiniLMEmbedder:
             p = f"encoder.layer.{n}."
 
             def dense(t: np.ndarray, name: str, p: str = p) -> np.ndarray:
-                return t @ w[f"{p}{name}.weight"] + w[f"{p}{name}.bias"]
+                out: np.ndarray = t @ w[f"{p}{name}.weight"] + w[f"{p}{name}.bias"]
+                return out
 
             def split(t: np.ndarray) -> np.ndarray:
                 return t.reshape(batch, width, heads, size).transpose(0, 2, 1, 3)
@@ -238,7 +241,8 @@ class MiniLMEmbedder:
         # Mean pooling over real tokens, then unit length (the model's Normalize module).
         pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)[:, None]
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        unit: np.ndarray = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
 
 
 _HASH_WORD_RE = re.compile(r"[a-z0-9]+")

@@ -16,7 +16,9 @@ from __future__ import annotations
 import builtins
 import hashlib
 import json
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,10 +30,14 @@ from bankml.core.identity import Role, User
 from bankml.core.pii import redact_text
 from bankml.core.storage import Database
 from bankml.governance.ledger import DecisionLedger
+from bankml.policy.index import IndexedChunk
 from bankml.policy.store import AnswerRecord, PolicyStore
 from bankml.policy.tables import policy_corrections, policy_review_items
+from bankml.policy.text import check_free_text, check_id
 
-__all__ = ["Correction", "ReviewItem", "ReviewQueue", "question_key"]
+__all__ = ["Correction", "ReviewItem", "ReviewQueue", "ground_correction", "question_key"]
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("open", "approved", "corrected", "rejected")
 _NOT_VISIBLE = "no review item #{id} in your queue"
@@ -106,7 +112,7 @@ class ReviewQueue:
     def submit(self, answer: AnswerRecord, reason: str, note: str = "") -> int:
         """Queue an answer for review; returns the item id."""
         doc_ids = sorted({str(c["doc_id"]) for c in answer.citations})
-        note = redact_text(note.strip())[:2000]
+        note = redact_text(_optional_note(note))[:2000]
         with self._db.engine.begin() as conn:
             result = conn.execute(
                 insert(policy_review_items).values(
@@ -227,7 +233,7 @@ class ReviewQueue:
     def approve(self, item_id: int, reviewer: User, note: str = "") -> ReviewItem:
         """Confirm the answer; later identical questions get it as a reviewed answer."""
         item = self._open_item(item_id, reviewer)
-        note = redact_text(note.strip())
+        note = redact_text(_optional_note(note))
         self._resolve(item, reviewer, "approved", note)
         if not item.answer.abstained and item.answer.citations:
             self._store_correction(
@@ -255,32 +261,33 @@ class ReviewQueue:
         uncited correction could not be checked, nor shown safely to anyone.
         """
         item = self._open_item(item_id, reviewer)
-        text = redact_text(answer.strip())
-        if not text:
-            raise InputError("a correction needs the corrected answer text")
-        if cite:
-            chunks = self._store.chunks_by_id(cite)
-            missing = [c for c in cite if c not in chunks]
-            readable = self._store.readable_doc_ids(
-                reviewer.reading_groups, {c.doc_id for c in chunks.values()}
-            )
-            if missing or any(c.doc_id not in readable for c in chunks.values()):
-                # Same words for "missing" and "not yours": no probing chunk ids through here.
-                raise InputError("cite chunk ids from `bankml policy search` that you can read")
-            citations = [
-                {
-                    "doc_id": c.doc_id,
-                    "chunk_id": c.chunk_id,
-                    "section": c.section,
-                    "quote": c.text[:300],
-                }
-                for c in (chunks[i] for i in cite)
-            ]
-        else:
-            citations = list(item.answer.citations)
-        if not citations:
+        text = redact_text(check_free_text(answer, "corrected answer"))
+        chunk_ids = (
+            list(dict.fromkeys(check_id(c, "cited chunk id") for c in cite))
+            if cite
+            else [str(c["chunk_id"]) for c in item.answer.citations]
+        )
+        if not chunk_ids:
             raise InputError("a correction must cite at least one chunk (--cite CHUNK_ID)")
-        note = redact_text(note.strip())
+        chunks = self._store.chunks_by_id(chunk_ids)
+        readable = self._store.readable_doc_ids(
+            reviewer.reading_groups, {c.doc_id for c in chunks.values()}
+        )
+        if any(c not in chunks or chunks[c].doc_id not in readable for c in chunk_ids):
+            # Same words for "missing" and "not yours": no probing chunk ids through here.
+            raise InputError("cite chunk ids from `bankml policy search` that you can read")
+        cited = [chunks[c] for c in chunk_ids]
+        quotes = ground_correction(text, cited)
+        citations = [
+            {
+                "doc_id": c.doc_id,
+                "chunk_id": c.chunk_id,
+                "section": c.section,
+                "quote": " ".join(quotes[c.chunk_id]) or c.text[:300],
+            }
+            for c in cited
+        ]
+        note = redact_text(_optional_note(note))
         self._resolve(item, reviewer, "corrected", note)
         self._store_correction(item, reviewer, "corrected", text, citations)
         self._ledger.append(
@@ -299,7 +306,7 @@ class ReviewQueue:
     def reject(self, item_id: int, reviewer: User, note: str = "") -> ReviewItem:
         """Mark the answer wrong without a replacement."""
         item = self._open_item(item_id, reviewer)
-        note = redact_text(note.strip())
+        note = redact_text(_optional_note(note))
         self._resolve(item, reviewer, "rejected", note)
         self._ledger.append(
             "policy.review_rejected",
@@ -322,14 +329,88 @@ class ReviewQueue:
             ]
         for r in rows:
             docs = {d for d in str(r["doc_ids"]).split(",") if d}
-            if docs and self._store.readable_doc_ids(reading_groups, docs) == docs:
-                return Correction(
-                    int(r["id"]),
-                    int(r["review_item_id"]),
-                    str(r["kind"]),
-                    str(r["answer"]),
-                    json.loads(str(r["citations"])),
-                    str(r["reviewed_by"]),
-                    str(r["reviewed_at"]),
-                )
+            if not docs or self._store.readable_doc_ids(reading_groups, docs) != docs:
+                continue
+            correction = Correction(
+                int(r["id"]),
+                int(r["review_item_id"]),
+                str(r["kind"]),
+                str(r["answer"]),
+                json.loads(str(r["citations"])),
+                str(r["reviewed_by"]),
+                str(r["reviewed_at"]),
+            )
+            if correction.kind == "corrected" and not self._still_grounded(correction, docs):
+                continue
+            return correction
         return None
+
+    def _still_grounded(self, correction: Correction, docs: set[str]) -> bool:
+        """Re-check a stored correction against the cited chunks as they are today.
+
+        A correction stored before corrections were grounded, or whose cited text has since
+        changed, is not served: its sentences might come from somewhere else.
+        """
+        ids = [str(c.get("chunk_id", "")) for c in correction.citations]
+        chunks = self._store.chunks_by_id(ids)
+        if any(i not in chunks or chunks[i].doc_id not in docs for i in ids):
+            return False
+        try:
+            ground_correction(correction.answer, [chunks[i] for i in ids])
+        except InputError:
+            log.warning("correction #%s no longer quotes its cited text; not served", correction.id)
+            return False
+        return True
+
+
+_MARKER_RE = re.compile(r"\[(\d+)\]")
+_PIECE_RE = re.compile(r"(?<=[.!?\]])\s+|\n+")
+_LIST_MARK_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)]|\*\*\d+(?:\.\d+)*\.?\*\*)\s+")
+
+
+def _optional_note(note: str | None) -> str:
+    return check_free_text(note, "note") if (note or "").strip() else ""
+
+
+def _norm_quote(text: str) -> str:
+    text = _LIST_MARK_RE.sub("", text)
+    text = re.sub(r"[*_`]+", "", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def ground_correction(answer: str, cited: Sequence[IndexedChunk]) -> dict[str, list[str]]:
+    """Check that every sentence of a correction quotes the chunk it cites.
+
+    Sentences are split as answers are; ``[n]`` names the n-th cited chunk, and a sentence
+    without a marker must quote one of the cited chunks. Returns the quoted sentences per
+    chunk id; raises ``InputError`` naming the first sentence that quotes none. Why so strict:
+    a correction is shown to later askers as a reviewed answer, so words that are not in a
+    chunk they may read are exactly how restricted text would leak (issue 9, item 6).
+    """
+    # Finer than answer sentences (every line and sentence end), keeping even one-word pieces:
+    # a piece of a quote is still a quote, and nothing escapes the check for being short.
+    sentences = [p for p in _PIECE_RE.split(answer) if p.strip()]
+    quotes: dict[str, list[str]] = {c.chunk_id: [] for c in cited}
+    bodies = [_norm_quote(c.text) for c in cited]
+    for n, sentence in enumerate(sentences, start=1):
+        marks = [int(m) for m in _MARKER_RE.findall(sentence)]
+        plain = _MARKER_RE.sub("", sentence).strip()
+        if not _norm_quote(plain):
+            continue
+        if any(not 1 <= m <= len(cited) for m in marks):
+            raise InputError(
+                f"correction sentence {n} cites [{marks[0]}], but only "
+                f"{len(cited)} chunk(s) are cited"
+            )
+        candidates = [m - 1 for m in marks] if marks else list(range(len(cited)))
+        # A quote may end where the reviewer's sentence ends: trailing punctuation is free.
+        wanted = _norm_quote(plain).rstrip(".!?;:, ")
+        hit = next((i for i in candidates if wanted in bodies[i]), None)
+        if hit is None:
+            raise InputError(
+                f"correction sentence {n} is not a quote of the chunk it cites "
+                f"({', '.join(cited[i].chunk_id for i in candidates)}): a correction may only "
+                "quote the policy text it cites, word for word"
+            )
+        quotes[cited[hit].chunk_id].append(plain)
+    return quotes

@@ -46,6 +46,7 @@ from bankml.policy.guards import InjectionGuard
 from bankml.policy.index import ChunkIndex, IndexedChunk, SearchHit
 from bankml.policy.review import ReviewQueue, question_key
 from bankml.policy.store import AnswerRecord, Finding, PolicyStore
+from bankml.policy.text import check_free_text, check_id
 
 __all__ = [
     "DIRECT_INJECTION_MESSAGE",
@@ -549,16 +550,20 @@ class PolicyAssistant:
     # -- feedback, findings, review ---------------------------------------------------------
     def feedback(self, user: User, answer_id: str, note: str) -> int:
         """The asker says an answer is wrong: queue it for review; returns the item id."""
-        record = self.store.get_answer(answer_id.strip())
+        answer_id = check_id(answer_id, "answer id")
+        if not (note or "").strip():
+            raise InputError("say what is wrong with the answer (--note)")
+        note = check_free_text(note, "note")
+        record = self.store.get_answer(answer_id)
         if record is None or record.asked_by != user.name:
             # Only the asker may flag their answer; others get the same words as "no such".
             raise _not_found_answer(answer_id)
-        if not note.strip():
-            raise InputError("say what is wrong with the answer (--note)")
         return self.review.submit(record, "user_feedback", note)
 
     def findings(self, user: User, owner: str | None = None) -> list[Finding]:
         """Injection findings on documents the user may read."""
+        if owner is not None:
+            owner = check_free_text(owner, "owner", max_chars=200)
         return self.store.findings(user.reading_groups, owner)
 
 
@@ -587,9 +592,4 @@ def _redacted_chunk(chunk: IndexedChunk) -> IndexedChunk:
 
 
 def _check_text(value: str, what: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InputError(f"the {what} is empty")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise InputError(f"the {what} is longer than {MAX_QUESTION_CHARS} characters")
-    return text
+    return check_free_text(value, what, max_chars=MAX_QUESTION_CHARS)

@@ -49,7 +49,7 @@ _HEADING_NUM_RE = re.compile(
     rf"^\s*(?:§+\s*|(?:rule|section|article|part)\s+)?({_NUM})\b[.)]?", re.IGNORECASE
 )
 # Line-start numbers: "**3.1** text", "3.1 text", "4.15.12 text".
-_LINE_NUM_RE = re.compile(rf"^\s*(?:[-*+]\s+)?\**\s*(?:§+\s*|rule\s+)?(\d+(?:\.\d+)+[A-Za-z]?)\b")
+_LINE_NUM_RE = re.compile(r"^\s*(?:[-*+]\s+)?\**\s*(?:§+\s*|rule\s+)?(\d+(?:\.\d+)+[A-Za-z]?)\b")
 _LINE_PARA_RE = re.compile(r"^\s*(?:[-*+]\s+)?\(([a-z0-9]{1,4})\)\s", re.IGNORECASE)
 _TERM_RE = re.compile(
     r"^\s*(?:[-*+]\s+)?(?:\*\*([^*]{2,60})\*\*|\"([^\"]{2,60})\"|“([^”]{2,60})”)"
@@ -149,7 +149,7 @@ def question_refs(question: str) -> QuestionRefs:
 
 def _parents(ref: str) -> list[str]:
     """``1002.9(b)(2)`` -> ``1002.9(b)``, ``1002.9``; ``4.15.12`` -> ``4.15``, ``4``."""
-    out = []
+    out: list[str] = []
     while True:
         if ref.endswith(")") and "(" in ref:
             ref = ref[: ref.rindex("(")]
@@ -184,9 +184,12 @@ def exact_matches(
                 best = max(best, 3)
             elif any(p in s.refs for p in _parents(n)):
                 best = max(best, 1)
-        if not best and refs.wants_definition and s.terms:
-            if any(t and f" {t} " in f" {refs.words} " for t in s.terms):
-                best = 2
+        if (
+            not best
+            and refs.wants_definition
+            and any(t and f" {t} " in f" {refs.words} " for t in s.terms)
+        ):
+            best = 2
         if best:
             kind_rank = KINDS.index(s.kind) if s.kind in KINDS else len(KINDS)
             scored.append(((-best, kind_rank, -s.depth, -len(s.refs)), c))
