@@ -2,7 +2,14 @@
 
 Answerable cases are built from each policy's distinctive numbered rules: the question uses
 the rule's rarest words (a keyword-style question, not the rule verbatim) and expects the
-section chunk holding the rule. Unanswerable questions, ACL probes and injections are
+section chunk holding the rule. These are the *literal* cases: they share their rarest words
+with the gold passage, so plain BM25 finds them.
+
+*Paraphrased* cases (``variant: paraphrase``) ask for the same rules the way a member of staff
+would, sharing few words with the gold passage: hand-written ones (``PARAPHRASES``) and
+automatic ones, made from each literal case's rule by replacing its words with everyday
+synonyms (``SYNONYMS``) and dropping the rest; only questions sharing at most half their
+content words with the rule are kept. Unanswerable questions, ACL probes and injections are
 hand-written below. Run: .venv/bin/python evals/make_policy_suite.py
 """
 
@@ -43,6 +50,188 @@ TEMPLATES = [
     "{Kw}: what is required?",
     "What applies to {kw} under the {title} policy?",
 ]
+# (document, rule number, how a member of staff would ask), sharing few words with the rule.
+PARAPHRASES = [
+    ("POL-AML-001", "3.1", "How often do we redo the firm-wide look at dirty-money exposure?"),
+    (
+        "POL-AML-002",
+        "3.1",
+        "Which papers does a new personal client have to show us to prove who they are?",
+    ),
+    (
+        "POL-AML-002",
+        "3.2",
+        "Do we need to check the people behind a company before its account goes live?",
+    ),
+    (
+        "POL-AML-003",
+        "3.1",
+        "From what amount of notes and coins does a deposit have to be declared?",
+    ),
+    (
+        "POL-AML-004",
+        "3.1",
+        "I think a client is laundering money: by when must I tell the reporting officer?",
+    ),
+    ("POL-AML-005", "3.1", "After the embargo lists change, how fast do we re-check our clients?"),
+    (
+        "POL-AML-006",
+        "3.2",
+        "Once a politician leaves office, how long are they still treated as politically exposed?",
+    ),
+    (
+        "POL-AML-007",
+        "3.1",
+        "Money arrives and leaves again two days later: when does that trigger a warning?",
+    ),
+    ("POL-CMP-001", "3.2", "How soon after a customer grumbles must the grievance be recorded?"),
+    (
+        "POL-CMP-002",
+        "3.2",
+        "By when do new front-line employees finish their course on customers in difficulty?",
+    ),
+    (
+        "POL-CMP-004",
+        "3.1",
+        "How many days do we have to hand our file over to the financial ombudsman?",
+    ),
+    (
+        "POL-DP-002",
+        "3.1",
+        "How long do we hold on to know-your-customer paperwork after someone leaves us?",
+    ),
+    ("POL-DP-002", "3.2", "How long do we keep the files of people whose loan we turned down?"),
+    (
+        "POL-DP-003",
+        "3.1",
+        "I may have leaked customer details: how quickly must the data protection officer hear about it?",
+    ),
+    (
+        "POL-DP-004",
+        "3.2",
+        "Can I copy live customer information into a testing system, and for how long?",
+    ),
+    (
+        "POL-FRD-001",
+        "3.2",
+        "How fast do analysts pick up the most urgent suspicious card activity?",
+    ),
+    (
+        "POL-FRD-003",
+        "3.1",
+        "How long does a cardholder have to contest a payment they don't recognise?",
+    ),
+    (
+        "POL-FRD-004",
+        "3.2",
+        "How many warning signs in a day before we treat it as a hijacked login?",
+    ),
+    (
+        "POL-FRD-006",
+        "3.2",
+        "What is the most we pay back to a victim of an authorised push payment con?",
+    ),
+    ("POL-HR-002", "3.1", "Can bonuses be bigger than base salary?"),
+    (
+        "POL-HR-003",
+        "3.1",
+        "After someone is accused of misconduct, how soon does the inquiry begin?",
+    ),
+    ("POL-HR-004", "3.1", "Where can I report wrongdoing without giving my name?"),
+    ("POL-HR-005", "3.1", "How much holiday does a full-timer get each year?"),
+    ("POL-HR-005", "3.2", "Can I take leftover vacation into next year?"),
+    (
+        "POL-HR-006",
+        "3.1",
+        "Do I need permission before buying shares for myself, and how long does it last?",
+    ),
+    ("POL-LEND-001", "3.1", "How old must someone be to borrow from us, and where must they live?"),
+    ("POL-LEND-003", "3.1", "How much of a house's price can we lend to a buyer?"),
+    ("POL-LEND-004", "3.2", "What credit card spending cap does a 19-year-old start with?"),
+    ("POL-LEND-005", "3.2", "How often may debt collectors phone a borrower, and at what hours?"),
+    (
+        "POL-LEND-007",
+        "3.1",
+        "How long must a company have been operating before it can get a business loan?",
+    ),
+    ("POL-MRM-001", "3.1", "What has to happen before a new model can be put to use?"),
+    ("POL-MRM-004", "3.1", "Which personal characteristics can never feed a scoring model?"),
+    ("POL-SEC-002", "3.2", "When does someone who quits lose their system logins?"),
+    ("POL-SEC-003", "3.1", "How long does my login secret have to be?"),
+    ("POL-SEC-003", "3.2", "Do we make people change their passwords every few months?"),
+    ("POL-SEC-004", "3.2", "Ransomware hit us: how quickly must the security chief be told?"),
+    ("POL-SEC-006", "3.2", "I left my work laptop on the train: whom do I tell, and how fast?"),
+    ("POL-SEC-007", "3.1", "Which ciphers and key sizes are we allowed to use?"),
+    ("POL-TRY-003", "3.1", "How long are trading-desk phone recordings kept?"),
+    ("POL-TRY-004", "3.2", "What is the cut-off for a same-day UK high-value payment?"),
+]
+# Everyday words for policy words, for the automatic paraphrases.
+SYNONYMS = {
+    "report": "tell",
+    "reported": "told",
+    "submits": "sends",
+    "within": "how soon",
+    "customers": "clients",
+    "customer": "client",
+    "staff": "employees",
+    "approved": "signed off",
+    "approval": "sign-off",
+    "required": "needed",
+    "requires": "needs",
+    "kept": "held on to",
+    "retained": "stored",
+    "months": "months",
+    "days": "days",
+    "account": "relationship",
+    "screened": "checked",
+    "screening": "checking",
+    "transaction": "payment",
+    "transactions": "payments",
+    "complaint": "grievance",
+    "complaints": "grievances",
+    "employees": "people",
+    "identified": "known",
+    "verified": "checked",
+    "data": "information",
+    "personal": "private",
+    "breach": "leak",
+    "suspicion": "worry",
+    "alert": "warning",
+    "alerts": "warnings",
+    "investigation": "inquiry",
+    "escalated": "passed up",
+    "limit": "cap",
+    "maximum": "most",
+    "minimum": "least",
+    "exceed": "go over",
+    "applicants": "people applying",
+    "loan": "borrowing",
+    "loans": "borrowing",
+    "credit": "lending",
+    "card": "plastic",
+    "cards": "plastics",
+    "passwords": "logins",
+    "encryption": "ciphering",
+    "keys": "secrets",
+    "devices": "gadgets",
+    "device": "gadget",
+    "model": "algorithm",
+    "models": "algorithms",
+    "risk": "danger",
+    "funds": "money",
+    "payments": "transfers",
+    "payment": "transfer",
+    "acknowledged": "confirmed",
+    "acknowledges": "confirms",
+    "immediately": "at once",
+    "daily": "every day",
+}
+PARAPHRASE_TEMPLATES = [
+    "What do we do about {q}?",
+    "Is there guidance on {q}?",
+    "Tell me what happens with {q}.",
+]
+
 UNANSWERABLE = [
     "May employees bring their pets to the office?",
     "What is the dress code for Fridays?",
@@ -158,6 +347,23 @@ def _kw(text: str, idf: dict[str, float], n: int = 4) -> str:
     return " ".join(out)
 
 
+def _auto_paraphrase(rule: str, i: int) -> str | None:
+    """Everyday synonyms for the rule's words, numbers and stopwords dropped; None when the
+    result would still share more than half its content words with the rule."""
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z-]+", rule) if w.lower() not in STOPWORDS]
+    swapped = [SYNONYMS.get(w.lower(), w.lower()) for w in words]
+    kept = [w for w, orig in zip(swapped, words, strict=True) if w != orig.lower()]
+    if len(kept) < 2:
+        return None
+    extra = [w.lower() for w in words if w.lower() not in SYNONYMS][:2]
+    q = " ".join(dict.fromkeys(kept[:4] + extra))
+    rule_words = {w.lower() for w in words}
+    mine = set(q.split())
+    if len(mine & rule_words) > len(mine) / 2:
+        return None
+    return PARAPHRASE_TEMPLATES[i % len(PARAPHRASE_TEMPLATES)].format(q=q)
+
+
 def main() -> None:
     docs = build_policy_corpus(SEED)
     df: Counter[str] = Counter()
@@ -212,6 +418,31 @@ def main() -> None:
                     "expect_abstain": False,
                 }
             )
+    by_rule = {(d.id, r.number): (d, r) for d in docs for r in d.rules}
+    for j, (doc_id, number, q) in enumerate(PARAPHRASES, start=1):
+        d, r = by_rule[(doc_id, number)]
+        who = readers(tuple(d.allowed_groups))
+        cases.append(
+            {
+                "id": f"par-{j:03d}",
+                "type": "answerable",
+                "variant": "paraphrase",
+                "user": who[j % len(who)],
+                "question": q,
+                "expect_chunks": [chunk_of(d, r.text)],
+                "expect_docs": [d.id],
+                "expect_abstain": False,
+            }
+        )
+    j = 0
+    for case in [c for c in cases if c["id"].startswith("ans-")]:
+        d = next(x for x in docs if x.id == case["expect_docs"][0])
+        rule = next(r for r in d.rules if chunk_of(d, r.text) == case["expect_chunks"][0])
+        q = _auto_paraphrase(rule.text, j)
+        if q is None or any(c["question"] == q for c in cases):
+            continue
+        j += 1
+        cases.append({**case, "id": f"apar-{j:03d}", "variant": "paraphrase", "question": q})
     for j, q in enumerate(UNANSWERABLE, start=1):
         cases.append(
             {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -292,6 +296,35 @@ def review_reject(
     console.print(f"review #{done.id}: rejected")
 
 
+@contextmanager
+def _scratch_services() -> Iterator[Services]:
+    """Services on a throw-away home (SQLite, its own index), removed afterwards.
+
+    The generator and retrieval settings of the real configuration apply, so ``policy eval``
+    evaluates the assistant as configured (e.g. an OpenAI-compatible generator).
+    """
+    from bankml.core.settings import get_settings, load_settings
+
+    work = Path(tempfile.mkdtemp(prefix="bankml-policy-eval-"))
+    configured = get_settings()
+    settings = load_settings(
+        home=work / "home",
+        env="test",
+        secret_key=secrets.token_urlsafe(48),
+        policy_retrieval=configured.policy_retrieval,
+        policy_generator_url=configured.policy_generator_url,
+        policy_generator_model=configured.policy_generator_model,
+        policy_generator_api_key=configured.policy_generator_api_key,
+        policy_generator_timeout_s=configured.policy_generator_timeout_s,
+    )
+    services = Services(settings)
+    try:
+        yield services
+    finally:
+        services.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 @app.command("eval")
 def evaluate(
     suite: Path = typer.Argument(..., help="Suite YAML, e.g. evals/policy_suite.yaml."),
@@ -308,8 +341,16 @@ def evaluate(
     from bankml.policy.evaluation import load_suite, run_suite
 
     cases, meta = load_suite(suite)
-    with progress_callback(not as_json) as progress:
-        report = run_suite(cases, meta, corpus=corpus, k=k, progress=progress)
+    with _scratch_services() as scratch, progress_callback(not as_json) as progress:
+        report = run_suite(
+            cases,
+            meta,
+            scratch.policy,
+            scratch.users.add,
+            corpus=corpus,
+            k=k,
+            progress=progress,
+        )
     if as_json:
         print_json(report.to_dict())
     else:

@@ -1,8 +1,14 @@
-"""Run an evaluation suite against a scratch assistant and report the figures that matter.
+"""Run an evaluation suite against an assistant and report the figures that matter.
 
 A suite (YAML) names its corpus (regenerated from the synthetic bank generator by seed, or a
 folder), its users, documents to plant attacks into, and cases. Each case has a type:
-``answerable``, ``unanswerable``, ``acl_probe``, ``direct_injection`` or ``planted_injection``.
+``answerable``, ``unanswerable``, ``acl_probe``, ``direct_injection`` or ``planted_injection``,
+and answerable cases a ``variant``: ``literal`` (the question shares its rare words with the
+gold passage) or ``paraphrase`` (it asks as a user would, sharing few). Retrieval figures are
+reported per variant and per retrieval mode (BM25 alone, dense alone, hybrid) on the same index.
+
+The caller hands in the assistant to evaluate, on an empty scratch home, and a way to add the
+suite's users (the CLI builds both; this module does not know how the application is wired).
 
 The ACL leak check does not trust the assistant's own bookkeeping: it compares every answer,
 quote, citation and search result with the text of the documents the user may *not* read, and
@@ -13,11 +19,10 @@ sentence of it that no readable document also contains.
 from __future__ import annotations
 
 import re
-import secrets
 import shutil
 import statistics
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +33,12 @@ from bankml.core.errors import DataFileError, InputError
 from bankml.core.identity import Role, User
 from bankml.policy.answer import check_grounding, parse_generated, split_sentences
 from bankml.policy.index import IndexedChunk
+from bankml.policy.service import PolicyAssistant
 
-__all__ = ["CASE_TYPES", "EvalCase", "EvalReport", "load_suite", "run_suite"]
+__all__ = ["CASE_TYPES", "VARIANTS", "EvalCase", "EvalReport", "load_suite", "run_suite"]
 
 CASE_TYPES = ("answerable", "unanswerable", "acl_probe", "direct_injection", "planted_injection")
+VARIANTS = ("literal", "paraphrase")
 _INJECTION_TYPES = ("direct_injection", "planted_injection")
 
 
@@ -48,6 +55,7 @@ class EvalCase:
     expect_abstain: bool | None = None
     attack: str | None = None
     canary: str | None = None
+    variant: str = "literal"
 
 
 @dataclass
@@ -70,6 +78,10 @@ class EvalReport:
     question_false_positive_rate: float
     by_type: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # mode -> variant -> {"recall_at_k", "mrr", "cases"}: BM25 alone, dense alone, hybrid.
+    retrieval: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # variant -> {"citation_precision", "abstention_accuracy", "cases"} for the answers.
+    answers: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -92,6 +104,19 @@ class EvalReport:
             "injection detection rate": pct(self.injection_detection_rate),
             "false positives: corpus passages flagged": pct(self.chunk_false_positive_rate),
             "false positives: ordinary questions flagged": pct(self.question_false_positive_rate),
+            **{
+                f"{variant}: recall@{self.k} / MRR ({mode})": f"{pct(f['recall_at_k'])} / "
+                f"{f['mrr']:.3f} (n={int(f['cases'])})"
+                for mode, by_variant in self.retrieval.items()
+                for variant, f in by_variant.items()
+            },
+            **{
+                f"{variant}: section citation precision / abstention accuracy": (
+                    f"{pct(f['citation_precision'])} / {pct(f['abstention_accuracy'])} "
+                    f"(n={int(f['cases'])})"
+                )
+                for variant, f in self.answers.items()
+            },
         }
 
 
@@ -126,10 +151,18 @@ def load_suite(path: Path) -> tuple[list[EvalCase], dict[str, Any]]:
                 expect_abstain=raw.get("expect_abstain"),
                 attack=raw.get("attack"),
                 canary=raw.get("canary"),
+                variant=_variant(raw.get("variant"), path, i),
             )
         )
     meta = {k: v for k, v in data.items() if k != "cases"}
     return cases, meta
+
+
+def _variant(value: Any, path: Path, i: int) -> str:
+    variant = value or "literal"
+    if variant not in VARIANTS:
+        raise InputError(f"{path}: case {i} has variant {variant!r}; use one of {VARIANTS}")
+    return str(variant)
 
 
 def _norm(text: str) -> str:
@@ -181,23 +214,27 @@ def _plant(meta: dict[str, Any], corpus: Path, work: Path) -> Path | None:
 def run_suite(
     cases: list[EvalCase],
     meta: dict[str, Any],
+    assistant: PolicyAssistant,
+    add_user: Callable[[str, Role, frozenset[str]], User],
     *,
     corpus: Path | None = None,
     k: int = 5,
+    modes: Sequence[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> EvalReport:
-    """Build a scratch home (SQLite, tantivy), ingest, run every case, compute the figures."""
-    from bankml.app import Services
-    from bankml.core.settings import load_settings
+    """Ingest the suite's corpus into ``assistant`` (an empty scratch one), run every case.
 
+    ``add_user`` creates the suite's users in the same home. ``modes`` are the retrieval
+    modes to compare (default: all three on a hybrid index, ``bm25`` on a BM25-only one).
+    """
+    from bankml.policy.hybrid import RETRIEVAL_MODES, HybridIndex
+
+    if modes is None:
+        modes = RETRIEVAL_MODES if isinstance(assistant.index, HybridIndex) else ("bm25",)
     work = Path(tempfile.mkdtemp(prefix="bankml-policy-eval-"))
-    services = Services(
-        load_settings(home=work / "home", env="test", secret_key=secrets.token_urlsafe(48))
-    )
     try:
         folder = _materialise_corpus(meta, corpus, work)
         planted = _plant(meta, folder, work)
-        assistant = services.policy
         assistant.ingest([folder], actor="eval")
         # False positives are measured on the corpus as published, before any planting.
         ordinary = [c for cs in assistant.store.indexed_chunks().values() for c in cs]
@@ -205,21 +242,55 @@ def run_suite(
             assistant.ingest([planted], actor="eval")
         users: dict[str, User] = {}
         for u in meta.get("users") or []:
-            users[u["name"]] = services.users.add(
+            users[u["name"]] = add_user(
                 u["name"], Role(u["role"]), frozenset(u.get("groups") or ())
             )
         unknown = sorted({c.user for c in cases} - set(users))
         if unknown:
             raise InputError(f"suite cases name users it does not define: {', '.join(unknown)}")
-        return _score(cases, assistant, users, ordinary, k, progress)
+        report = _score(cases, assistant, users, ordinary, k, progress)
+        report.retrieval = _retrieval_by_mode(cases, assistant, users, k, modes)
+        return report
     finally:
-        services.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _retrieval_by_mode(
+    cases: list[EvalCase],
+    assistant: PolicyAssistant,
+    users: dict[str, User],
+    k: int,
+    modes: Sequence[str],
+) -> dict[str, dict[str, dict[str, float]]]:
+    """recall@k and MRR of the gold chunk per retrieval mode and question variant."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    answerable = [c for c in cases if c.type == "answerable" and c.expect_chunks]
+    for mode in modes:
+        per: dict[str, tuple[list[float], list[float]]] = {}
+        for case in answerable:
+            ranked = [
+                h.chunk.chunk_id
+                for h in assistant.retrieve(users[case.user], case.question, 10, mode=mode)
+            ]
+            expected = set(case.expect_chunks)
+            rank = next((i for i, c in enumerate(ranked, start=1) if c in expected), None)
+            recalls, rrs = per.setdefault(case.variant, ([], []))
+            recalls.append(1.0 if rank is not None and rank <= k else 0.0)
+            rrs.append(1.0 / rank if rank else 0.0)
+        out[mode] = {
+            v: {
+                "recall_at_k": statistics.fmean(r),
+                "mrr": statistics.fmean(m),
+                "cases": float(len(r)),
+            }
+            for v, (r, m) in sorted(per.items())
+        }
+    return out
 
 
 def _score(
     cases: list[EvalCase],
-    assistant: Any,
+    assistant: PolicyAssistant,
     users: dict[str, User],
     ordinary: list[Any],
     k: int,
@@ -244,6 +315,7 @@ def _score(
     q_flagged = q_ordinary = 0
     failures: list[str] = []
     by_type: dict[str, int] = {}
+    per_variant: dict[str, list[int]] = {}
 
     for case_no, case in enumerate(cases, start=1):
         if progress:
@@ -285,10 +357,16 @@ def _score(
             rr.append(1.0 / rank if rank else 0.0)
             if not expected & set(top):
                 failures.append(f"{case.id}: expected {sorted(expected)} not in top {k}")
-            for c in result.citations:
+            v = per_variant.setdefault(case.variant, [0, 0, 0, 0])  # cites ok/all, abst ok/all
+            for cite in result.citations:
                 cite_total += 1
-                cite_hits += c["chunk_id"] in expected
-                cite_doc_hits += c["doc_id"] in set(case.expect_docs)
+                cite_hits += cite["chunk_id"] in expected
+                cite_doc_hits += cite["doc_id"] in set(case.expect_docs)
+                v[0] += cite["chunk_id"] in expected
+                v[1] += 1
+            if case.expect_abstain is not None:
+                v[2] += result.abstained == case.expect_abstain
+                v[3] += 1
         if not result.abstained and "reviewed" not in result.flags:
             answered += 1
             permitted: dict[str, IndexedChunk] = {
@@ -360,4 +438,12 @@ def _score(
         question_false_positive_rate=q_flagged / q_ordinary if q_ordinary else 0.0,
         by_type=by_type,
         failures=failures,
+        answers={
+            variant: {
+                "citation_precision": v[0] / v[1] if v[1] else 0.0,
+                "abstention_accuracy": v[2] / v[3] if v[3] else 0.0,
+                "cases": float(v[3]),
+            }
+            for variant, v in sorted(per_variant.items())
+        },
     )
