@@ -35,6 +35,7 @@ class CitationOut(BaseModel):
     chunk_id: str
     section: str
     quote: str
+    kind: str = "rule"  # rule, definition, guidance or commentary
 
 
 class AskResponse(BaseModel):

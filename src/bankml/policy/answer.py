@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bankml.policy.index import STOPWORDS, IndexedChunk, SearchHit, stem
+from bankml.policy.structure import chunk_structure, question_refs
 
 __all__ = [
     "ABSTAIN_MESSAGE",
@@ -52,6 +53,7 @@ class Citation:
     chunk_id: str
     section: str
     quote: str
+    kind: str = "rule"  # rule, definition, guidance or commentary (policy.structure)
 
 
 @dataclass(frozen=True)
@@ -138,16 +140,26 @@ class ExtractiveAnswerer:
         if not q or not hits:
             return Draft((), (), 0.0, abstained=True)
         candidates: list[tuple[float, float, float, str, IndexedChunk]] = []
+        refs = question_refs(question)
         for hit in hits:
             context = support_terms(f"{hit.chunk.title} {hit.chunk.section}")
+            shape = chunk_structure(hit.chunk)
+            # The most specific citation: binding rule text before commentary or guidance
+            # when both support a sentence, and the narrower (deeper) section first.
+            preference = (0.0 if shape.kind in ("rule", "definition") else -0.05) + (
+                0.01 * shape.depth
+            )
             for pos, sentence in enumerate(split_sentences(hit.chunk.text)):
                 if _XREF_RE.match(sentence):
                     continue  # "POL-AML-002 §5: customer due diligence" points, it does not say
                 words = support_terms(sentence)
                 own = len(q & words) / len(q)
                 covered = len(q & (words | context)) / len(q)
+                if _names_reference(sentence, refs.numbers, hit.chunk.doc_id, refs.doc_ids):
+                    # The sentence *is* the rule the question names ("POL-AML-004 §4.2").
+                    covered, own = max(covered, 1.0), max(own, 1.0)
                 # Rank by coverage first, then retrieval rank, then position in the chunk.
-                key = covered + 0.5 * own - 0.02 * hit.rank - 0.001 * pos
+                key = covered + 0.5 * own - 0.02 * hit.rank - 0.001 * pos + preference
                 candidates.append((key, covered, own, sentence, hit.chunk))
         if not candidates:
             return Draft((), (), 0.0, abstained=True)
@@ -170,9 +182,23 @@ class ExtractiveAnswerer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         for sentence, chunk in chosen:
-            citations.append(Citation(chunk.doc_id, chunk.chunk_id, chunk.section, sentence))
+            kind = chunk_structure(chunk).kind
+            citations.append(Citation(chunk.doc_id, chunk.chunk_id, chunk.section, sentence, kind))
             sentences.append(AnswerSentence(_clean(sentence), (len(citations),)))
         return Draft(tuple(sentences), tuple(citations), best_cover)
+
+
+_LINE_REF_RE = re.compile(r"^\s*(?:[-*+]\s+)?\**\s*(\d+(?:\.\d+)+[A-Za-z]?|\([a-z0-9]{1,4}\))")
+
+
+def _names_reference(
+    sentence: str, numbers: Sequence[str], doc_id: str, doc_ids: frozenset[str]
+) -> bool:
+    """True when the sentence starts with a rule number the question names exactly."""
+    if not numbers or (doc_ids and doc_id not in doc_ids):
+        return False
+    m = _LINE_REF_RE.match(sentence)
+    return m is not None and m.group(1).lower() in numbers
 
 
 def parse_generated(text: str) -> list[AnswerSentence]:

@@ -378,6 +378,7 @@ def _score(
 
             body = result.answer.split(" 1 source(s) were withheld")[0]
             body = re.sub(r"\s*\d+ source\(s\) were withheld.*$", "", body)
+            body = re.sub(r"\s*Citation\(s\) (?:\[\d+\] ?)+ quote commentary.*$", "", body)
             report = check_grounding(
                 parse_generated(body), [Citation(**c) for c in result.citations], permitted
             )

