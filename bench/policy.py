@@ -8,10 +8,19 @@ order varied, so the index sees many distinct but realistic passages.
 
 Figures printed:
 - ingest throughput (pages/s, 1 page = 3,000 characters) through the whole path: parse,
-  chunk, injection scan, SQLite store, tantivy index; measured on the 10k-chunk corpus;
-- index build time and query latency p50/p99 with the ACL filter, for tantivy (ours) and
-  its peer bm25s (ACL applied with its ``weights_mask``, i.e. also inside scoring), on the
-  same chunks and queries in the same run. bm25s is in the ``bench`` extra.
+  chunk, injection scan, SQLite store, tantivy index, and for hybrid the MiniLM embeddings;
+  BM25-only and hybrid on the same ``--ingest-chunks`` corpus in the same run (embedding is
+  the slow step, so this corpus is smaller than the query corpora);
+- index build time and query latency p50/p99 with the ACL filter, for tantivy alone (BM25),
+  hybrid (tantivy + dense search + reciprocal rank fusion, query embedding included) and the
+  peer bm25s (ACL applied with its ``weights_mask``, i.e. also inside scoring), on the same
+  chunks and queries in the same run. bm25s is in the ``bench`` extra.
+
+Vectors at 10k/100k chunks: the ~500 distinct chunks of the generated corpus are embedded with
+MiniLM for real; each synthesized copy of a chunk gets its original's vector plus small noise
+(renormalized), because embedding 100k chunks on this machine would take hours. Search cost
+does not depend on what the vectors mean; the query vectors are real MiniLM vectors, computed
+inside the timed call (the per-process memo is cleared between sizes).
 """
 
 from __future__ import annotations
@@ -30,7 +39,10 @@ import numpy as np
 from bankml.app import Services
 from bankml.core.settings import load_settings
 from bankml.data.policy_corpus import build_policy_corpus
+from bankml.policy.dense import DenseIndex, embedding_text
 from bankml.policy.documents import PolicyDocument, chunk_document, parse_markdown
+from bankml.policy.embeddings import MiniLMEmbedder, embedder_available
+from bankml.policy.hybrid import HybridIndex
 from bankml.policy.index import IndexedChunk, TantivyIndex, query_terms
 
 GROUPS = ["everyone", "treasury", "hr", "credit-risk", "security", "aml-investigations"]
@@ -87,13 +99,18 @@ def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values) * 1e3, q))
 
 
-def bench_ingest(docs: list[tuple[str, str]], work: Path) -> tuple[int, int, float]:
-    folder = work / "corpus"
+def bench_ingest(docs: list[tuple[str, str]], work: Path, retrieval: str) -> tuple[int, int, float]:
+    folder = work / f"corpus-{retrieval}"
     folder.mkdir()
     for name, text in docs:
         (folder / name).write_text(text, encoding="utf-8")
     svc = Services(
-        load_settings(home=work / "home", env="test", secret_key=secrets.token_urlsafe(48))
+        load_settings(
+            home=work / f"home-{retrieval}",
+            env="test",
+            secret_key=secrets.token_urlsafe(48),
+            policy_retrieval=retrieval,
+        )
     )
     t0 = time.perf_counter()
     report = svc.policy.ingest([folder], actor="bench")
@@ -102,8 +119,42 @@ def bench_ingest(docs: list[tuple[str, str]], work: Path) -> tuple[int, int, flo
     return report.pages, report.chunks, seconds
 
 
+class NoisyCopies:
+    """An embedder answering synthesized copies with their original's vector plus noise."""
+
+    def __init__(self, model: MiniLMEmbedder, base: dict[str, np.ndarray], seed: int) -> None:
+        self.model, self.base = model, base
+        self.name, self.dim = model.name, model.dim
+        self.rng = np.random.default_rng(seed)
+        self.by_text: dict[str, np.ndarray] = {}
+
+    def register(self, chunk: IndexedChunk) -> None:
+        original = re.sub(r"-C\d+#", "#", chunk.chunk_id)
+        vec = self.base.get(original)
+        if vec is None:
+            return
+        noisy = vec + self.rng.normal(0, 0.02, size=vec.shape).astype(np.float32)
+        self.by_text[embedding_text(chunk)] = noisy / np.linalg.norm(noisy)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        known = [t in self.by_text for t in texts]
+        if all(known):
+            return np.stack([self.by_text[t] for t in texts]) if texts else self.model.encode([])
+        return self.model.encode(texts)
+
+
+def base_vectors(model: MiniLMEmbedder, seed: int) -> dict[str, np.ndarray]:
+    """Real MiniLM vectors of the generated corpus's chunks, by chunk id."""
+    chunks = to_chunks([(f"{d.id}.md", d.markdown) for d in build_policy_corpus(seed)])
+    vectors = model.encode([embedding_text(c) for c in chunks])
+    return {c.chunk_id: v for c, v in zip(chunks, vectors, strict=True)}
+
+
 def bench_queries(
-    chunks: list[IndexedChunk], queries: list[tuple[str, frozenset[str]]], work: Path
+    chunks: list[IndexedChunk],
+    queries: list[tuple[str, frozenset[str]]],
+    work: Path,
+    noisy: NoisyCopies | None,
 ) -> dict[str, tuple[float, float, float]]:
     results: dict[str, tuple[float, float, float]] = {}
     # ours: tantivy with the ACL inside the query
@@ -120,7 +171,30 @@ def bench_queries(
         t = time.perf_counter()
         index.search(q, groups, 10)
         lat.append(time.perf_counter() - t)
-    results["tantivy (ours)"] = (build, pct(lat, 50), pct(lat, 99))
+    results["BM25 (tantivy)"] = (build, pct(lat, 50), pct(lat, 99))
+    if noisy is not None:
+        for c in chunks:
+            noisy.register(c)
+        dense = DenseIndex(None, noisy)
+        t0 = time.perf_counter()
+        dense.replace_documents(by_doc)
+        build = time.perf_counter() - t0
+        hybrid = HybridIndex(index, dense)
+        noisy.model._memo.clear()  # every query embedded inside the timed call
+        hybrid.search("warm up", frozenset({"everyone"}), 10)
+        lat, embed = [], []
+        for q, groups in queries:
+            t = time.perf_counter()
+            hybrid.search(q, groups, 10)
+            lat.append(time.perf_counter() - t)
+        noisy.model._memo.clear()
+        for q, _groups in queries:
+            t = time.perf_counter()
+            noisy.model.encode([q])
+            embed.append(time.perf_counter() - t)
+        results["hybrid"] = (build, pct(lat, 50), pct(lat, 99))
+        results["  of which embed"] = (0.0, pct(embed, 50), pct(embed, 99))
+        noisy.model._memo.clear()
     try:
         import bm25s
     except ImportError:
@@ -153,19 +227,27 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ingest-chunks", type=int, default=600)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rng = random.Random(args.seed)
     rules = [r.text for d in build_policy_corpus(args.seed) for r in d.rules]
     with tempfile.TemporaryDirectory(prefix="bankml-bench-policy-") as tmp:
         work = Path(tmp)
-        docs = synth_docs(sizes[0], args.seed)
-        pages, n_chunks, seconds = bench_ingest(docs, work)
-        print(
-            f"ingest (parse, chunk, guard, SQLite store, tantivy index): {len(docs):,} docs, "
-            f"{n_chunks:,} chunks, {pages:,} pages in {seconds:.1f}s = "
-            f"{pages / seconds:,.0f} pages/s, {n_chunks / seconds:,.0f} chunks/s"
-        )
+        docs = synth_docs(args.ingest_chunks, args.seed)
+        retrievals = ["bm25", "hybrid"] if embedder_available() else ["bm25"]
+        for retrieval in retrievals:
+            pages, n_chunks, seconds = bench_ingest(docs, work, retrieval)
+            print(
+                f"ingest {retrieval:<6} (parse, chunk, guard, store, index"
+                f"{', embed' if retrieval == 'hybrid' else ''}): {len(docs):,} docs, "
+                f"{n_chunks:,} chunks, {pages:,} pages in {seconds:.1f}s = "
+                f"{pages / seconds:,.1f} pages/s, {n_chunks / seconds:,.1f} chunks/s"
+            )
+        noisy = None
+        if embedder_available():
+            model = MiniLMEmbedder()
+            noisy = NoisyCopies(model, base_vectors(model, args.seed), args.seed)
         print(f"{'chunks':>8} {'index':<16} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8}")
         for size in sizes:
             chunks = to_chunks(synth_docs(size, args.seed))
@@ -175,7 +257,7 @@ def main() -> None:
                 rng.shuffle(words)
                 groups = frozenset({"everyone", rng.choice(GROUPS)})
                 queries.append((" ".join(words[:5]), groups))
-            for name, (build, p50, p99) in bench_queries(chunks, queries, work).items():
+            for name, (build, p50, p99) in bench_queries(chunks, queries, work, noisy).items():
                 print(f"{len(chunks):>8,} {name:<16} {build:>8.1f} {p50:>8.2f} {p99:>8.2f}")
     print(f"python {sys.version.split()[0]} on {sys.platform}; {len(queries)} queries per size")
 

