@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bankml.policy.index import STOPWORDS, IndexedChunk, SearchHit, stem
 from bankml.policy.structure import chunk_structure, question_refs
@@ -122,6 +123,19 @@ def _clean(sentence: str) -> str:
     return _LIST_MARK_RE.sub("", sentence).strip()
 
 
+_LINE_REF_RE = re.compile(r"^\s*(?:[-*+]\s+)?\**\s*(\d+(?:\.\d+)+[A-Za-z]?|\([a-z0-9]{1,4}\))")
+
+
+def _names_reference(
+    sentence: str, numbers: Sequence[str], doc_id: str, doc_ids: frozenset[str]
+) -> bool:
+    """True when the sentence starts with a rule number the question names exactly."""
+    if not numbers or (doc_ids and doc_id not in doc_ids):
+        return False
+    m = _LINE_REF_RE.match(sentence)
+    return m is not None and m.group(1).lower() in numbers
+
+
 class ExtractiveAnswerer:
     """Answers with up to ``max_sentences`` cited sentences taken verbatim from the chunks.
 
@@ -130,9 +144,24 @@ class ExtractiveAnswerer:
     The thresholds were set on the shipped evaluation suite (see docs/policy.md).
     """
 
-    def __init__(self, *, min_support: float = 0.6, max_sentences: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        min_support: float = 0.6,
+        max_sentences: int = 2,
+        embedder: Any = None,
+        min_similarity: float = 0.5,
+        semantic_hits: int = 2,
+    ) -> None:
         self.min_support = min_support
         self.max_sentences = max_sentences
+        # With an embedder (hybrid retrieval), a question phrased in other words than the
+        # policy can still be answered: the sentence of the top hits nearest in meaning, if
+        # its cosine similarity reaches ``min_similarity``. Still one verbatim, cited sentence,
+        # still checked by ``check_grounding``; its word support stays low, so it goes to review.
+        self.embedder = embedder
+        self.min_similarity = min_similarity
+        self.semantic_hits = semantic_hits
 
     def answer(self, question: str, hits: Sequence[SearchHit]) -> Draft:
         """A draft from the permitted, unflagged hits; abstains when nothing covers the question."""
@@ -166,7 +195,7 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: -c[0])
         best_cover, best_own = candidates[0][1], candidates[0][2]
         if best_cover < self.min_support:
-            return Draft((), (), best_cover, abstained=True)
+            return self._by_meaning(question, hits, best_cover)
         chosen: list[tuple[str, IndexedChunk]] = [(candidates[0][3], candidates[0][4])]
         for _key, covered, own, sentence, chunk in candidates[1:]:
             if len(chosen) >= self.max_sentences:
@@ -187,18 +216,32 @@ class ExtractiveAnswerer:
             sentences.append(AnswerSentence(_clean(sentence), (len(citations),)))
         return Draft(tuple(sentences), tuple(citations), best_cover)
 
-
-_LINE_REF_RE = re.compile(r"^\s*(?:[-*+]\s+)?\**\s*(\d+(?:\.\d+)+[A-Za-z]?|\([a-z0-9]{1,4}\))")
-
-
-def _names_reference(
-    sentence: str, numbers: Sequence[str], doc_id: str, doc_ids: frozenset[str]
-) -> bool:
-    """True when the sentence starts with a rule number the question names exactly."""
-    if not numbers or (doc_ids and doc_id not in doc_ids):
-        return False
-    m = _LINE_REF_RE.match(sentence)
-    return m is not None and m.group(1).lower() in numbers
+    def _by_meaning(self, question: str, hits: Sequence[SearchHit], cover: float) -> Draft:
+        """One sentence of the top hits nearest the question in meaning, or abstain."""
+        if self.embedder is None:
+            return Draft((), (), cover, abstained=True)
+        options = [
+            (sentence, hit.chunk)
+            for hit in hits[: self.semantic_hits]
+            for sentence in split_sentences(hit.chunk.text)
+            if not _XREF_RE.match(sentence)
+        ]
+        if not options:
+            return Draft((), (), cover, abstained=True)
+        vectors = self.embedder.encode(
+            [question, *(f"{c.section}: {_clean(s)}" for s, c in options)]
+        )
+        similarity = vectors[1:] @ vectors[0]
+        best = int(similarity.argmax())
+        if float(similarity[best]) < self.min_similarity:
+            return Draft((), (), cover, abstained=True)
+        sentence, chunk = options[best]
+        kind = chunk_structure(chunk).kind
+        return Draft(
+            (AnswerSentence(_clean(sentence), (1,)),),
+            (Citation(chunk.doc_id, chunk.chunk_id, chunk.section, sentence, kind),),
+            cover,
+        )
 
 
 def parse_generated(text: str) -> list[AnswerSentence]:

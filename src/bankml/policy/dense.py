@@ -67,9 +67,14 @@ class _Row:
 class DenseIndex:
     """Chunk vectors with group masks; on disk when ``path`` is given, in memory otherwise."""
 
-    def __init__(self, path: Path | None, embedder: Embedder) -> None:
+    def __init__(
+        self, path: Path | None, embedder: Embedder, *, min_similarity: float = 0.2
+    ) -> None:
         self.path = path
         self.embedder = embedder
+        # Below this cosine a chunk is not "about" the query at all (unrelated policy text
+        # scores ~0.0-0.1 with MiniLM): a dense search returns nothing rather than noise.
+        self.min_similarity = min_similarity
         self._rows: dict[str, _Row] = {}
         self._cache: dict[str, np.ndarray] = {}  # fingerprint -> vector
         self._stamp: int | None = None
@@ -226,9 +231,10 @@ class DenseIndex:
         take = min(k, len(allowed))
         top = np.argpartition(-scores, take - 1)[:take]
         top = top[np.lexsort((top, -scores[top]))]
+        kept = [int(i) for i in top if scores[i] >= self.min_similarity]
         return [
             SearchHit(rows[ids[int(positions[i])]].chunk(), float(scores[i]), rank)
-            for rank, i in enumerate(top, start=1)
+            for rank, i in enumerate(kept, start=1)
         ]
 
     def _allowed(self, reading_groups: frozenset[str]) -> np.ndarray:

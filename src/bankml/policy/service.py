@@ -40,7 +40,13 @@ from bankml.policy.answer import (
     split_sentences,
     support_terms,
 )
-from bankml.policy.documents import AccessMetadata, chunk_document, discover_files, load_document
+from bankml.policy.documents import (
+    AccessMetadata,
+    PolicyDocument,
+    chunk_document,
+    discover_files,
+    load_document,
+)
 from bankml.policy.generator import UNANSWERABLE, AnswerGenerator
 from bankml.policy.guards import InjectionGuard
 from bankml.policy.index import ChunkIndex, IndexedChunk, SearchHit
@@ -141,6 +147,38 @@ _SECONDARY_KINDS = ("commentary", "guidance")
 
 
 @dataclass
+class _IngestRun:
+    """What one ingest run has seen so far."""
+
+    known: dict[str, str]
+    errors: list[str]
+    seen: dict[str, str] = field(default_factory=dict)
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changed: dict[str, list[IndexedChunk]] = field(default_factory=dict)
+    chunks: int = 0
+    pages: int = 0
+    flagged: int = 0
+
+    def report(self, seconds: float) -> IngestReport:
+        return IngestReport(
+            added=self.added,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            removed=self.removed,
+            warnings=self.warnings,
+            errors=self.errors,
+            chunks=self.chunks,
+            pages=self.pages,
+            flagged_chunks=self.flagged,
+            seconds=seconds,
+        )
+
+
+@dataclass
 class _Outcome:
     """What one ``ask`` decided, before it is recorded."""
 
@@ -176,7 +214,8 @@ class PolicyAssistant:
         self.index = index
         self.review = ReviewQueue(db, self.store, ledger, self._clock)
         self.generator = generator
-        self.answerer = answerer or ExtractiveAnswerer()
+        dense = getattr(index, "dense", None)  # a hybrid index: answer by meaning too
+        self.answerer = answerer or ExtractiveAnswerer(embedder=getattr(dense, "embedder", None))
         self.guard = guard or InjectionGuard()
         self.k = k
         self._fingerprint_file = fingerprint_file
@@ -232,90 +271,96 @@ class PolicyAssistant:
         """Ingest files and folders; idempotent; one error line per unreadable file.
 
         Documents previously ingested from a folder named here whose file is gone are removed.
+        The steps: read each file, store what changed (scanning its chunks for injections),
+        remove withdrawn documents, re-index what changed, ledger the run.
         """
         started = time.perf_counter()
         self.ensure_index()
         files, errors = discover_files(list(paths))
-        known = self.store.document_hashes()
-        seen: dict[str, str] = {}
-        report: dict[str, list[str]] = {
-            k: [] for k in ("added", "updated", "unchanged", "removed", "warnings")
-        }
-        changed: dict[str, list[IndexedChunk]] = {}
-        chunk_total = pages = flagged = 0
+        run = _IngestRun(known=self.store.document_hashes(), errors=errors)
         for i, path in enumerate(files, start=1):
             if progress:
                 progress("ingesting policies", i, len(files))
-            try:
-                doc = load_document(path.resolve(), defaults)
-            except (DataFileError, InputError) as exc:
-                errors.append(exc.message)
-                continue
-            if doc.doc_id in seen:
-                errors.append(
-                    f"{path}: document id {doc.doc_id} is also used by {seen[doc.doc_id]}; skipped"
-                )
-                continue
-            seen[doc.doc_id] = str(path)
-            if not doc.allowed_groups:
-                report["warnings"].append(
-                    f"{path}: no allowed_groups (front matter, {path.name}.meta.toml or "
-                    "--groups); nobody can read it until you set them"
-                )
-            pages += doc.pages
-            if known.get(doc.doc_id) == doc.content_hash:
-                report["unchanged"].append(doc.doc_id)
-                continue
-            chunks = chunk_document(doc)
-            chunk_total += len(chunks)
-            flags: dict[str, tuple[str, ...]] = {}
-            for c in chunks:
-                signals = self.guard.scan(c.text)
-                if signals:
-                    flags[c.chunk_id] = tuple(sorted({s.kind for s in signals}))
-                    flagged += 1
-                    if self.store.record_finding(
-                        doc.doc_id,
-                        c.chunk_id,
-                        doc.owner,
-                        flags[c.chunk_id],
-                        redact_text(signals[0].excerpt),
-                        c.content_hash,
-                    ):
-                        self.ledger.append(
-                            "policy.injection_found",
-                            actor,
-                            f"policy.doc:{doc.doc_id}",
-                            {"chunk_id": c.chunk_id, "kinds": list(flags[c.chunk_id])},
-                        )
-            self.store.save_document(doc, chunks, flags)
-            report["updated" if doc.doc_id in known else "added"].append(doc.doc_id)
-            changed[doc.doc_id] = []
-        # Folders are authoritative for what they contain: a file gone from one is a document
-        # withdrawn, and must stop being answerable.
-        folders = [str(p.resolve()) + "/" for p in paths if p.is_dir()]
-        if folders:
-            for stored in self.store.documents_from(folders):
-                if stored.doc_id not in seen:
-                    self.store.delete_document(stored.doc_id)
-                    report["removed"].append(stored.doc_id)
-                    changed[stored.doc_id] = []
-        if changed:
-            fresh = self.store.indexed_chunks(changed)
-            self.index.replace_documents({d: fresh.get(d, []) for d in changed})
+            doc = self._read_document(path, defaults, run)
+            if doc is not None:
+                self._store_document(doc, actor, run)
+        self._remove_withdrawn(paths, run)
+        if run.changed:
+            fresh = self.store.indexed_chunks(run.changed)
+            self.index.replace_documents({d: fresh.get(d, []) for d in run.changed})
         self._write_fingerprint(f"{self._index_layout()}:{self.store.fingerprint()}")
-        result = IngestReport(
-            added=report["added"],
-            updated=report["updated"],
-            unchanged=report["unchanged"],
-            removed=report["removed"],
-            warnings=report["warnings"],
-            errors=errors,
-            chunks=chunk_total,
-            pages=pages,
-            flagged_chunks=flagged,
-            seconds=time.perf_counter() - started,
-        )
+        result = run.report(time.perf_counter() - started)
+        self._ledger_ingest(result, actor)
+        return result
+
+    def _read_document(
+        self, path: Path, defaults: AccessMetadata | None, run: _IngestRun
+    ) -> PolicyDocument | None:
+        """Load one file; None (with an error or 'unchanged' noted) when there is nothing to do."""
+        try:
+            doc = load_document(path.resolve(), defaults)
+        except (DataFileError, InputError) as exc:
+            run.errors.append(exc.message)
+            return None
+        if doc.doc_id in run.seen:
+            run.errors.append(
+                f"{path}: document id {doc.doc_id} is also used by {run.seen[doc.doc_id]}; skipped"
+            )
+            return None
+        run.seen[doc.doc_id] = str(path)
+        if not doc.allowed_groups:
+            run.warnings.append(
+                f"{path}: no allowed_groups (front matter, {path.name}.meta.toml or "
+                "--groups); nobody can read it until you set them"
+            )
+        run.pages += doc.pages
+        if run.known.get(doc.doc_id) == doc.content_hash:
+            run.unchanged.append(doc.doc_id)
+            return None
+        return doc
+
+    def _store_document(self, doc: PolicyDocument, actor: str, run: _IngestRun) -> None:
+        """Chunk, scan every chunk for planted instructions, store; findings are ledgered."""
+        chunks = chunk_document(doc)
+        run.chunks += len(chunks)
+        flags: dict[str, tuple[str, ...]] = {}
+        for c in chunks:
+            signals = self.guard.scan(c.text)
+            if not signals:
+                continue
+            flags[c.chunk_id] = tuple(sorted({s.kind for s in signals}))
+            run.flagged += 1
+            if self.store.record_finding(
+                doc.doc_id,
+                c.chunk_id,
+                doc.owner,
+                flags[c.chunk_id],
+                redact_text(signals[0].excerpt),
+                c.content_hash,
+            ):
+                self.ledger.append(
+                    "policy.injection_found",
+                    actor,
+                    f"policy.doc:{doc.doc_id}",
+                    {"chunk_id": c.chunk_id, "kinds": list(flags[c.chunk_id])},
+                )
+        self.store.save_document(doc, chunks, flags)
+        (run.updated if doc.doc_id in run.known else run.added).append(doc.doc_id)
+        run.changed[doc.doc_id] = []
+
+    def _remove_withdrawn(self, paths: Sequence[Path], run: _IngestRun) -> None:
+        """Folders are authoritative for what they contain: a file gone from one is a document
+        withdrawn, and must stop being answerable."""
+        folders = [str(p.resolve()) + "/" for p in paths if p.is_dir()]
+        if not folders:
+            return
+        for stored in self.store.documents_from(folders):
+            if stored.doc_id not in run.seen:
+                self.store.delete_document(stored.doc_id)
+                run.removed.append(stored.doc_id)
+                run.changed[stored.doc_id] = []
+
+    def _ledger_ingest(self, result: IngestReport, actor: str) -> None:
         self.ledger.append(
             "policy.ingested",
             actor,
@@ -325,11 +370,10 @@ class PolicyAssistant:
                 "updated": result.updated,
                 "removed": result.removed,
                 "unchanged": len(result.unchanged),
-                "errors": len(errors),
-                "flagged_chunks": flagged,
+                "errors": len(result.errors),
+                "flagged_chunks": result.flagged_chunks,
             },
         )
-        return result
 
     # -- search -------------------------------------------------------------------------------
     def _permitted_hits(
