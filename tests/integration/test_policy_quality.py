@@ -4,6 +4,7 @@ retrieval through the service on the MiniLM model."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -226,3 +227,40 @@ def test_bm25_setting_builds_a_bm25_only_index(tmp_path: Path) -> None:
     )
     assert isinstance(svc.policy.index, TantivyIndex)
     svc.close()
+
+
+def test_cli_eval_runs_a_suite_on_a_scratch_home_with_the_configured_retrieval(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bankml.cli import app as cli_app
+    from bankml.core.settings import get_settings
+
+    monkeypatch.setenv("BANKML_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BANKML_ENV", "test")
+    monkeypatch.setenv("BANKML_SECRET_KEY", TEST_SECRET)
+    monkeypatch.setenv("BANKML_POLICY_RETRIEVAL", "bm25")
+    get_settings.cache_clear()
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(
+        "users:\n- {name: tara, role: auditor, groups: [treasury]}\n"
+        "- {name: fiona, role: fraud_analyst, groups: [fraud-ops]}\n"
+        "cases:\n"
+        f"- {{id: a1, type: answerable, user: tara, question: '{QUESTION}', "
+        "expect_chunks: ['POL-TRY-009#1-buffer'], expect_docs: [POL-TRY-009], "
+        "expect_abstain: false}\n"
+        f"- {{id: p1, type: acl_probe, user: fiona, question: '{QUESTION}'}}\n",
+        encoding="utf-8",
+    )
+    corpus = _write_corpus(tmp_path / "policies")
+    result = CliRunner().invoke(
+        cli_app, ["policy", "eval", str(suite), "--corpus", str(corpus), "--json"]
+    )
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout[result.stdout.index("{") :])
+    assert report["acl_leaks"] == 0
+    assert report["retrieval"]["bm25"]["literal"]["recall_at_k"] == 1.0
+    assert set(report["retrieval"]) == {"bm25"}  # the configured retrieval was evaluated
+    assert not (tmp_path / "home").exists()  # the real home is never touched

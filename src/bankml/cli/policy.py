@@ -303,6 +303,7 @@ def _scratch_services() -> Iterator[Services]:
     The generator and retrieval settings of the real configuration apply, so ``policy eval``
     evaluates the assistant as configured (e.g. an OpenAI-compatible generator).
     """
+    from bankml.app import Services  # the wiring, imported only when the command acts
     from bankml.core.settings import get_settings, load_settings
 
     work = Path(tempfile.mkdtemp(prefix="bankml-policy-eval-"))
