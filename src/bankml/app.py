@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from bankml.governance.provenance import GovernanceProof
     from bankml.governance.registry import ModelRegistry
     from bankml.governance.serving import ChampionServing
+    from bankml.monitoring.service import MonitoringService
     from bankml.policy.service import PolicyAssistant
 
 __all__ = ["SCHEMA", "TABLE_MODULES", "Services", "build_kinds", "build_services"]
@@ -55,6 +56,7 @@ TABLE_MODULES: tuple[str, ...] = (
     "bankml.governance.tables",
     "bankml.fraud.tables",
     "bankml.policy.tables",
+    "bankml.monitoring.tables",
 )
 SCHEMA = Schema(migrations_dir=MIGRATIONS_DIR, table_modules=TABLE_MODULES)
 
@@ -243,6 +245,30 @@ class Services:
 
         return FraudOperations(
             self.fraud_queue, self.serving, lambda: self.governance, self.tokenizer
+        )
+
+    @cached_property
+    def monitoring(self) -> MonitoringService:
+        """Daily monitoring of every champion of every kind (rules from the settings' file)."""
+        from bankml.monitoring.alerts import load_rules
+        from bankml.monitoring.service import MonitoringService
+
+        path = self.settings.resolved_monitoring_rules
+        if self.settings.monitoring_rules is None and not path.exists():
+            log.warning("no monitoring rules at %s: days are computed, no alert is raised", path)
+            rules = []
+        else:
+            rules = load_rules(path)
+        return MonitoringService(
+            self.kinds,
+            db=self.db,
+            ledger=self.ledger,
+            governance=self.governance,
+            registry=self.registry,
+            rules=rules,
+            webhook_url=self.settings.monitoring_webhook_url,
+            cache_dir=self.settings.home / "monitoring" / "reference",
+            clock=self.clock,
         )
 
     def close(self) -> None:

@@ -19,11 +19,16 @@ BANKML = [sys.executable, "-m", "bankml.cli"]
 
 
 def run(
-    home: Path, *args: str, check: int | None = 0, key: str | None = None
+    home: Path,
+    *args: str,
+    check: int | None = 0,
+    key: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """The CLI in a real process; ``key`` is the API key it acts with (BANKML_API_KEY)."""
     env = {
         **os.environ,
+        **(env or {}),
         "BANKML_HOME": str(home),
         "BANKML_ENV": "test",
         "BANKML_SECRET_KEY": TEST_SECRET,

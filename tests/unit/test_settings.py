@@ -97,3 +97,15 @@ def test_entropy_estimate_matches_hand_computed_values() -> None:
     assert estimate_entropy_bits("abab") == 0.0  # a repeated pattern
     assert estimate_entropy_bits("abcd") == pytest.approx(8.0)  # 4 chars x 2 bits
     assert estimate_entropy_bits("aabc") == pytest.approx(6.0)  # 4 x 1.5 bits
+
+
+def test_monitoring_webhook_must_be_http_and_rules_default_to_the_policy_dir(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ConfigError, match="http:// or https://"):
+        load_settings(monitoring_webhook_url="file:///etc/passwd")
+    s = load_settings(policy_dir=tmp_path, monitoring_webhook_url="http://127.0.0.1:9/hook")
+    assert s.resolved_monitoring_rules == tmp_path / "monitoring.toml"
+    assert load_settings(monitoring_rules=tmp_path / "x.toml").resolved_monitoring_rules == (
+        tmp_path / "x.toml"
+    )

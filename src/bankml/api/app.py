@@ -10,7 +10,6 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,12 +17,12 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bankml import __version__
 from bankml.api.audit import router as audit_router
 from bankml.api.auth import current_user, require_roles, services
 from bankml.api.fraud import router as fraud_router
+from bankml.api.metrics import RequestMetrics, ServiceMetrics, metrics_router
 from bankml.api.models import router as models_router
 from bankml.api.policy import router as policy_router
 from bankml.app import Services
@@ -76,39 +75,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         return problem(500, "Internal error", "the server failed; the error was logged")
 
 
-class AccessLog:
-    """One log line per request (method, path, status, milliseconds).
-
-    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` costs a task and a stream per
-    request, which shows on a millisecond scoring path.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        t0 = time.perf_counter()
-        status = 500
-
-        async def send_and_capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_capture)
-        finally:
-            log.info(
-                "%s %s %s %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - t0) * 1e3,
-            )
+def _gauges(svc: Services) -> dict[str, object]:
+    """Values Prometheus reads at scrape time: open review items, last monitored drift."""
+    return {
+        "queues": {"fraud_alerts": len(svc.fraud_queue.alerts(status="open"))},
+        "drift": svc.monitoring.latest_metrics(),
+    }
 
 
 def _poll_champion(svc: Services, stop: threading.Event, seconds: float) -> None:
@@ -152,7 +124,9 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     app.state.services = svc
     _install_error_handlers(app)
 
-    app.add_middleware(AccessLog)
+    metrics = ServiceMetrics(gauges=lambda: _gauges(svc))
+    app.add_middleware(RequestMetrics, metrics=metrics)  # access log + Prometheus /metrics
+    app.include_router(metrics_router(metrics))
 
     @app.get("/v1/health")
     def health() -> dict[str, str]:

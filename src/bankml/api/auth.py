@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, Header, Request
 
+from bankml.api.metrics import note_user
 from bankml.app import Services
 from bankml.core.errors import PermissionDeniedError
 from bankml.core.identity import Role, User
@@ -62,9 +63,11 @@ async def current_user(
     if not key:
         raise _Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
     try:
-        return _authenticate(request.app.state.services, key)
+        user = _authenticate(request.app.state.services, key)
     except PermissionDeniedError as exc:
         raise _Unauthenticated(exc.message) from None
+    note_user(request, user.name)  # the access log names the acting principal
+    return user
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[User]]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from bankml.api.auth import require_roles, services
+from bankml.api.metrics import note_model_version
 from bankml.app import Services
 from bankml.core.identity import Role, User
 from bankml.fraud.transaction import Transaction
@@ -81,6 +82,7 @@ class AlertOut(BaseModel):
 
 @router.post("/score", response_model=ScoreOut)
 async def score(
+    request: Request,
     txn: TransactionIn,
     user: User = Depends(require_roles(Role.SERVICE, Role.FRAUD_ANALYST, Role.ADMIN)),
     s: Services = Depends(services),
@@ -91,7 +93,9 @@ async def score(
     arrival order on the event loop instead of contending for the GIL in a thread pool, which
     keeps tail latency close to the service time.
     """
-    return s.fraud.score(txn.to_transaction(), user)
+    out = s.fraud.score(txn.to_transaction(), user)
+    note_model_version(request, out["model"]["version"])  # latency/errors per model version
+    return out
 
 
 @router.get("/queue", response_model=list[AlertOut])

@@ -22,6 +22,7 @@ from bankml.cli import (
     features,
     fraud,
     model,
+    monitor,
     policy,
     serve,
     users,
@@ -47,6 +48,7 @@ fraud.app.command("features")(features.features_cmd)
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(model.app, name="model")
+app.add_typer(monitor.app, name="monitor")
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 app.command("doctor")(doctor.doctor)

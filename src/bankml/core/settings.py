@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         default=None, description="Bearer key for the generator endpoint, if it needs one."
     )
     policy_generator_timeout_s: float = Field(default=30.0, gt=0, le=600)
+    monitoring_rules: Path | None = Field(
+        default=None,
+        description="Monitoring alert rules (TOML); defaults to <policy_dir>/monitoring.toml.",
+    )
+    monitoring_webhook_url: str | None = Field(
+        default=None, description="Where monitoring alerts are POSTed as JSON (off when unset)."
+    )
     log_level: str = "WARNING"
     log_json: bool = False
     anchor_dir: Path | None = Field(
@@ -172,6 +179,9 @@ class Settings(BaseSettings):
             )
         if self.anchor_every_appends < 0 or self.anchor_every_seconds < 0:
             raise ValueError("anchor schedules must be >= 0 (0 turns that trigger off)")
+        url = self.monitoring_webhook_url
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("BANKML_MONITORING_WEBHOOK_URL must be an http:// or https:// URL")
         return self
 
     @property
@@ -195,6 +205,11 @@ class Settings(BaseSettings):
             return self.credentials_file
         base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
         return Path(base) / "bankml" / "credentials.json"
+
+    @property
+    def resolved_monitoring_rules(self) -> Path:
+        """The monitoring rules file, defaulting to ``<policy_dir>/monitoring.toml``."""
+        return self.monitoring_rules or self.policy_dir / "monitoring.toml"
 
     @property
     def secret_bytes(self) -> bytes:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bankml.fraud.monitoring_spec import FRAUD_MONITOR
 from bankml.governance.kinds import DocSection, EvidenceContext, ModelKind, Replayable
 
 if TYPE_CHECKING:
@@ -99,5 +100,6 @@ def fraud_kind() -> ModelKind:
         decision_events=(DECISION_EVENT,),
         decision_record=fraud_decision,
         build_server=_build_server,
+        monitor=FRAUD_MONITOR,
         purpose=PURPOSE,
     )

@@ -14,13 +14,14 @@ or ``governance/``: write the slice, build a ``ModelKind``, register it in ``app
     decision_events ("fraud.scored", ...) ──►      decisions.find_decisions
     decision_record(DecisionRecord) ──► typed ──►  faces (CLI/API/web render it)
     build_server(ctx, v, prev) ──► ModelServer ──► serving (champion only, ledger-proved)
-    monitor_frame(...) ──► live frame ──►          monitoring (drift, quality, performance)
+    monitor: MonitorSpec (live, reference) ──►    monitoring (drift, quality, performance)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,8 +31,12 @@ __all__ = [
     "DocSection",
     "EvidenceContext",
     "KindRegistry",
+    "LiveDecision",
     "ModelKind",
     "ModelServer",
+    "MonitorContext",
+    "MonitorReference",
+    "MonitorSpec",
     "Replayable",
 ]
 
@@ -92,6 +97,57 @@ class DocSection:
 
 
 @dataclass(frozen=True)
+class LiveDecision:
+    """One logged decision as monitoring reads it: what went in, what came out."""
+
+    key: str  # the kind's id of the decided item (e.g. a transaction id), to join labels on
+    version: int
+    score: float
+    features: Mapping[str, float | str | None]
+    entity: str | None = None  # groups decisions for per-entity figures (a card token)
+
+
+@dataclass(frozen=True)
+class MonitorContext:
+    """What a kind's monitoring hooks get: the registry, the version and the app database."""
+
+    registry: Any  # governance.registry.ModelRegistry
+    db: Any  # core.storage.Database
+    name: str
+    version: int
+
+
+@dataclass(frozen=True)
+class MonitorReference:
+    """The training reference of one version: the frame drift and quality compare against.
+
+    ``frame`` is a pandas DataFrame with one column per monitored feature, ``score`` (the
+    version's calibrated score on those rows), and optionally ``label`` and ``day``.
+    """
+
+    frame: Any
+    threshold: float
+    capacity: int | None = None
+
+
+@dataclass(frozen=True)
+class MonitorSpec:
+    """How monitoring reads one kind (``ModelKind.monitor``); monitoring names no kind.
+
+    ``live`` turns a decision entry's payload into a ``LiveDecision``; ``reference`` builds
+    a version's training reference (monitoring caches it); ``labels`` returns the labels known
+    at ``as_of`` for the given keys (delayed: dispositions, chargebacks, defaults).
+    """
+
+    live: Callable[[Mapping[str, Any]], LiveDecision]
+    reference: Callable[[MonitorContext], MonitorReference]
+    labels: Callable[[Any, Sequence[str], datetime], Mapping[str, bool]] | None = None
+    categorical: tuple[str, ...] = ()
+    # Top-k for precision@k: what the reviewers can check in a day (None: the capacity).
+    k: int | None = None
+
+
+@dataclass(frozen=True)
 class ModelKind:
     """Everything governance needs to know about one kind of model.
 
@@ -114,7 +170,7 @@ class ModelKind:
     # Governance calls it only for the approved champion, provably from the ledger.
     build_server: Callable[..., ModelServer] | None = None
     # Optional monitoring hook: live inputs/scores for a day, the training reference.
-    monitor: Any = None
+    monitor: MonitorSpec | None = None
     # The words on the documentation pack's cover: what the model is for and is not for.
     purpose: str = ""
 
