@@ -67,6 +67,9 @@ def demo(
             _triage(s, bank, version, days)
             decision_id = _live_scoring(s, bank, version)
             _audit(s, decision_id)
+            from bankml.cli.demo_monitoring import run_monitoring_demo
+
+            run_monitoring_demo(s, home / "demo" / "monitoring.html", say=console.print)
         _policy(s, bank)
         _ledger(s)
     console.print(
