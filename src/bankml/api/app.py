@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bankml import __version__
 from bankml.api.audit import router as audit_router
 from bankml.api.auth import current_user, require_roles, services
+from bankml.api.credit import router as credit_router
 from bankml.api.fraud import router as fraud_router
 from bankml.api.models import router as models_router
 from bankml.api.policy import router as policy_router
@@ -174,5 +175,6 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(policy_router)
     app.include_router(fraud_router)
+    app.include_router(credit_router)
     app.include_router(models_router)
     return app
