@@ -83,11 +83,12 @@ def prepare(home: Path) -> None:
     )
     assert outcome.version is not None
     v = outcome.version.version
+    svc.lifecycle.install_policy("credit", Path("policies") / "credit.toml", admin)
     svc.governance.submit("credit", v, dev)
-    report, _ = svc.validate_model("credit", v, checker)
+    report, _ = svc.lifecycle.validate("credit", v, checker)
     if not report.passed:
         raise SystemExit(f"the bench model failed its gates: {report.failed}")
-    svc.approve_model("credit", v, checker, "bench")
+    svc.lifecycle.approve("credit", v, checker, "bench")
     svc.governance.promote("credit", v, admin, "bench")
     svc.close()
 

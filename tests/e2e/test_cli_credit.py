@@ -56,20 +56,20 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     frame["status"] = frame.pop("defaulted_12m").map({True: "default", False: "paid"})
     frame.to_csv(root / "loans.csv", index=False)
     (root / "mapping.toml").write_text(MAPPING)
+    # Training acts as an authenticated model developer (the CLI's API key).
+    (root / "maker.key").write_text(user_key(root / "home", "maria", "model_developer"))
     return root
 
 
 def test_train_on_a_mapped_csv_prints_cv_test_and_fairness(files: Path) -> None:
-    home = files / "home"
-    maker = user_key(home, "maria", "model_developer")
     proc = run(
-        home,
+        files / "home",
         "credit", "train",
         "--applications", str(files / "loans.csv"),
         "--mapping", str(files / "mapping.toml"),
         "--cv", "3",
         "--json",
-        key=maker,
+        key=(files / "maker.key").read_text(),
     )  # fmt: skip
     out = json.loads(proc.stdout)
     assert out["cv"]["folds"] == 3 and len(out["cv"]["roc_auc"]) == 3
@@ -88,12 +88,13 @@ def test_a_bad_mapping_is_one_error_line(files: Path) -> None:
     bad = files / "bad.toml"
     bad.write_text("[features]\nnumeric = ['amount']\n")
     proc = run(
-        files / "home-bad",
+        files / "home",
         "credit", "train",
         "--applications", str(files / "loans.csv"),
         "--mapping", str(bad),
         "--no-register",
         check=2,
+        key=(files / "maker.key").read_text(),
     )  # fmt: skip
     assert_one_line_error(proc)
     assert "[target] column is required" in proc.stderr
@@ -103,12 +104,13 @@ def test_a_missing_column_is_one_error_line(files: Path) -> None:
     mapping = files / "missing.toml"
     mapping.write_text(MAPPING.replace('"history_months"', '"months_on_book"'))
     proc = run(
-        files / "home-bad",
+        files / "home",
         "credit", "train",
         "--applications", str(files / "loans.csv"),
         "--mapping", str(mapping),
         "--no-register",
         check=2,
+        key=(files / "maker.key").read_text(),
     )  # fmt: skip
     assert_one_line_error(proc)
     assert "has no column 'months_on_book'" in proc.stderr
@@ -118,12 +120,13 @@ def test_a_one_class_target_is_one_error_line(files: Path) -> None:
     mapping = files / "oneclass.toml"
     mapping.write_text(MAPPING.replace('bad = "default"', 'bad = "charged_off"'))
     proc = run(
-        files / "home-bad",
+        files / "home",
         "credit", "train",
         "--applications", str(files / "loans.csv"),
         "--mapping", str(mapping),
         "--no-register",
         check=2,
+        key=(files / "maker.key").read_text(),
     )  # fmt: skip
     assert_one_line_error(proc)
     assert "has one class only" in proc.stderr
@@ -131,7 +134,7 @@ def test_a_one_class_target_is_one_error_line(files: Path) -> None:
 
 def test_applications_without_a_mapping_is_one_error_line(files: Path) -> None:
     proc = run(
-        files / "home-bad",
+        files / "home",
         "credit", "train", "--applications", str(files / "loans.csv"),
         check=2,
     )  # fmt: skip
