@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from bankml.credit.service import CreditService
     from bankml.fraud.operations import FraudOperations
     from bankml.fraud.queue import ReviewQueue
     from bankml.governance.anchor import LedgerAnchor
@@ -57,16 +58,19 @@ TABLE_MODULES: tuple[str, ...] = (
     "bankml.fraud.tables",
     "bankml.policy.tables",
     "bankml.monitoring.tables",
+    "bankml.credit.tables",
 )
 SCHEMA = Schema(migrations_dir=MIGRATIONS_DIR, table_modules=TABLE_MODULES)
 
 
 def build_kinds() -> KindRegistry:
     """The registered model kinds (one line per kind)."""
+    from bankml.credit.kind import credit_kind
     from bankml.fraud.kind import fraud_kind
 
     kinds = KindRegistry()
     kinds.register(fraud_kind())
+    kinds.register(credit_kind())
     return kinds
 
 
@@ -268,6 +272,20 @@ class Services:
             rules=rules,
             webhook_url=self.settings.monitoring_webhook_url,
             cache_dir=self.settings.home / "monitoring" / "reference",
+            clock=self.clock,
+        )
+
+    @cached_property
+    def credit(self) -> CreditService:
+        """Credit actions (decide, notice, referral queue), shared by every face."""
+        from bankml.credit.review import ReferralQueue
+        from bankml.credit.service import CreditService
+
+        return CreditService(
+            ledger=self.ledger,
+            tokenizer=self.tokenizer,
+            referrals=ReferralQueue(self.db, self.ledger, self.clock),
+            server=lambda: self.serving.server("credit"),
             clock=self.clock,
         )
 

@@ -10,11 +10,13 @@ from bankml.fraud.kind import FraudDecision, fraud_decision, fraud_kind
 from bankml.governance.decisions import DecisionRecord
 
 
-def test_the_wiring_registers_fraud_with_its_events_and_policy() -> None:
+def test_the_wiring_registers_fraud_and_credit_with_their_events_and_policies() -> None:
     kinds = build_kinds()
-    assert kinds.names() == ["fraud"]
-    assert kinds.decision_events() == ("fraud.scored",)
+    assert kinds.names() == ["fraud", "credit"]
+    assert kinds.decision_events() == ("fraud.scored", "credit.decided")
     assert kinds.get("fraud").gate_policy == "fraud.toml"
+    assert kinds.get("credit").gate_policy == "credit.toml"
+    assert kinds.kind_of_event("credit.decided") is kinds.get("credit")
     assert kinds.kind_of_event("fraud.scored") is kinds.get("fraud")
     assert kinds.kind_of_event("model.approved") is None
 
@@ -23,8 +25,8 @@ def test_a_kind_or_an_event_cannot_be_registered_twice() -> None:
     kinds = build_kinds()
     with pytest.raises(InputError, match="already registered"):
         kinds.register(fraud_kind())
-    with pytest.raises(InputError, match="unknown model kind 'credit'; known: fraud"):
-        kinds.get("credit")
+    with pytest.raises(InputError, match="unknown model kind 'mortgage'; known: fraud, credit"):
+        kinds.get("mortgage")
 
 
 def test_fraud_sections_of_the_pack_say_when_evidence_is_missing() -> None:

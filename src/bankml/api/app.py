@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bankml import __version__
 from bankml.api.audit import router as audit_router
 from bankml.api.auth import current_user, require_roles, services
+from bankml.api.credit import router as credit_router
 from bankml.api.fraud import router as fraud_router
 from bankml.api.metrics import RequestMetrics, ServiceMetrics, metrics_router
 from bankml.api.models import router as models_router
@@ -148,5 +149,6 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(policy_router)
     app.include_router(fraud_router)
+    app.include_router(credit_router)
     app.include_router(models_router)
     return app

@@ -16,6 +16,7 @@ from rich.markup import escape
 from bankml.cli import (
     audit,
     auth,
+    credit,
     data,
     demo,
     doctor,
@@ -45,6 +46,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(users.app, name="users")
 app.add_typer(fraud.app, name="fraud")
 fraud.app.command("features")(features.features_cmd)
+app.add_typer(credit.app, name="credit")
 app.add_typer(audit.app, name="audit")
 app.add_typer(policy.app, name="policy")
 app.add_typer(model.app, name="model")

@@ -70,6 +70,9 @@ def demo(
             from bankml.cli.demo_monitoring import run_monitoring_demo
 
             run_monitoring_demo(s, home / "demo" / "monitoring.html", say=console.print)
+        from bankml.cli.demo_credit import credit_demo
+
+        credit_demo(s, home / "demo", seed=seed, step="9. Credit: PD, Reg B reasons, fairness")
         _policy(s, bank)
         _ledger(s)
     console.print(
@@ -326,12 +329,12 @@ def _audit(s: Services, decision_id: str) -> None:
 def _policy(s: Services, bank: Path) -> None:
     from bankml.cli.policy import demo_step
 
-    _step("9. Policy assistant: permitted answers, citations, abstention, injection guard")
+    _step("10. Policy assistant: permitted answers, citations, abstention, injection guard")
     demo_step(s, bank, console)
 
 
 def _ledger(s: Services) -> None:
-    _step("10. The tamper-evident decision ledger")
+    _step("11. The tamper-evident decision ledger")
     report = s.ledger.verify()
     console.print(
         f"verify: {'[green]OK[/]' if report.ok else '[red]BROKEN[/]'} - "
