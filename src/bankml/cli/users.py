@@ -21,6 +21,9 @@ def add(
         "", "--groups", "-g", help="Comma-separated document groups, e.g. credit-risk,hr."
     ),
     key: bool = typer.Option(True, "--key/--no-key", help="Issue an API key (shown once)."),
+    key_only: bool = typer.Option(
+        False, "--key-only", help="Print only the new API key (for `KEY=$(bankml users add …)`)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Add a user with one role and any number of document groups (admins only).
@@ -39,6 +42,9 @@ def add(
             {"role": user.role.value, "groups": sorted(user.groups)},
         )
         api_key = s.users.issue_key(user.name) if key else None
+    if key_only and api_key:
+        typer.echo(api_key)
+        return
     if as_json:
         print_json(
             {"name": user.name, "role": user.role, "groups": user.groups, "api_key": api_key}
