@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from bankml.core.sessions import SessionManager
     from bankml.fraud.operations import FraudOperations
     from bankml.fraud.queue import ReviewQueue
     from bankml.governance.anchor import LedgerAnchor
@@ -138,6 +139,11 @@ class Services:
             CheckpointScheduler(self.anchor, s.anchor_every_appends, s.anchor_every_seconds)
         )
         return True
+    def sessions(self) -> SessionManager:
+        """Web console sign-in, sessions and lockout; sign-ins and lockouts are ledgered."""
+        from bankml.core.sessions import SessionManager
+
+        return SessionManager(self.db, self.users, self.ledger.append, self.clock)
 
     @cached_property
     def tokenizer(self) -> PIITokenizer:

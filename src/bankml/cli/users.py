@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.table import Table
 
@@ -86,3 +88,25 @@ def new_key(
     console.print(f"API key for {name} (shown once): [bold]{api_key}[/]")
     if revoked:
         console.print(f"revoked {revoked} older key(s)")
+
+
+@app.command("set-password")
+def set_password(
+    name: str = typer.Argument(..., help="User to give a web console password."),
+    stdin: bool = typer.Option(
+        False, "--stdin", help="Read the password from the first line of standard input."
+    ),
+) -> None:
+    """Set a user's password for the web console (asked at a prompt, never taken from argv).
+
+    Example: bankml users set-password fiona   (or: printf '%s\\n' "$PW" | bankml users
+    set-password fiona --stdin). Stored only as an argon2id hash; the change is ledgered.
+    """
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with open_services() as s:
+        user = s.users.set_password(name, password)
+        s.ledger.append("user.password_set", "cli", f"user:{user.name}", {})
+    console.print(f"password set for [bold]{user.name}[/]; they can sign in at /ui/login")
