@@ -212,6 +212,7 @@ class HealthView:
     per_hour: list[tuple[str, int, int]] = field(default_factory=list)  # hour, all, review
     scores: list[float] = field(default_factory=list)
     by_version: dict[str, int] = field(default_factory=dict)
+    drivers: list[tuple[str, float]] = field(default_factory=list)  # feature, mean |contrib|
     latest_gates: list[dict[str, Any]] = field(default_factory=list)
     monitoring: dict[str, Any] | None = None
 
@@ -235,6 +236,7 @@ def model_health(s: Services) -> list[HealthView]:
         ) or s.ledger.entries(kind=f"{name}.decided", limit=HEALTH_SAMPLE, newest_first=True)
         hours: dict[str, list[int]] = {}
         versions: Counter[str] = Counter()
+        weights: dict[str, float] = {}
         review = 0
         for e in reversed(entries):
             p = e.payload
@@ -246,10 +248,16 @@ def model_health(s: Services) -> list[HealthView]:
             if isinstance(p.get("score"), int | float):
                 view.scores.append(float(p["score"]))
             versions[f"v{p.get('model', {}).get('version', '?')}"] += 1
+            contributions = p.get("explanation", {}).get("contributions", {})
+            for feature, value in contributions.items():
+                if isinstance(value, int | float):
+                    weights[feature] = weights.get(feature, 0.0) + abs(float(value))
         view.decisions = len(entries)
         view.review_rate = review / len(entries) if entries else None
         view.per_hour = [(h, c[0], c[1]) for h, c in sorted(hours.items())]
         view.by_version = dict(sorted(versions.items()))
+        top = sorted(weights.items(), key=lambda fw: -fw[1])[:10]
+        view.drivers = [(f, w / len(entries)) for f, w in top]
         if view.champion is not None:
             latest = s.validations.latest(name, view.champion)
             view.latest_gates = [g.to_dict() for g in latest.results] if latest else []

@@ -117,14 +117,15 @@ def _int(value: str | None, what: str, default: int | None = None) -> int:
         raise InputError(f"{what} must be a whole number, not {value!r}") from None
 
 
-def _chart(data: list[dict[str, Any]], title: str, x: str, y: str) -> str:
+def _chart(data: list[dict[str, Any]], title: str, x: str, y: str, left: int = 60) -> str:
     """A Plotly figure as JSON for ``data-figure`` (drawn by static/console.js)."""
     layout = {
-        "title": {"text": title},
+        "title": {"text": title, "font": {"size": 14}},
         "xaxis": {"title": {"text": x}},
         "yaxis": {"title": {"text": y}},
+        "barmode": "group",
         "height": 320,
-        "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
+        "margin": {"l": left, "r": 20, "t": 50, "b": 60},
     }
     return json.dumps({"data": data, "layout": layout})
 
@@ -135,6 +136,7 @@ def create_web_app(svc: Services) -> FastAPI:
     web.state.services = svc
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     templates.env.globals["version"] = __version__
+    templates.env.filters["num"] = _num
     web.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
 
     def render(
@@ -393,6 +395,21 @@ def create_web_app(svc: Services) -> FastAPI:
                     "score",
                     "decisions",
                 ),
+                _chart(
+                    [
+                        {
+                            "type": "bar",
+                            "orientation": "h",
+                            "x": [w for _, w in v.drivers][::-1],
+                            "y": [f for f, _ in v.drivers][::-1],
+                            "name": "mean |contribution|",
+                        }
+                    ],
+                    f"{v.name}: what drives its scores (mean |contribution|, top 10)",
+                    "mean absolute contribution (log-odds)",
+                    "",
+                    left=220,
+                ),
             ]
         return render(request, "health.html", session, views=views, charts=charts)
 
@@ -543,6 +560,17 @@ def create_web_app(svc: Services) -> FastAPI:
         return render(request, "verify.html", session, report=report, missing=missing)
 
     return web
+
+
+def _num(value: Any) -> str:
+    """Numbers as people read them (4 significant digits); other values as text."""
+    if isinstance(value, bool) or value is None:
+        return "–" if value is None else str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_num(v)}" for k, v in value.items())
+    return str(value)
 
 
 def _day(text: str) -> date | None:
