@@ -327,6 +327,7 @@ def test_a_reader_sees_citations_but_nothing_restricted(console: Console, as_use
         f"{console.url}/ui/policy/passages/{quote(console.restricted_chunk, safe='')}"
     )
     assert response.status == 404 and RESTRICTED_DOC not in page.locator("main").inner_text()
+    assert page.locator(".passage-text").count() == 0
     # Review pages: a reviewer outside the group neither lists nor opens the item.
     rex = as_user("rex")
     rex.goto(f"{console.url}/ui/policy/review?status=all")

@@ -691,7 +691,7 @@ class PolicyAssistant:
 
         chunk = self.store.chunks_by_id([chunk_id.strip()]).get(chunk_id.strip())
         if chunk is None or not (chunk.groups & user.reading_groups):
-            raise NotFoundError(f"no passage {chunk_id!r} in the policies you can read")
+            raise NotFoundError("no such passage in the policies you can read")
         shown = _redacted_chunk(chunk)
         return SearchResult(
             doc_id=shown.doc_id,

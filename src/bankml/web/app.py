@@ -117,12 +117,14 @@ def _int(value: str | None, what: str, default: int | None = None) -> int:
         raise InputError(f"{what} must be a whole number, not {value!r}") from None
 
 
-def _chart(data: list[dict[str, Any]], title: str, x: str, y: str, left: int = 60) -> str:
+def _chart(
+    data: list[dict[str, Any]], title: str, x: str, y: str, left: int = 60, log_y: bool = False
+) -> str:
     """A Plotly figure as JSON for ``data-figure`` (drawn by static/console.js)."""
     layout = {
         "title": {"text": title, "font": {"size": 14}},
         "xaxis": {"title": {"text": x}},
-        "yaxis": {"title": {"text": y}},
+        "yaxis": {"title": {"text": y}, **({"type": "log"} if log_y else {})},
         "barmode": "group",
         "height": 320,
         "margin": {"l": left, "r": 20, "t": 50, "b": 60},
@@ -393,7 +395,8 @@ def create_web_app(svc: Services) -> FastAPI:
                     [{"type": "histogram", "x": v.scores, "nbinsx": 40, "name": "score"}],
                     f"{v.name}: score distribution (latest {len(v.scores)} decisions)",
                     "score",
-                    "decisions",
+                    "decisions (log scale)",
+                    log_y=True,
                 ),
                 _chart(
                     [
