@@ -215,15 +215,14 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_every_page_renders_with_real_data_and_charts_draw(
-    console: Console, as_user: Any
-) -> None:
+def test_every_page_renders_with_real_data_and_charts_draw(console: Console, as_user: Any) -> None:
     pages = {
         "fiona": [("overview-analyst", "/ui/", "open alert"), ("fraud-queue", "/ui/fraud", "")],
         "victor": [
             ("models", "/ui/models", "champion"),
             ("model-version", f"/ui/models/fraud/{console.v2}", "Validation evidence"),
             ("model-health", "/ui/health", "champion v1"),
+            ("model-docs", "/ui/models/fraud/1/docs", "Validation"),
         ],
         "carl": [("credit", "/ui/credit", "Credit decisions are not enabled")],
         "cora": [
@@ -253,6 +252,8 @@ def test_every_page_renders_with_real_data_and_charts_draw(
                 assert page.locator("#charts-fraud .js-plotly-plot").count() == 3
                 assert page.locator("#charts-fraud .point, #charts-fraud .bars path").count() > 0
                 assert page.locator("#no-monitoring").is_visible()
+            if label == "model-docs":  # the documentation pack's own (inlined) Plotly charts
+                page.wait_for_selector(".js-plotly-plot .main-svg")
             shot(page, label)
     assert len(list(SHOTS.glob("*.png"))) >= 12
 
@@ -301,8 +302,9 @@ def test_a_validator_approves_a_developers_submission_but_not_their_own(
     assert "gates pass; read the documentation pack" in vera.locator("#transitions").inner_text()
     shot(vera, "model-approved")
     (t,) = [
-        t for t in console.svc.governance.transitions("fraud", console.v2) if t.to_state.value
-        == "approved"
+        t
+        for t in console.svc.governance.transitions("fraud", console.v2)
+        if t.to_state.value == "approved"
     ]
     assert t.actor == "vera" and console.svc.ledger.get(t.ledger_seq).kind == "model.approved"
 
