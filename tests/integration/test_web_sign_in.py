@@ -258,3 +258,14 @@ def test_lockout_ends_after_its_window(settings: Settings) -> None:
     clock.advance(timedelta(hours=8, seconds=1))
     assert svc.sessions.find(session.token) is None  # sessions expire after a working day
     svc.close()
+
+
+def test_a_malformed_address_is_an_html_422_not_a_traceback(live: tuple[str, Services]) -> None:
+    url, _ = live
+    with _client(url) as c:
+        sign_in(c, "audrey")
+        r = c.get("/ui/models/fraud/not-a-number")
+        assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+        assert "version: Input should be a valid integer" in r.text
+        missing = c.get("/ui/no-such-page")
+        assert missing.status_code == 404 and "Not found" in missing.text

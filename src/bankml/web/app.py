@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -183,6 +184,20 @@ def create_web_app(svc: Services) -> FastAPI:
             status_code=exc.http_status,
             title=exc.title,
             message=exc.message,
+        )
+
+    @web.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        session = svc.sessions.find(request.cookies.get(SESSION_COOKIE))
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("path", "query"))
+        return render(
+            request,
+            "error.html",
+            session,
+            status_code=422,
+            title="Invalid input",
+            message=f"{where or 'request'}: {first.get('msg', 'invalid value')}",
         )
 
     @web.exception_handler(StarletteHTTPException)
