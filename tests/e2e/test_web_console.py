@@ -361,6 +361,33 @@ def test_an_auditor_finds_a_decision_at_its_minute_and_replays_it(
     assert page.locator("#verify-status").inner_text().startswith("OK")
 
 
+def test_sign_in_and_a_disposition_work_from_the_keyboard_alone(
+    console: Console, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(f"{console.url}/ui/login")
+        page.keyboard.type("fiona")  # the user name field has the focus on arrival
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{console.url}/ui/")
+        page.goto(f"{console.url}/ui/fraud")
+        page.locator("#alerts tbody a").last.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#alert-status")
+        page.get_by_label("Legitimate").focus()
+        page.keyboard.press("Space")
+        page.keyboard.press("Tab")  # the note
+        page.keyboard.type("spoke to the customer")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # the submit button
+        assert page.locator("#label").inner_text().startswith("legitimate, known")
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize(
     ("name", "path"),
     [

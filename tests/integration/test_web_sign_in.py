@@ -269,3 +269,22 @@ def test_a_malformed_address_is_an_html_422_not_a_traceback(live: tuple[str, Ser
         assert "version: Input should be a valid integer" in r.text
         missing = c.get("/ui/no-such-page")
         assert missing.status_code == 404 and "Not found" in missing.text
+
+
+def test_demo_passwords_are_fresh_working_and_ledgered(settings: Settings) -> None:
+    from bankml.cli.demo_web import demo_passwords
+
+    svc = Services(settings)
+    try:
+        svc.users.add("maria", Role.MODEL_DEVELOPER)
+        svc.users.add("victor", Role.VALIDATOR)
+        first = demo_passwords(svc, ["maria", "victor"])
+        again = demo_passwords(svc, ["maria"])
+        assert first["maria"] != first["victor"] and again["maria"] != first["maria"]
+        assert min(len(p) for p in first.values()) >= 12
+        assert svc.sessions.sign_in_password("maria", again["maria"]).user.name == "maria"
+        with pytest.raises(PermissionDeniedError):
+            svc.sessions.sign_in_password("maria", first["maria"])  # replaced
+        assert _kinds(svc, "user:victor") == ["user.password_set"]
+    finally:
+        svc.close()
