@@ -382,7 +382,9 @@ def test_sign_in_and_a_disposition_work_from_the_keyboard_alone(
         page.keyboard.press("Tab")  # the note
         page.keyboard.type("spoke to the customer")
         page.keyboard.press("Tab")
-        page.keyboard.press("Enter")  # the submit button
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # the submit button
+        assert page.locator(".notice").inner_text() == "Disposition recorded."
         assert page.locator("#label").inner_text().startswith("legitimate, known")
     finally:
         context.close()
