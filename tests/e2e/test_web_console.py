@@ -28,8 +28,9 @@ from bankml.core.identity import Role
 from bankml.core.settings import load_settings
 from bankml.data.generator import generate_bank
 from bankml.fraud.mapping import DEFAULT_MAPPING
-from bankml.fraud.service import train_and_register, triage_day
+from bankml.fraud.service import train_and_register
 from bankml.fraud.training import TrainConfig
+from bankml.fraud.transaction import Transaction
 from tests.conftest import TEST_SECRET
 from tests.support import LiveServer
 
@@ -106,34 +107,27 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 
     # A champion, approved by the book, that triaged its last day and scored live traffic.
     v1 = _train(svc, txns, "maria", seed=0, out=root / "run1")
+    svc.lifecycle.install_policy("fraud", svc.settings.policy_dir / "fraud.toml", user("ada"))
     svc.governance.submit("fraud", v1, user("maria"))
-    assert svc.validate_model("fraud", v1, user("victor"))[0].passed
-    svc.approve_model("fraud", v1, user("victor"), "all gates pass")
+    assert svc.lifecycle.validate("fraud", v1, user("victor"))[0].passed
+    svc.lifecycle.approve("fraud", v1, user("victor"), "all gates pass")
     svc.governance.promote("fraud", v1, user("ada"), "go-live")
-    _, alerts = triage_day(
-        txns,
-        date(2026, 3, 7),
-        svc.load_fraud_model(v1),
-        svc.fraud_queue,
-        svc.tokenizer,
-        actor="fiona",
-        capacity=12,
-    )
+    alerts = svc.fraud.triage(user("fiona"), date(2026, 3, 7), capacity=12).added
     last = pd.read_parquet(txns).iloc[-1]
     clock.advance(timedelta(minutes=30))
     decision: dict[str, Any] = {}
     for i, amount in enumerate([35.0, 1.0, 2.49, 0.99, 1890.0]):
-        decision = svc.fraud_scorer.score(
-            {
-                "transaction_id": 900_000_000 + i,
-                "timestamp": (datetime(2026, 3, 8, 9, tzinfo=UTC) + timedelta(minutes=i)),
-                "customer_id": int(last["customer_id"]),
-                "terminal_id": int(last["terminal_id"]),
-                "card_id": int(last["card_id"]),
-                "amount": amount,
-                "country": str(last["country"]),
-            },
-            actor="switch",
+        decision = svc.fraud.score(
+            Transaction.create(
+                transaction_id=900_000_000 + i,
+                timestamp=datetime(2026, 3, 8, 9, tzinfo=UTC) + timedelta(minutes=i),
+                customer=int(last["customer_id"]),
+                terminal=int(last["terminal_id"]),
+                amount=amount,
+                card=int(last["card_id"]),
+                country=str(last["country"]),
+            ),
+            user("switch"),
         )
     (entry,) = svc.ledger.entries(subject=f"decision:{decision['decision_id']}")
 
@@ -141,7 +135,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     # another validator: waiting for approval.
     v2 = _train(svc, txns, "victor", seed=1, out=root / "run2")
     svc.governance.submit("fraud", v2, user("maria"))
-    assert svc.validate_model("fraud", v2, user("vera"))[0].passed
+    assert svc.lifecycle.validate("fraud", v2, user("vera"))[0].passed
 
     # Policies, and a review item that cites a document only aml-investigations may read.
     svc.policy.ingest([root / "bank" / "policies"], actor="test")

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bankml.core.errors import InputError, NotFoundError
+from bankml.core.errors import InputError
 from bankml.core.identity import User
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HealthView",
+    "LedgerCheck",
     "alert_label",
     "approve_model",
     "ask_policy",
@@ -79,7 +80,7 @@ HEALTH_SAMPLE = 5000  # the latest decisions the health page summarises
 # -- fraud --------------------------------------------------------------------------------------
 def fraud_alerts(s: Services, day: date | None, status: str | None) -> list[Alert]:
     """The ranked review queue, as ``GET /v1/fraud/queue``."""
-    return s.fraud_queue.alerts(day, status=status)
+    return s.fraud.queue(day, status)
 
 
 def fraud_alert(s: Services, alert_id: str) -> Alert:
@@ -99,19 +100,15 @@ def record_disposition(
     s: Services, user: User, alert_id: str, outcome: str, note: str
 ) -> Disposition:
     """An analyst's outcome, as ``POST /v1/fraud/alerts/{id}/disposition`` (label included)."""
-    d = s.fraud_queue.disposition(alert_id, outcome, user, note)
-    if "fraud_scorer" in s.__dict__ and d.outcome.value != "needs_info":
-        alert = s.fraud_queue.get(alert_id)
-        s.fraud_scorer.add_label(alert.transaction_id, d.outcome.value == "fraud")
-    return d
+    return s.fraud.disposition(user, alert_id, outcome, note)
 
 
 # -- models -------------------------------------------------------------------------------------
 def model_names(s: Services) -> list[str]:
-    """Names of the registered models (empty before anything is trained)."""
+    """Names of the registered model kinds that have versions (none before any training)."""
     if not s.registry.has_local_store():
         return []
-    return sorted({v.name for v in s.registry.versions()})
+    return [name for name in s.kinds.names() if s.governance.versions(name)]
 
 
 def model_versions(s: Services, name: str) -> list[dict[str, Any]]:
@@ -169,13 +166,13 @@ def submit_model(s: Services, user: User, name: str, version: int) -> Transition
 
 def validate_model(s: Services, user: User, name: str, version: int) -> Transition:
     """Run the official gate policy (validators), as ``bankml model validate``."""
-    _report, transition = s.validate_model(name, version, user)
+    _report, transition = s.lifecycle.validate(name, version, user)
     return transition
 
 
 def approve_model(s: Services, user: User, name: str, version: int, why: str) -> Transition:
     """Approve (a validator who neither trained nor submitted it)."""
-    return s.approve_model(name, version, user, why)
+    return s.lifecycle.approve(name, version, user, why)
 
 
 def reject_model(s: Services, user: User, name: str, version: int, why: str) -> Transition:
@@ -196,7 +193,7 @@ def rollback_model(s: Services, user: User, name: str, why: str) -> Transition:
 def model_docs(s: Services, name: str, version: int) -> Path:
     """The documentation pack's HTML, rendered from stored evidence into ``home/docs``."""
     out = s.settings.home / "docs" / f"{name}-v{version}"
-    html, _md = s.render_model_docs(name, version, out)
+    html, _md = s.lifecycle.render_docs(name, version, out)
     return html
 
 
@@ -231,9 +228,10 @@ def model_health(s: Services) -> list[HealthView]:
     views = []
     for name in model_names(s):
         view = HealthView(name=name, champion=s.governance.champion(name))
-        entries = s.ledger.entries(
-            kind=f"{name}.scored", limit=HEALTH_SAMPLE, newest_first=True
-        ) or s.ledger.entries(kind=f"{name}.decided", limit=HEALTH_SAMPLE, newest_first=True)
+        entries = []
+        for event in s.kinds.get(name).decision_events:
+            entries += s.ledger.entries(kind=event, limit=HEALTH_SAMPLE, newest_first=True)
+        entries = sorted(entries, key=lambda e: -e.seq)[:HEALTH_SAMPLE]
         hours: dict[str, list[int]] = {}
         versions: Counter[str] = Counter()
         weights: dict[str, float] = {}
@@ -320,7 +318,7 @@ def review_action(
     raise InputError(f"unknown review action {action!r}; choose approve, correct or reject")
 
 
-# -- audit --------------------------------------------------------------------------------------
+# -- audit ----------------------------------------------------------------------------------
 def find_decisions(
     s: Services,
     *,
@@ -330,19 +328,14 @@ def find_decisions(
     decision_id: str | None,
     model: str | None,
 ) -> list[DecisionRecord]:
-    """Decisions by minute, customer, id and/or model, as ``GET /v1/audit/decisions``."""
-    from bankml.governance.decisions import find_decisions as find
-    from bankml.governance.decisions import parse_at, parse_window
-
+    """Decisions by minute, customer or id, as ``GET /v1/audit/decisions``; then by model."""
     if not (at or customer or decision_id):
         raise InputError("give a time, a customer id or a decision id to search")
-    token = s.tokenizer.token(customer.strip(), "customer") if customer else None
-    found = find(
-        s.ledger,
-        at=parse_at(at) if at else None,
-        window=parse_window(window or "5m"),
+    found = s.decisions.find(
+        at=at or None,
+        window=window or "5m",
         decision_id=decision_id.strip() if decision_id else None,
-        customer_token=token,
+        customer=customer.strip() if customer else None,
     )
     if model:
         found = [r for r in found if r.model_name == model.strip()]
@@ -351,23 +344,30 @@ def find_decisions(
 
 def replay_decision(s: Services, decision_id: str) -> ReplayResult:
     """Recompute a decision with exactly its model version."""
-    from bankml.governance.decisions import replay
+    return s.decisions.replay(decision_id.strip())
 
-    found = find_decisions(
-        s, at=None, window="5m", customer=None, decision_id=decision_id, model=None
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """What ``GET /v1/audit/verify`` reports."""
+
+    chain: VerifyReport
+    governance_problems: list[str]
+    unknown_models: list[tuple[str, int, int]]
+
+    @property
+    def ok(self) -> bool:
+        """The chain holds and the governance tables agree with it."""
+        return self.chain.ok and not self.governance_problems
+
+
+def verify_ledger(s: Services) -> LedgerCheck:
+    """Walk the chain, cross-check the governance tables, list unknown model versions."""
+    return LedgerCheck(
+        s.ledger.verify(),
+        [str(p) for p in s.proof.cross_check()],
+        s.decisions.unknown_model_versions(),
     )
-    if not found:
-        raise NotFoundError(f"no decision {decision_id!r} in the ledger")
-    return replay(s.ledger, s.registry, s.replay_loaders, decision_id)
-
-
-def verify_ledger(s: Services) -> tuple[VerifyReport, list[tuple[str, int, int]]]:
-    """Walk the chain; also the decisions naming a model version the registry lacks."""
-    from bankml.governance.decisions import unknown_model_versions
-
-    report = s.ledger.verify()
-    exists = s.registry.exists if s.registry.has_local_store() else (lambda _n, _v: False)
-    return report, unknown_model_versions(s.ledger, exists)
 
 
 # -- overview -----------------------------------------------------------------------------------

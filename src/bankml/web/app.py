@@ -574,8 +574,8 @@ def create_web_app(svc: Services) -> FastAPI:
     def audit_verify(request: Request) -> HTMLResponse:
         session = session_of(request)
         require(session, *PAGE_ROLES["audit"])
-        report, missing = actions.verify_ledger(svc)
-        return render(request, "verify.html", session, report=report, missing=missing)
+        check = actions.verify_ledger(svc)
+        return render(request, "verify.html", session, check=check, report=check.chain)
 
     return web
 
