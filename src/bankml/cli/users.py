@@ -97,16 +97,21 @@ def set_password(
         False, "--stdin", help="Read the password from the first line of standard input."
     ),
 ) -> None:
-    """Set a user's password for the web console (asked at a prompt, never taken from argv).
+    """Set a web console password (admins for anyone, any user for themself); the password is
+    asked at a prompt or read from stdin, never taken from the command line.
 
     Example: bankml users set-password fiona   (or: printf '%s\\n' "$PW" | bankml users
     set-password fiona --stdin). Stored only as an argon2id hash; the change is ledgered.
     """
-    if stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
     with open_services() as s:
-        user = s.users.set_password(name, password)
-        s.ledger.append("user.password_set", "cli", f"user:{user.name}", {})
+        actor = acting_user(s)
+        if actor.name != name.strip().lower():
+            actor.require(Role.ADMIN)
+        target = s.users.get(name)  # a missing user is an error before the prompt
+        if stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+        user = s.users.set_password(target.name, password)
+        s.ledger.append("user.password_set", actor.name, f"user:{user.name}", {})
     console.print(f"password set for [bold]{user.name}[/]; they can sign in at /ui/login")

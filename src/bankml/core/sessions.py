@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, insert, select
 
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import PermissionDeniedError
-from bankml.core.identity import User, UserDirectory, _to_user
+from bankml.core.identity import User, UserDirectory
 from bankml.core.storage import Database
 from bankml.core.tables import users, web_login_failures, web_sessions
 
@@ -125,7 +125,7 @@ class SessionManager:
                     web_sessions.c.csrf_token,
                     web_sessions.c.method,
                     web_sessions.c.expires_at,
-                    users,
+                    users.c.name,
                 )
                 .join(users, users.c.id == web_sessions.c.user_id)
                 .where(web_sessions.c.token_hash == _digest(token), web_sessions.c.expires_at > now)
@@ -134,7 +134,7 @@ class SessionManager:
             return None
         m = row._mapping
         return Session(
-            user=_to_user(m),
+            user=self._users.get(str(m["name"])),
             csrf_token=str(m["csrf_token"]),
             method=str(m["method"]),
             expires_at=str(m["expires_at"]),
