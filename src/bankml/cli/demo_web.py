@@ -8,12 +8,15 @@ here and stored only as an argon2id hash; the setting of each is ledgered.
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from bankml.app import Services
 from bankml.cli._common import console
+
+if TYPE_CHECKING:
+    from bankml.app import Services
 
 __all__ = ["WEB_OPTION", "demo_passwords", "serve_console"]
 
