@@ -139,6 +139,7 @@ class Services:
             CheckpointScheduler(self.anchor, s.anchor_every_appends, s.anchor_every_seconds)
         )
         return True
+
     def sessions(self) -> SessionManager:
         """Web console sign-in, sessions and lockout; sign-ins and lockouts are ledgered."""
         from bankml.core.sessions import SessionManager
