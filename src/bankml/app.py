@@ -140,6 +140,7 @@ class Services:
         )
         return True
 
+    @cached_property
     def sessions(self) -> SessionManager:
         """Web console sign-in, sessions and lockout; sign-ins and lockouts are ledgered."""
         from bankml.core.sessions import SessionManager
