@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 MLFLOW_VENV  := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean install lock
+.PHONY: demo test lint bench clean install lock chromium
 
 # requirements.lock pins every third-party package (`make lock` rewrites it): installs are
 # reproducible; a dependency added to pyproject.toml but not yet locked still installs.
@@ -35,7 +35,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/bankml demo
 
-test: $(STAMP) $(MLFLOW_STAMP)
+# The browser tests drive the system's Chromium (never a Playwright browser download).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+test: $(STAMP) $(MLFLOW_STAMP) chromium
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

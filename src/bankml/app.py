@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from bankml.credit.service import CreditService
+    from bankml.core.sessions import SessionManager
     from bankml.fraud.operations import FraudOperations
     from bankml.fraud.queue import ReviewQueue
     from bankml.governance.anchor import LedgerAnchor
@@ -144,6 +145,13 @@ class Services:
             CheckpointScheduler(self.anchor, s.anchor_every_appends, s.anchor_every_seconds)
         )
         return True
+
+    @cached_property
+    def sessions(self) -> SessionManager:
+        """Web console sign-in, sessions and lockout; sign-ins and lockouts are ledgered."""
+        from bankml.core.sessions import SessionManager
+
+        return SessionManager(self.db, self.users, self.ledger.append, self.clock)
 
     @cached_property
     def tokenizer(self) -> PIITokenizer:

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bankml import __version__
@@ -151,4 +151,14 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
     app.include_router(fraud_router)
     app.include_router(credit_router)
     app.include_router(models_router)
+
+    from bankml.web import create_web_app  # the console: server-rendered pages under /ui
+
+    app.mount("/ui", create_web_app(svc))
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        """People who open the service in a browser land on the console."""
+        return RedirectResponse("/ui/", status_code=307)
+
     return app

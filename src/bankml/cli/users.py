@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.table import Table
 
@@ -92,3 +94,30 @@ def new_key(
     console.print(f"API key for {name} (shown once): [bold]{api_key}[/]")
     if revoked:
         console.print(f"revoked {revoked} older key(s)")
+
+
+@app.command("set-password")
+def set_password(
+    name: str = typer.Argument(..., help="User to give a web console password."),
+    stdin: bool = typer.Option(
+        False, "--stdin", help="Read the password from the first line of standard input."
+    ),
+) -> None:
+    """Set a web console password (admins for anyone, any user for themself); the password is
+    asked at a prompt or read from stdin, never taken from the command line.
+
+    Example: bankml users set-password fiona   (or: printf '%s\\n' "$PW" | bankml users
+    set-password fiona --stdin). Stored only as an argon2id hash; the change is ledgered.
+    """
+    with open_services() as s:
+        actor = acting_user(s)
+        if actor.name != name.strip().lower():
+            actor.require(Role.ADMIN)
+        target = s.users.get(name)  # a missing user is an error before the prompt
+        if stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+        user = s.users.set_password(target.name, password)
+        s.ledger.append("user.password_set", actor.name, f"user:{user.name}", {})
+    console.print(f"password set for [bold]{user.name}[/]; they can sign in at /ui/login")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -28,6 +29,8 @@ __all__ = [
     "ledger_head",
     "metadata",
     "users",
+    "web_login_failures",
+    "web_sessions",
 ]
 
 metadata = MetaData()
@@ -40,6 +43,8 @@ users = Table(
     Column("role", String(32), nullable=False),
     Column("groups", Text, nullable=False, default=""),  # comma-separated, sorted
     Column("created_at", String(27), nullable=False),
+    # argon2id hash (PHC string) set by `bankml users set-password`; NULL = no web password
+    Column("password_hash", String(255), nullable=True),
 )
 
 api_keys = Table(
@@ -74,4 +79,29 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# --- web console sign-in (migration 0011) ------------------------------------------------------
+# Server-side sessions: the cookie carries a random token, the table only its SHA-256, so a
+# database reader cannot ride a session. The CSRF token is per session.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("method", String(16), nullable=False),  # password | api_key
+    Column("created_at", String(27), nullable=False),
+    Column("expires_at", String(27), nullable=False, index=True),
+)
+
+# Failed sign-ins per login name (a name that does not exist counts too, so lockout does not
+# reveal which names are real). Kept for the lockout window and the audit trail.
+web_login_failures = Table(
+    "web_login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("login", String(64), nullable=False),
+    Column("at", String(27), nullable=False),
+    Index("ix_web_login_failures_login_at", "login", "at"),
 )

@@ -681,6 +681,28 @@ class PolicyAssistant:
             owner = check_free_text(owner, "owner", max_chars=200)
         return self.store.findings(user.reading_groups, owner)
 
+    def passage(self, user: User, chunk_id: str) -> SearchResult:
+        """One cited passage (redacted), if the user may read its document.
+
+        A passage the user may not read reads exactly like a missing one, so its existence
+        is not revealed either.
+        """
+        from bankml.core.errors import NotFoundError
+
+        chunk = self.store.chunks_by_id([chunk_id.strip()]).get(chunk_id.strip())
+        if chunk is None or not (chunk.groups & user.reading_groups):
+            raise NotFoundError("no such passage in the policies you can read")
+        shown = _redacted_chunk(chunk)
+        return SearchResult(
+            doc_id=shown.doc_id,
+            chunk_id=shown.chunk_id,
+            section=shown.section,
+            title=shown.title,
+            score=0.0,
+            text=shown.text,
+            flagged=bool(shown.flags),
+        )
+
 
 def _not_found_answer(answer_id: str) -> BankmlError:
     from bankml.core.errors import NotFoundError

@@ -1,0 +1,16 @@
+// Draw every chart on the page from its data-figure JSON, with the Plotly JS the service serves.
+(function () {
+  "use strict";
+  function draw() {
+    if (!window.Plotly) { return; }
+    document.querySelectorAll("[data-figure]").forEach(function (el) {
+      var fig = JSON.parse(el.getAttribute("data-figure"));
+      window.Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true});
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
