@@ -33,7 +33,7 @@ $(MLFLOW_STAMP): $(STAMP)
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/bankml demo
+	$(BIN)/bankml demo --web
 
 # The browser tests drive the system's Chromium (never a Playwright browser download).
 chromium:

@@ -14,6 +14,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from bankml.cli._common import console, open_services, progress_callback
+from bankml.cli.demo_web import WEB_OPTION, serve_console
 from bankml.core.errors import BankmlError, ConflictError
 from bankml.core.roles import Role
 
@@ -45,6 +46,7 @@ def demo(
         75, "--days", min=50, help="Days of transactions (the first 30 warm up the features)."
     ),
     seed: int = typer.Option(7, "--seed", help="Random seed."),
+    web: bool = WEB_OPTION,
 ) -> None:
     """Run the end-to-end tour on embedded defaults: generate a bank, check it, set up users,
     train a fraud model, take it through validation and maker-checker approval, triage a day,
@@ -75,6 +77,8 @@ def demo(
         credit_demo(s, home / "demo", seed=seed, step="9. Credit: PD, Reg B reasons, fairness")
         _policy(s, bank)
         _ledger(s)
+        if web:
+            serve_console(s)
     console.print(
         f"\n[green]demo finished[/] in {time.perf_counter() - started:.1f}s. "
         "Next: `bankml model list`, `bankml fraud queue`, `bankml audit log`, "

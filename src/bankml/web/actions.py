@@ -215,12 +215,58 @@ class HealthView:
 
 
 def monitoring_report(s: Services, name: str) -> dict[str, Any] | None:
-    """The monitoring slice's latest figures for a model, or None when it is not wired."""
-    monitoring = getattr(s, "monitoring", None)
-    if monitoring is None:
+    """The monitoring slice's figures for a model: its newest day, recent days, alerts.
+
+    None until `bankml monitor run` has stored a day for it.
+    """
+    days = s.monitoring.days(name)
+    if not days:
         return None
-    report = monitoring.latest(name)
-    return None if report is None else dict(report.to_dict())
+    newest = days[-1]
+    recent = [
+        {
+            "day": d.day,
+            "version": d.version,
+            "rows": d.rows,
+            **{k: _fmt_metric(d.metrics.get(k)) for k in _HEALTH_METRICS},
+        }
+        for d in days[-14:]
+    ]
+    alerts = [
+        {
+            "day": a.get("day"),
+            "rule": a.get("rule"),
+            "metric": a.get("metric"),
+            "value": _fmt_metric(a.get("value")),
+            "threshold": a.get("threshold"),
+            "severity": a.get("severity"),
+        }
+        for a in s.monitoring.alerts(name)[-20:]
+    ]
+    report: dict[str, Any] = {
+        f"Newest day ({newest.day}, v{newest.version}, {newest.rows:,} decisions)": {
+            k: _fmt_metric(v) for k, v in sorted(newest.metrics.items())
+        },
+        "Recent days": recent,
+    }
+    report["Alerts"] = alerts or "No alert raised."
+    return report
+
+
+# The day-table columns an operator reads first (all metrics are in the newest-day table).
+_HEALTH_METRICS = (
+    "drift.share_drifted",
+    "drift.score_psi",
+    "quality.max_missing_jump",
+    "quality.volume_z_abs",
+    "estimated.average_precision",
+)
+
+
+def _fmt_metric(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "–" if value is None else value
 
 
 def model_health(s: Services) -> list[HealthView]:
@@ -266,11 +312,40 @@ def model_health(s: Services) -> list[HealthView]:
 
 # -- credit -------------------------------------------------------------------------------------
 def credit_decision(s: Services, user: User, decision_id: str) -> dict[str, Any] | None:
-    """A credit decision with reasons, recourse and notice; None when credit is not wired."""
-    credit = getattr(s, "credit", None)
-    if credit is None:
-        return None
-    return dict(credit.decision(decision_id.strip(), user).to_dict())
+    """A credit decision with its reasons, recourse and (for a decline) the notice text.
+
+    Readers are credit officers, admins and auditors, as through the API.
+    """
+    from bankml.credit.service import READER_ROLES
+
+    user.require(*READER_ROLES)
+    entry = s.credit.decision(decision_id.strip())
+    p = entry.payload
+    out: dict[str, Any] = {
+        "decision_id": decision_id.strip(),
+        "decision": p.get("decision"),
+        "pd": p.get("pd"),
+        "score": p.get("score"),
+        "model": f"{p['model']['name']} v{p['model']['version']}",
+        "decided_at": entry.ts,
+        "reasons": [
+            f"{r.get('code')}: {r.get('text')}" for r in p.get("explanation", {}).get("reasons", [])
+        ],
+        "recourse": _recourse_lines(p.get("recourse")),
+    }
+    if p.get("decision") == "decline":
+        out["notice"] = s.credit.notice(decision_id.strip(), user).text
+    return out
+
+
+def _recourse_lines(recourse: Any) -> list[str]:
+    if not isinstance(recourse, dict):
+        return []
+    if recourse.get("status") != "found":
+        return [str(recourse.get("note") or recourse.get("status") or "")]
+    return [
+        f"{c.get('feature')}: {c.get('from')} → {c.get('to')}" for c in recourse.get("changes", [])
+    ]
 
 
 # -- policy assistant ---------------------------------------------------------------------------
@@ -396,6 +471,6 @@ def overview_counts(s: Services, user: User) -> dict[str, Any]:
         out["ledger_entries"] = s.ledger.count()
         since = s.clock.now() - timedelta(days=1)
         out["decisions_24h"] = sum(
-            len(s.ledger.entries(kind=k, since=since)) for k in ("fraud.scored", "credit.decided")
+            len(s.ledger.entries(kind=k, since=since)) for k in s.kinds.decision_events()
         )
     return out
