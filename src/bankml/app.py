@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from bankml.credit.service import CreditService
     from bankml.core.sessions import SessionManager
+    from bankml.credit.service import CreditService
     from bankml.fraud.operations import FraudOperations
     from bankml.fraud.queue import ReviewQueue
     from bankml.governance.anchor import LedgerAnchor

@@ -222,7 +222,7 @@ def test_every_page_renders_with_real_data_and_charts_draw(console: Console, as_
             ("model-health", "/ui/health", "champion v1"),
             ("model-docs", "/ui/models/fraud/1/docs", "Validation"),
         ],
-        "carl": [("credit", "/ui/credit", "Credit decisions are not enabled")],
+        "carl": [("credit", "/ui/credit", "Credit decision lookup")],
         "cora": [
             ("policy", "/ui/policy", "Your question"),
             ("review-queue", "/ui/policy/review", "check the deadline"),

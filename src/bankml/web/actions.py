@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bankml.core.errors import InputError
+from bankml.core.errors import InputError, NotFoundError
 from bankml.core.identity import User
 
 if TYPE_CHECKING:
@@ -319,7 +319,10 @@ def credit_decision(s: Services, user: User, decision_id: str) -> dict[str, Any]
     from bankml.credit.service import READER_ROLES
 
     user.require(*READER_ROLES)
-    entry = s.credit.decision(decision_id.strip())
+    try:
+        entry = s.credit.decision(decision_id.strip())
+    except NotFoundError:
+        return None  # the page says "no credit decision <id>"
     p = entry.payload
     out: dict[str, Any] = {
         "decision_id": decision_id.strip(),
