@@ -101,8 +101,16 @@ def test_one_absurd_amount_does_not_blind_detection_for_the_customer(
     scores = []
     for i, amount in enumerate((1_890.0, 50_000.0)):
         txn = _txn(last, 9_000_000_100 + i, later + timedelta(minutes=i), amount)
-        got = model.evaluate(poisoned.features(txn))["score"]
-        want = model.evaluate(control.features(txn))["score"]
+        p_values, c_values = poisoned.features(txn), control.features(txn)
+        # The poison entered the customer's means as CUSTOMER_AMOUNT_CAP, not as 1e12.
+        p_f, c_f = dict(zip(names, p_values, strict=True)), dict(zip(names, c_values, strict=True))
+        n = c_f["customer_txn_count_30d"]
+        assert p_f["customer_txn_count_30d"] == n + 1
+        assert p_f["customer_mean_amount_30d"] == pytest.approx(
+            (c_f["customer_mean_amount_30d"] * n + CUSTOMER_AMOUNT_CAP) / (n + 1)
+        )
+        got = model.evaluate(p_values)["score"]
+        want = model.evaluate(c_values)["score"]
         scores.append((got, want))
         poisoned.add(txn)
         control.add(txn)

@@ -60,6 +60,7 @@ _ERRORS = {
     "413": "Request body too large",
     "422": "Invalid input",
     "500": "The server failed (logged; no details leave the service)",
+    "503": "The model this route needs is not served (none registered, or it failed its checks)",
 }
 
 
