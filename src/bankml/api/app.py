@@ -82,7 +82,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
-        return problem(422, "Invalid input", f"{where}: {first.get('msg', 'invalid value')}")
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        return problem(422, "Invalid input", f"{where}: {msg}")
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:

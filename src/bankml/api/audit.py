@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
 from bankml.api.auth import require_roles, services
+from bankml.api.types import Text
 from bankml.app import Services
 from bankml.core.identity import Role, User
 
@@ -84,10 +85,10 @@ def verify(_: User = Depends(_auditor), s: Services = Depends(services)) -> dict
 
 @router.get("/decisions", response_model=list[DecisionOut])
 def decisions(
-    at: str | None = None,
-    window: str = "5m",
-    decision: str | None = None,
-    customer: str | None = None,
+    at: Text | None = None,
+    window: Text = "5m",
+    decision: Text | None = None,
+    customer: Text | None = None,
     _: User = Depends(_auditor),
     s: Services = Depends(services),
 ) -> list[dict[str, Any]]:
@@ -98,7 +99,7 @@ def decisions(
 
 @router.post("/decisions/{decision_id}/replay", response_model=ReplayOut)
 def replay_decision(
-    decision_id: str, _: User = Depends(_auditor), s: Services = Depends(services)
+    decision_id: Text, _: User = Depends(_auditor), s: Services = Depends(services)
 ) -> dict[str, Any]:
     """Recompute the decision with exactly the model version that made it."""
     return s.decisions.replay(decision_id).to_dict()

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, S
 
 from bankml.api.auth import require_roles, services
 from bankml.api.metrics import note_model_version
+from bankml.api.types import Text
 from bankml.app import Services
 from bankml.core.errors import InputError
 from bankml.core.identity import Role, User
@@ -92,7 +93,7 @@ class DispositionIn(BaseModel):
     """An analyst's outcome for an alert."""
 
     outcome: Literal["fraud", "legitimate", "needs_info"]
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 class DispositionOut(BaseModel):
@@ -155,7 +156,7 @@ def queue(
 
 @router.post("/alerts/{alert_id}/disposition", response_model=DispositionOut)
 def disposition(
-    alert_id: str,
+    alert_id: Text,
     body: DispositionIn,
     user: User = Depends(require_roles(Role.FRAUD_ANALYST, Role.ADMIN)),
     s: Services = Depends(services),

@@ -7,12 +7,13 @@ and response bodies are separate models, so no stored field can leak into a resp
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from bankml.api.auth import current_user, require_roles, services
+from bankml.api.types import Text
 from bankml.app import Services
 from bankml.core.identity import Role, User
 
@@ -25,7 +26,7 @@ _reviewer = require_roles(Role.COMPLIANCE_REVIEWER)
 class AskRequest(BaseModel):
     """A question for the assistant."""
 
-    question: str = Field(min_length=1, max_length=2000)
+    question: Text = Field(min_length=1, max_length=2000)
 
 
 class CitationOut(BaseModel):
@@ -71,8 +72,8 @@ class SearchResponse(BaseModel):
 class FeedbackRequest(BaseModel):
     """ "This is wrong", about one of the caller's answers."""
 
-    answer_id: str = Field(min_length=1, max_length=64)
-    note: str = Field(min_length=1, max_length=2000)
+    answer_id: Text = Field(min_length=1, max_length=64)
+    note: Text = Field(min_length=1, max_length=2000)
 
 
 class FeedbackOut(BaseModel):
@@ -131,14 +132,14 @@ class ReviewListOut(BaseModel):
 class ReviewAction(BaseModel):
     """A reviewer's note."""
 
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 class CorrectionRequest(ReviewAction):
     """A corrected answer, citing chunks the reviewer may read (default: the original's)."""
 
-    answer: str = Field(min_length=1, max_length=4000)
-    cite: list[str] | None = None
+    answer: Text = Field(min_length=1, max_length=4000)
+    cite: list[Text] | None = None
 
 
 @router.post("/ask", response_model=AskResponse)
@@ -151,7 +152,7 @@ def ask(
 
 @router.get("/search", response_model=SearchResponse)
 def search(
-    q: str = Query(min_length=1, max_length=2000),
+    q: Annotated[Text, Query(min_length=1, max_length=2000)],
     k: int = Query(10, ge=1, le=100),
     user: User = Depends(current_user),
     s: Services = Depends(services),
@@ -170,7 +171,7 @@ def feedback(
 
 @router.get("/findings", response_model=FindingsOut)
 def findings(
-    owner: str | None = None, user: User = Depends(current_user), s: Services = Depends(services)
+    owner: Text | None = None, user: User = Depends(current_user), s: Services = Depends(services)
 ) -> dict[str, Any]:
     """Injection findings on documents the caller may read."""
     return {"findings": [f.__dict__ for f in s.policy.findings(user, owner)]}
