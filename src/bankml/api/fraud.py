@@ -52,15 +52,15 @@ class TransactionIn(BaseModel):
         (The future side of the time window is the fraud service's: it knows its clock.)
         """
         amount = float(self.amount)
-        if not math.isfinite(amount) or amount > settings.fraud_max_amount:
+        if not math.isfinite(amount) or amount > settings.max_amount:
             raise InputError(
-                MSG_AMOUNT_CEILING.format(amount=amount, ceiling=settings.fraud_max_amount)
+                MSG_AMOUNT_CEILING.format(amount=amount, ceiling=settings.max_amount)
             )
-        earliest = datetime(settings.fraud_earliest_year, 1, 1, tzinfo=UTC)
+        earliest = datetime(settings.earliest_event_year, 1, 1, tzinfo=UTC)
         if self.timestamp < earliest:
             raise InputError(
                 MSG_TOO_OLD.format(
-                    when=self.timestamp.isoformat(), year=settings.fraud_earliest_year
+                    when=self.timestamp.isoformat(), year=settings.earliest_event_year
                 )
             )
 

@@ -144,17 +144,17 @@ class Settings(BaseSettings):
         le=100_000_000,
         description="Largest request body the HTTP service reads; larger ones get 413.",
     )
-    fraud_max_amount: float = Field(
+    max_amount: float = Field(
         default=1_000_000.0,
         gt=0,
         le=1e15,
-        description="Largest transaction amount the fraud service accepts (422 above it).",
+        description="Largest amount a scoring request may carry (422 above it).",
     )
-    fraud_earliest_year: int = Field(
+    earliest_event_year: int = Field(
         default=2000,
         ge=1970,
         le=2100,
-        description="Transactions stamped before 1 January of this year (UTC) are refused.",
+        description="Events stamped before 1 January of this year (UTC) are refused.",
     )
 
     @classmethod
