@@ -53,9 +53,7 @@ class TransactionIn(BaseModel):
         """
         amount = float(self.amount)
         if not math.isfinite(amount) or amount > settings.max_amount:
-            raise InputError(
-                MSG_AMOUNT_CEILING.format(amount=amount, ceiling=settings.max_amount)
-            )
+            raise InputError(MSG_AMOUNT_CEILING.format(amount=amount, ceiling=settings.max_amount))
         earliest = datetime(settings.earliest_event_year, 1, 1, tzinfo=UTC)
         if self.timestamp < earliest:
             raise InputError(
