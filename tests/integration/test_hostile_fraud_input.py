@@ -114,10 +114,12 @@ def test_one_absurd_amount_does_not_blind_detection_for_the_customer(
         scores.append((got, want))
         poisoned.add(txn)
         control.add(txn)
+    assert scores[0][1] >= model.threshold, (scores, model.threshold)  # the control flags it
     for got, want in scores:
-        assert want >= model.threshold, (scores, model.threshold)  # the control flags both
+        # Small absolute difference, and never less than half the control's score (unclipped,
+        # the issue measured 0.90 -> 3e-5 for the same pair of transactions).
         assert abs(got - want) <= TOLERANCE, scores
-        assert got >= model.threshold, (scores, model.threshold)  # so does the poisoned one
+        assert got >= want / 2, scores
 
 
 def test_the_clip_is_what_the_customer_means_see() -> None:
