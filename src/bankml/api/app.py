@@ -12,11 +12,16 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bankml import __version__
 from bankml.api.audit import router as audit_router
@@ -30,10 +35,34 @@ from bankml.app import Services
 from bankml.core.errors import BankmlError
 from bankml.core.identity import Role, User
 
-__all__ = ["create_app", "problem"]
+__all__ = ["BodyLimit", "Problem", "create_app", "problem"]
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+MSG_TOO_LARGE = "the request body is larger than {limit} bytes"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: every error response of the API has this shape."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+# The error statuses every route may answer with (documented once, for every operation).
+_ERRORS = {
+    "400": "Bad request",
+    "401": "No API key, or an unknown or revoked one",
+    "403": "The key's user lacks the role or the permission",
+    "404": "No such resource",
+    "409": "The resource is not in a state that allows the action",
+    "413": "Request body too large",
+    "422": "Invalid input",
+    "500": "The server failed (logged; no details leave the service)",
+    "503": "The model this route needs is not served (none registered, or it failed its checks)",
+}
 
 
 def problem(status: int, title: str, detail: str) -> JSONResponse:
@@ -54,7 +83,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
-        return problem(422, "Invalid input", f"{where}: {first.get('msg', 'invalid value')}")
+        msg = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        return problem(422, "Invalid input", f"{where}: {msg}")
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
@@ -82,6 +112,136 @@ def _gauges(svc: Services) -> dict[str, object]:
         "queues": {"fraud_alerts": len(svc.fraud_queue.alerts(status="open"))},
         "drift": svc.monitoring.latest_metrics(),
     }
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with a 413 problem, before they are parsed.
+
+    A declared ``Content-Length`` over the limit is refused at once; otherwise the bytes
+    actually received are counted (chunked bodies have no length), and the read that crosses
+    the limit fails with 413 instead of buffering the rest.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > self.limit or declared < 0:
+                    status = 413 if declared > self.limit else 400
+                    detail = (
+                        MSG_TOO_LARGE.format(limit=self.limit)
+                        if status == 413
+                        else "the Content-Length header is not a number"
+                    )
+                    title = "Request body too large" if status == 413 else "Bad request"
+                    await problem(status, title, detail)(scope, receive, send)
+                    return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # Raised inside the route's body read: FastAPI passes HTTP exceptions on,
+                    # and the app's handler answers with a 413 problem.
+                    raise StarletteHTTPException(413, MSG_TOO_LARGE.format(limit=self.limit))
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def _custom_openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document with problem+json errors and each route's roles documented."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    schemas["Problem"] = Problem.model_json_schema()
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    ref = {"$ref": "#/components/schemas/Problem"}
+    for operations in schema.get("paths", {}).values():
+        for op in operations.values():
+            responses = op.setdefault("responses", {})
+            secured = bool(op.get("security"))
+            for status, description in _ERRORS.items():
+                if status in ("401", "403") and not secured:
+                    continue
+                responses[status] = {
+                    "description": description,
+                    "content": {PROBLEM_JSON: {"schema": ref}},
+                }
+            if secured:
+                # Every requirement lists the same roles (the scheme is the only difference).
+                roles = sorted({r for req in op["security"] for v in req.values() for r in v})
+                op["x-roles"] = roles or ["any"]
+                who = ", ".join(op["x-roles"])
+                op["description"] = f"{op.get('description', '')}\n\nRoles: {who}.".strip()
+    app.openapi_schema = schema
+    return schema
+
+
+def _install_docs(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from assets vendored in the package, never a CDN."""
+    from fastapi.staticfiles import StaticFiles
+
+    from bankml.api.assets import ASSETS_DIR
+
+    app.mount("/docs-static", StaticFiles(directory=ASSETS_DIR), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="bankml API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/docs-static/favicon.png",
+            swagger_ui_parameters={"persistAuthorization": False},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="bankml API",
+            redoc_js_url="/docs-static/redoc.standalone.js",
+            redoc_favicon_url="/docs-static/favicon.png",
+            with_google_fonts=False,
+        )
+
+
+class HealthOut(BaseModel):
+    """Liveness."""
+
+    status: str
+    version: str
+
+
+class MeOut(BaseModel):
+    """The API key's user."""
+
+    name: str
+    role: str
+    groups: list[str]
 
 
 def _poll_champion(svc: Services, stop: threading.Event, seconds: float) -> None:
@@ -121,29 +281,43 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
             poller.join(timeout=5)
         svc.close()
 
-    app = FastAPI(title="bankml", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="bankml",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description=(
+            "bankml's HTTP service. Every route but /v1/health needs an API key "
+            "(`X-API-Key: <key>` or `Authorization: Bearer <key>`); errors are "
+            "`application/problem+json` (RFC 9457)."
+        ),
+    )
     app.state.services = svc
     _install_error_handlers(app)
+    _install_docs(app)
+    app.openapi = lambda: _custom_openapi(app)  # type: ignore[method-assign]
 
+    app.add_middleware(BodyLimit, limit=svc.settings.max_request_bytes)
     metrics = ServiceMetrics(gauges=lambda: _gauges(svc))
     app.add_middleware(RequestMetrics, metrics=metrics)  # access log + Prometheus /metrics
     app.include_router(metrics_router(metrics))
 
-    @app.get("/v1/health")
+    @app.get("/v1/health", response_model=HealthOut)
     def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok", "version": __version__}
 
-    @app.get("/v1/me")
+    @app.get("/v1/me", response_model=MeOut)
     def me(user: User = Depends(current_user)) -> dict[str, object]:
         """Who the API key belongs to."""
         return {"name": user.name, "role": user.role.value, "groups": sorted(user.groups)}
 
-    @app.post("/v1/admin/reload")
+    @app.post("/v1/admin/reload", response_model=dict[str, int | None])
     def reload(
         _: User = Depends(require_roles(Role.ADMIN)), s: Services = Depends(services)
-    ) -> dict[str, object]:
-        """Load every kind's current champion now (admins)."""
+    ) -> dict[str, int | None]:
+        """Load every kind's current champion now (admins): kind -> version served (or null)."""
         return {name: s.serving.refresh(name) for name in s.serving.serving_kinds()}
 
     app.include_router(audit_router)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
 
 from bankml.api.auth import require_roles, services
+from bankml.api.types import Text
 from bankml.app import Services
 from bankml.core.identity import Role, User
 
@@ -16,7 +18,55 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 _auditor = require_roles(Role.AUDITOR, Role.ADMIN)
 
 
-@router.get("/verify")
+class VerifyOut(BaseModel):
+    """The ledger check: the chain, and the governance tables against it.
+
+    Further fields (e.g. the anchor's checkpoint status) may follow the ones listed here.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    ok: bool
+    chain_ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    governance_problems: list[str]
+    decisions_with_unknown_model: list[Any]
+
+
+class DecisionOut(BaseModel):
+    """One logged decision as an auditor reads it (identifiers tokenized)."""
+
+    decision_id: str
+    ts: str
+    kind: str
+    actor: str
+    model_name: str
+    model_version: int
+    inputs: dict[str, Any]
+    output: dict[str, Any]
+    explanation: dict[str, Any]
+    ledger_seq: int
+
+
+class ReplayOut(BaseModel):
+    """A decision recomputed with the exact model version that made it."""
+
+    decision_id: str
+    model_name: str
+    model_version: int
+    identical: bool
+    recorded: dict[str, Any]
+    replayed: dict[str, Any]
+    differences: list[str]
+    artifact_ok: bool
+    seconds: float
+
+
+@router.get("/verify", response_model=VerifyOut)
 def verify(_: User = Depends(_auditor), s: Services = Depends(services)) -> dict[str, Any]:
     """Walk the hash chain (against the signed checkpoints when anchoring is configured);
     cross-check the governance tables against it; list decisions naming a model version the
@@ -33,12 +83,12 @@ def verify(_: User = Depends(_auditor), s: Services = Depends(services)) -> dict
     }
 
 
-@router.get("/decisions")
+@router.get("/decisions", response_model=list[DecisionOut])
 def decisions(
-    at: str | None = None,
-    window: str = "5m",
-    decision: str | None = None,
-    customer: str | None = None,
+    at: Text | None = None,
+    window: Text = "5m",
+    decision: Text | None = None,
+    customer: Text | None = None,
     _: User = Depends(_auditor),
     s: Services = Depends(services),
 ) -> list[dict[str, Any]]:
@@ -47,9 +97,9 @@ def decisions(
     return [r.to_dict() for r in found]
 
 
-@router.post("/decisions/{decision_id}/replay")
+@router.post("/decisions/{decision_id}/replay", response_model=ReplayOut)
 def replay_decision(
-    decision_id: str, _: User = Depends(_auditor), s: Services = Depends(services)
+    decision_id: Text, _: User = Depends(_auditor), s: Services = Depends(services)
 ) -> dict[str, Any]:
     """Recompute the decision with exactly the model version that made it."""
     return s.decisions.replay(decision_id).to_dict()

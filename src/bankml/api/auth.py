@@ -11,14 +11,22 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Header, Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from bankml.api.metrics import note_user
 from bankml.app import Services
 from bankml.core.errors import PermissionDeniedError
 from bankml.core.identity import Role, User
 
-__all__ = ["KEY_CACHE_SECONDS", "current_user", "require_roles", "services"]
+__all__ = [
+    "API_KEY_HEADER",
+    "BEARER",
+    "KEY_CACHE_SECONDS",
+    "current_user",
+    "require_roles",
+    "services",
+]
 
 KEY_CACHE_SECONDS = 10.0
 _cache: dict[str, tuple[User, float]] = {}
@@ -51,15 +59,30 @@ def _authenticate(svc: Services, key: str) -> User:
     return user
 
 
+# Declared as security schemes so the OpenAPI document carries them (Swagger's Authorize
+# button); ``auto_error=False`` because a missing key is answered by our own 401 problem.
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="A bankml API key (`bankml users key NAME`), as the X-API-Key header.",
+    auto_error=False,
+)
+BEARER = HTTPBearer(
+    scheme_name="Bearer",
+    description="The same API key as `Authorization: Bearer <key>`.",
+    auto_error=False,
+)
+
+
 async def current_user(
     request: Request,
-    authorization: str | None = Header(default=None),
-    x_api_key: str | None = Header(default=None),
+    bearer: HTTPAuthorizationCredentials | None = Security(BEARER),
+    x_api_key: str | None = Security(API_KEY_HEADER),
 ) -> User:
     """The caller, from ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``."""
     key = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        key = authorization[7:].strip()
+    if bearer is not None and bearer.credentials:
+        key = bearer.credentials.strip()
     if not key:
         raise _Unauthenticated("send an API key as 'Authorization: Bearer <key>'")
     try:
@@ -73,7 +96,11 @@ async def current_user(
 def require_roles(*roles: Role) -> Callable[..., Awaitable[User]]:
     """A dependency that admits only users holding one of ``roles``."""
 
-    async def check(user: User = Depends(current_user)) -> User:
+    # The role names ride as the security requirement's "scopes": OpenAPI 3.1 lets a
+    # non-OAuth scheme list the roles an operation needs, so the document says who may call.
+    async def check(
+        user: User = Security(current_user, scopes=[r.value for r in roles]),
+    ) -> User:
         user.require(*roles)
         return user
 

@@ -120,7 +120,29 @@ def decide(
     return s.credit.decide(app, user)
 
 
-@router.get("/decisions/{decision_id}/notice", response_model=None)
+class NoticeOut(BaseModel):
+    """An adverse-action notice (``format=json``)."""
+
+    decision_id: str
+    html: str
+    text: str
+    reasons: list[Any]
+
+
+@router.get(
+    "/decisions/{decision_id}/notice",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The notice: HTML (default), plain text or JSON (`format`).",
+            "content": {
+                "application/json": {"schema": NoticeOut.model_json_schema()},
+                "text/html": {"schema": {"type": "string"}},
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def notice(
     decision_id: str,
     format: Literal["html", "text", "json"] = "html",

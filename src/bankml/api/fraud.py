@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+import math
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from bankml.api.auth import require_roles, services
 from bankml.api.metrics import note_model_version
+from bankml.api.types import Text
 from bankml.app import Services
+from bankml.core.errors import InputError
 from bankml.core.identity import Role, User
+from bankml.core.settings import Settings
 from bankml.fraud.transaction import Transaction
 
 __all__ = ["router"]
@@ -19,16 +23,44 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/fraud", tags=["fraud"])
 
 
-class TransactionIn(BaseModel):
-    """One card transaction to score. Identifiers are the bank's internal ids, never a PAN."""
+MSG_AMOUNT_CEILING = "amount: {amount:g} is above this service's ceiling of {ceiling:g}"
+MSG_TOO_OLD = "timestamp: {when} is before {year}-01-01; that is not a live transaction"
+_ID = Field(ge=0, le=2**63 - 1)
 
-    transaction_id: int
-    timestamp: AwareDatetime = Field(description="When it happened, with a timezone.")
-    customer_id: int
-    terminal_id: int
-    card_id: int | None = None
-    amount: float = Field(gt=0)
-    country: str | None = Field(default=None, min_length=2, max_length=3)
+
+class TransactionIn(BaseModel):
+    """One card transaction to score. Identifiers are the bank's internal ids, never a PAN.
+
+    Types are strict (``true`` is not an amount, ``"12"`` is not an id) and unknown fields are
+    refused; the amount must be finite and positive, and the service also holds it under its
+    configured ceiling and the timestamp inside a plausible window (``check``).
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    transaction_id: StrictInt = _ID
+    timestamp: AwareDatetime = Field(description="When it happened, with a timezone.", strict=False)
+    customer_id: StrictInt = _ID
+    terminal_id: StrictInt = _ID
+    card_id: StrictInt | None = Field(default=None, ge=0, le=2**63 - 1)
+    amount: StrictFloat | StrictInt = Field(gt=0, allow_inf_nan=False)
+    country: str | None = Field(default=None, min_length=2, max_length=3, pattern=r"^[A-Za-z]+$")
+
+    def check(self, settings: Settings) -> None:
+        """Refuse what types cannot express: an amount over the ceiling, an implausible time.
+
+        (The future side of the time window is the fraud service's: it knows its clock.)
+        """
+        amount = float(self.amount)
+        if not math.isfinite(amount) or amount > settings.max_amount:
+            raise InputError(MSG_AMOUNT_CEILING.format(amount=amount, ceiling=settings.max_amount))
+        earliest = datetime(settings.earliest_event_year, 1, 1, tzinfo=UTC)
+        if self.timestamp < earliest:
+            raise InputError(
+                MSG_TOO_OLD.format(
+                    when=self.timestamp.isoformat(), year=settings.earliest_event_year
+                )
+            )
 
     def to_transaction(self) -> Transaction:
         """The typed transaction in role names (parsed once, here at the face)."""
@@ -37,7 +69,7 @@ class TransactionIn(BaseModel):
             timestamp=self.timestamp.astimezone(UTC),
             customer=self.customer_id,
             terminal=self.terminal_id,
-            amount=self.amount,
+            amount=float(self.amount),
             card=self.card_id,
             country=self.country,
         )
@@ -59,7 +91,17 @@ class DispositionIn(BaseModel):
     """An analyst's outcome for an alert."""
 
     outcome: Literal["fraud", "legitimate", "needs_info"]
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
+
+
+class DispositionOut(BaseModel):
+    """The recorded outcome (ledgered)."""
+
+    alert_id: str
+    outcome: str
+    analyst: str
+    recorded_at: str
+    ledger_seq: int
 
 
 class AlertOut(BaseModel):
@@ -93,6 +135,7 @@ async def score(
     arrival order on the event loop instead of contending for the GIL in a thread pool, which
     keeps tail latency close to the service time.
     """
+    txn.check(s.settings)
     out = s.fraud.score(txn.to_transaction(), user)
     note_model_version(request, out["model"]["version"])  # latency/errors per model version
     return out
@@ -109,9 +152,9 @@ def queue(
     return [a.to_dict() for a in s.fraud.queue(day, status)]
 
 
-@router.post("/alerts/{alert_id}/disposition")
+@router.post("/alerts/{alert_id}/disposition", response_model=DispositionOut)
 def disposition(
-    alert_id: str,
+    alert_id: Text,
     body: DispositionIn,
     user: User = Depends(require_roles(Role.FRAUD_ANALYST, Role.ADMIN)),
     s: Services = Depends(services),

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from bankml.api.auth import current_user, require_roles, services
+from bankml.api.types import Text
 from bankml.app import Services
 from bankml.core.identity import Role, User
 
@@ -34,7 +35,7 @@ _LINEAGE_TAGS = (
 class ActionIn(BaseModel):
     """Why the action is taken: required to approve, reject and roll back."""
 
-    rationale: str = Field(default="", max_length=4000)
+    rationale: Text = Field(default="", max_length=4000)
 
 
 class TransitionOut(BaseModel):
@@ -86,7 +87,7 @@ class VersionDetailOut(VersionOut):
 
 @router.get("/{name}/versions", response_model=list[VersionOut])
 def list_versions(
-    name: str,
+    name: Text,
     _: User = Depends(require_roles(*_READERS)),
     s: Services = Depends(services),
 ) -> list[dict[str, Any]]:
@@ -111,7 +112,7 @@ def list_versions(
 
 @router.get("/{name}/versions/{version}", response_model=VersionDetailOut)
 def get_version(
-    name: str,
+    name: Text,
     version: int,
     _: User = Depends(require_roles(*_READERS)),
     s: Services = Depends(services),
@@ -142,7 +143,7 @@ def get_version(
 
 @router.post("/{name}/versions/{version}/submit", response_model=TransitionOut)
 def submit(
-    name: str,
+    name: Text,
     version: int,
     user: User = Depends(current_user),
     s: Services = Depends(services),
@@ -153,7 +154,7 @@ def submit(
 
 @router.post("/{name}/versions/{version}/approve", response_model=TransitionOut)
 def approve(
-    name: str,
+    name: Text,
     version: int,
     body: ActionIn,
     user: User = Depends(require_roles(Role.VALIDATOR)),
@@ -165,7 +166,7 @@ def approve(
 
 @router.post("/{name}/versions/{version}/reject", response_model=TransitionOut)
 def reject(
-    name: str,
+    name: Text,
     version: int,
     body: ActionIn,
     user: User = Depends(require_roles(Role.VALIDATOR)),
@@ -177,7 +178,7 @@ def reject(
 
 @router.post("/{name}/versions/{version}/promote", response_model=TransitionOut)
 def promote(
-    name: str,
+    name: Text,
     version: int,
     body: ActionIn | None = None,
     user: User = Depends(require_roles(Role.ADMIN, Role.MODEL_DEVELOPER)),
@@ -190,7 +191,7 @@ def promote(
 
 @router.post("/{name}/rollback", response_model=TransitionOut)
 def rollback(
-    name: str,
+    name: Text,
     body: ActionIn,
     user: User = Depends(require_roles(Role.ADMIN, Role.MODEL_DEVELOPER)),
     s: Services = Depends(services),

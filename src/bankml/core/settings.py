@@ -137,6 +137,25 @@ class Settings(BaseSettings):
     anchor_every_seconds: float = Field(
         default=300.0, description="... or when this many seconds passed with appends (0: off)."
     )
+    # Hostile input at the HTTP boundary (issue 9 item 5).
+    max_request_bytes: int = Field(
+        default=1_000_000,
+        ge=1_024,
+        le=100_000_000,
+        description="Largest request body the HTTP service reads; larger ones get 413.",
+    )
+    max_amount: float = Field(
+        default=1_000_000.0,
+        gt=0,
+        le=1e15,
+        description="Largest amount a scoring request may carry (422 above it).",
+    )
+    earliest_event_year: int = Field(
+        default=2000,
+        ge=1970,
+        le=2100,
+        description="Events stamped before 1 January of this year (UTC) are refused.",
+    )
 
     @classmethod
     def settings_customise_sources(

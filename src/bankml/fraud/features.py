@@ -10,10 +10,11 @@ feature                        definition at transaction time ``t``
 amount                         the transaction's amount
 customer_txn_count_{w}         customer's transactions in ``(t - w, t]``, **this one
                                included** (so >= 1); w = 1d, 7d, 30d
-customer_mean_amount_{w}       mean amount over the same transactions (this one included)
-amount_to_customer_mean_30d    amount / mean amount of the customer's *earlier*
-                               transactions in ``(t - 30d, t)`` (this one excluded); 1.0
-                               when there are none
+customer_mean_amount_{w}       mean amount over the same transactions (this one included),
+                               each amount clipped at ``CUSTOMER_AMOUNT_CAP``
+amount_to_customer_mean_30d    clipped amount / mean clipped amount of the customer's
+                               *earlier* transactions in ``(t - 30d, t)`` (this one
+                               excluded); 1.0 when there are none
 terminal_txn_count_{w}         terminal's transactions in ``(t - w, t]``, this one included
 terminal_fraud_rate_{w}        over the terminal's transactions in the *delayed* window
                                ``(t - d - w, t - d]`` (d = ``label_delay_days``): those
@@ -46,6 +47,13 @@ amount_zscore_customer_30d     (amount - mean) / standard deviation (population)
 
 The last four are *derived*: computed after the SQL engine, in pandas (offline) and from
 the same per-entity history (online), and declared in :data:`DERIVED_FEATURES`.
+
+Clipping (issue 9 item 5): an amount enters the customer's rolling state at most at
+``CUSTOMER_AMOUNT_CAP``, so one absurd transaction (1e12) cannot inflate a customer's means
+for 30 days and make every later transaction of theirs look ordinary. The ``amount`` feature
+itself is not clipped. The derived median ratio and z-score read the same clipped amounts
+(their numerator stays the raw amount). The online store applies the same rule (parity tests
+hold them equal).
 
 "Earlier" means earlier in ``(timestamp, transaction_id)`` order, so two transactions with
 the same timestamp are ordered by id. Novelty looks back over the whole table: the first
@@ -91,6 +99,7 @@ from bankml.fraud.mapping import (
 )
 
 __all__ = [
+    "CUSTOMER_AMOUNT_CAP",
     "CUSTOMER_WINDOWS",
     "DERIVED_FEATURES",
     "FEATURE_NAMES",
@@ -120,6 +129,10 @@ SMALL_AMOUNT = 5.0
 """Card testing probes a stolen card with amounts below this (in the table's currency)."""
 
 _SMALL = f"CASE WHEN amount < {SMALL_AMOUNT} THEN 1 ELSE 0 END"
+CUSTOMER_AMOUNT_CAP = 10_000.0
+"""Amounts enter a customer's rolling means clipped at this (above any legitimate amount in
+the synthetic banks, far below an amount meant to poison the means)."""
+_CAPPED = f"LEAST(amount, {CUSTOMER_AMOUNT_CAP})"
 
 
 def _declare() -> tuple[FeatureDef, ...]:
@@ -137,9 +150,10 @@ def _declare() -> tuple[FeatureDef, ...]:
                 f"customer_mean_amount_{w}",
                 "customer",
                 w,
-                f"Mean amount of the customer's transactions in the last {w}, this one included.",
+                f"Mean amount (clipped at {CUSTOMER_AMOUNT_CAP:g}) of the customer's "
+                f"transactions in the last {w}, this one included.",
                 "mean",
-                "amount",
+                _CAPPED,
             ),
         ]
     defs.append(
@@ -147,10 +161,10 @@ def _declare() -> tuple[FeatureDef, ...]:
             "amount_to_customer_mean_30d",
             "customer",
             "30d",
-            "Amount / mean amount of the customer's earlier transactions in the last 30d "
-            "(1.0 without any).",
+            f"Amount / mean amount of the customer's earlier transactions in the last 30d, "
+            f"amounts clipped at {CUSTOMER_AMOUNT_CAP:g} (1.0 without any).",
             "ratio_to_prior_mean",
-            "amount",
+            _CAPPED,
         )
     )
     for w in TERMINAL_WINDOWS:
@@ -351,7 +365,8 @@ def _customer_amount_stats(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
         {
             "customer": frame["customer"].to_numpy(),
             "timestamp": frame["timestamp"].to_numpy(),
-            "amount": frame["amount"].to_numpy(np.float64),
+            # The window's amounts as they entered the customer's state (clipped, issue 9).
+            "amount": np.minimum(frame["amount"].to_numpy(np.float64), CUSTOMER_AMOUNT_CAP),
             "pos": np.arange(len(frame)),
         }
     )

@@ -39,6 +39,7 @@ from bankml.core.errors import InputError
 from bankml.data.features import compute_features, parse_window
 from bankml.fraud.features import (
     CARD_TESTING_WINDOWS,
+    CUSTOMER_AMOUNT_CAP,
     CUSTOMER_WINDOWS,
     GAP_CAP_HOURS,
     SMALL_AMOUNT,
@@ -241,8 +242,9 @@ class OnlineFeatureStore:
         keep = ts >= latest - self._horizon
         amount = frame["amount"].to_numpy(dtype=np.float64)
         recent = frame.loc[keep].assign(_t=ts[keep], _a=amount[keep])
-        for customer, g in recent.groupby("customer", sort=False):
-            self._customers[customer] = _Times(g["_t"].tolist(), g["_a"].tolist())
+        capped = np.minimum(amount[keep], CUSTOMER_AMOUNT_CAP)  # the offline clip rule
+        for customer, g in recent.assign(_c=capped).groupby("customer", sort=False):
+            self._customers[customer] = _Times(g["_t"].tolist(), g["_c"].tolist())
         for terminal, g in recent.groupby("terminal", sort=False):
             self._terminals[terminal] = _Times(g["_t"].tolist())
         # Customer-terminal novelty looks back over the whole history, as offline.
@@ -344,6 +346,7 @@ class OnlineFeatureStore:
         out: dict[str, float] = {"amount": amount}
 
         hist = self._customers.get(customer) if customer is not None else None
+        clipped = min(amount, CUSTOMER_AMOUNT_CAP)  # what enters the customer's means
         for w, w_us in _CUSTOMER_W:
             if customer is None:
                 out[f"customer_txn_count_{w}"] = out[f"customer_mean_amount_{w}"] = nan
@@ -354,10 +357,10 @@ class OnlineFeatureStore:
                 lo = hist.after(t - w_us, hi)
                 n, total = hi - lo, sum(hist.values[lo:hi])
             out[f"customer_txn_count_{w}"] = n + 1.0
-            out[f"customer_mean_amount_{w}"] = (total + amount) / (n + 1)
+            out[f"customer_mean_amount_{w}"] = (total + clipped) / (n + 1)
             if w_us == _RATIO_W:
                 prior_mean = total / n if n else 0.0
-                ratio = amount / prior_mean if n > 0 and prior_mean > 0 else 1.0
+                ratio = clipped / prior_mean if n > 0 and prior_mean > 0 else 1.0
                 out["amount_to_customer_mean_30d"] = ratio
         if customer is None:
             out["amount_to_customer_mean_30d"] = nan
@@ -466,10 +469,11 @@ class OnlineFeatureStore:
             seen = self._customer_terminals.get(customer)
             out["customer_new_terminal"] = 0.0 if seen and terminal in seen else 1.0
         out["hours_since_customer_txn"] = self._gap_hours(t, hist, False)
-        window = [amount]
+        clipped = min(amount, CUSTOMER_AMOUNT_CAP)  # the window holds clipped amounts
+        window = [clipped]
         if hist is not None and hist.values is not None:
             lo = hist.after(t - _RATIO_W, hi)
-            window = [*hist.values[lo:hi], amount]
+            window = [*hist.values[lo:hi], clipped]
         values = np.asarray(window, dtype=np.float64)
         median = float(np.median(values))
         out["amount_to_customer_median_30d"] = amount / median if median > 0 else 1.0
@@ -491,7 +495,8 @@ class OnlineFeatureStore:
                 log.debug("transaction already stored; not added again")
                 return False
             if customer is not None:
-                self._customers.setdefault(customer, _Times(values=[])).add(t, amount)
+                clipped = min(amount, CUSTOMER_AMOUNT_CAP)  # one outlier cannot blind the means
+                self._customers.setdefault(customer, _Times(values=[])).add(t, clipped)
                 if terminal is not None:
                     self._customer_terminals.setdefault(customer, set()).add(terminal)
             if terminal is not None:
