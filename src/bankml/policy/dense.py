@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bankml.policy.embeddings import Embedder
+from bankml.policy.embeddings import Embedder, blas_threads
 from bankml.policy.index import IndexedChunk, SearchHit
 
 __all__ = ["DenseIndex", "embedding_text"]
@@ -68,10 +68,24 @@ class DenseIndex:
     """Chunk vectors with group masks; on disk when ``path`` is given, in memory otherwise."""
 
     def __init__(
-        self, path: Path | None, embedder: Embedder, *, min_similarity: float = 0.2
+        self,
+        path: Path | None,
+        embedder: Embedder,
+        *,
+        min_similarity: float = 0.2,
+        reduce_above: int = 20_000,
+        reduced_dim: int = 96,
+        candidates: int = 256,
     ) -> None:
         self.path = path
         self.embedder = embedder
+        # Large indexes search in two steps: a first pass over the vectors projected on their
+        # ``reduced_dim`` principal directions (a quarter of the bytes to read), then the exact
+        # float32 cosine of the best ``candidates`` rows, from which the top k is taken. Below
+        # ``reduce_above`` rows the exact product is cheap enough and is used alone.
+        self.reduce_above = reduce_above
+        self.reduced_dim = reduced_dim
+        self.candidates = candidates
         # Below this cosine a chunk is not "about" the query at all (unrelated policy text
         # scores ~0.0-0.1 with MiniLM): a dense search returns nothing rather than noise.
         self.min_similarity = min_similarity
@@ -83,8 +97,10 @@ class DenseIndex:
         # Search state, rebuilt after any change.
         self._ids: list[str] = []
         self._matrix = np.zeros((0, embedder.dim), dtype=np.float32)
+        self._reduced: np.ndarray | None = None  # rows projected on the principal directions
+        self._basis: np.ndarray | None = None  # dim x reduced_dim
         self._group_rows: dict[str, np.ndarray] = {}
-        self._allowed_cache: dict[frozenset[str], np.ndarray] = {}
+        self._allowed_cache: dict[frozenset[str], tuple[np.ndarray, np.ndarray]] = {}
         self.embedded = 0  # how many chunks this object embedded (re-ingest reuses the rest)
 
     # -- persistence ---------------------------------------------------------------------------
@@ -165,6 +181,11 @@ class DenseIndex:
                 members.setdefault(g, []).append(i)
         self._group_rows = {g: np.asarray(rows, dtype=np.int64) for g, rows in members.items()}
         self._allowed_cache = {}
+        self._reduced, self._basis = None, None
+        if len(self._ids) >= self.reduce_above and self.reduced_dim < self.embedder.dim:
+            self._basis = _principal_directions(self._matrix, self.reduced_dim)
+            with blas_threads(1):
+                self._reduced = np.ascontiguousarray(self._matrix @ self._basis)
 
     # -- the ChunkIndex port --------------------------------------------------------------------
     def _fingerprint(self, chunk: IndexedChunk) -> str:
@@ -213,36 +234,46 @@ class DenseIndex:
             return []
         with self._lock:
             self._load()
-            allowed = self._allowed(reading_groups)
+            allowed, mask = self._allowed(reading_groups)
             matrix, ids, rows = self._matrix, self._ids, self._rows
+            reduced, basis = self._reduced, self._basis
         if not len(allowed):
             return []
         vector = self.embedder.encode([query])[0]
-        if 4 * len(allowed) < len(ids):
-            # A small audience: score only its rows.
-            scores = matrix[allowed] @ vector
-            positions = allowed
-        else:
-            # A broad audience: one matrix-vector product, then rows of other groups are set
-            # to minus infinity before the top k is taken.
-            scores = np.full(len(ids), -np.inf, dtype=np.float32)
-            scores[allowed] = (matrix @ vector)[allowed]
-            positions = np.arange(len(ids))
         take = min(k, len(allowed))
-        top = np.argpartition(-scores, take - 1)[:take]
-        top = top[np.lexsort((top, -scores[top]))]
+        # One BLAS thread: a matrix-vector product is memory-bound, and on a shared machine
+        # threads only contend (bench/policy.py).
+        with blas_threads(1):
+            if reduced is not None and basis is not None and self.candidates < len(allowed):
+                # First pass on the projected rows, exact cosine on the best candidates.
+                first = _masked_scores(reduced, vector @ basis, allowed, mask)
+                cand = _top(first, self.candidates)
+                # Row order, so equal cosines break ties as the exact search does.
+                cand = np.sort(cand[np.isfinite(first[cand])])
+                positions = cand
+                scores = matrix[cand] @ vector
+            else:
+                scores = _masked_scores(matrix, vector, allowed, mask)
+                positions = np.arange(len(ids))
+        top = _top(scores, take)
         kept = [int(i) for i in top if scores[i] >= self.min_similarity]
         return [
             SearchHit(rows[ids[int(positions[i])]].chunk(), float(scores[i]), rank)
             for rank, i in enumerate(kept, start=1)
         ]
 
-    def _allowed(self, reading_groups: frozenset[str]) -> np.ndarray:
-        """Sorted row numbers the groups may read (memoised per group set until a change)."""
+    def _allowed(self, reading_groups: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted row numbers the groups may read and the same as a boolean row mask.
+
+        Memoised per group set until the index changes, so a query does no per-group work.
+        """
         cached = self._allowed_cache.get(reading_groups)
         if cached is None:
             parts = [self._group_rows[g] for g in reading_groups if g in self._group_rows]
-            cached = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            mask = np.zeros(len(self._ids), dtype=bool)
+            mask[rows] = True
+            cached = (rows, mask)
             if len(self._allowed_cache) > 256:
                 self._allowed_cache.clear()
             self._allowed_cache[reading_groups] = cached
@@ -267,3 +298,43 @@ class DenseIndex:
             self._rows = {}
             self._save()
             self._rebuild()
+
+
+def _principal_directions(matrix: np.ndarray, dim: int, sample: int = 20_000) -> np.ndarray:
+    """``matrix.shape[1] x dim`` orthonormal basis of the rows' main directions (uncentred).
+
+    Dot products are preserved best by the top eigenvectors of ``X^T X`` (no centring: a
+    query's score is a dot product with the raw row). A fixed, evenly spaced sample of rows
+    keeps the cost bounded and the result deterministic.
+    """
+    step = max(1, len(matrix) // sample)
+    rows = matrix[::step].astype(np.float64)
+    _values, vectors = np.linalg.eigh(rows.T @ rows)  # ascending eigenvalues
+    basis: np.ndarray = np.ascontiguousarray(vectors[:, ::-1][:, :dim].astype(np.float32))
+    return basis
+
+
+def _masked_scores(
+    matrix: np.ndarray, vector: np.ndarray, allowed: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """``matrix @ vector`` with rows outside the mask at minus infinity (row numbers kept).
+
+    A small audience scores only its own rows; a broad one takes one product over all rows
+    and masks the rest, before any top-k is taken.
+    """
+    if 4 * len(allowed) < len(mask):
+        scores = np.full(len(mask), -np.inf, dtype=np.float32)
+        scores[allowed] = matrix[allowed] @ vector
+        return scores
+    out: np.ndarray = np.where(mask, matrix @ vector, np.float32(-np.inf))
+    return out
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest scores, best first (ties by position)."""
+    k = min(k, len(scores))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    top = np.argpartition(-scores, k - 1)[:k]
+    ordered: np.ndarray = top[np.lexsort((top, -scores[top]))]
+    return ordered
