@@ -74,8 +74,8 @@ class DenseIndex:
         *,
         min_similarity: float = 0.2,
         reduce_above: int = 20_000,
-        reduced_dim: int = 96,
-        candidates: int = 256,
+        reduced_dim: int = 128,
+        candidates: int = 512,
     ) -> None:
         self.path = path
         self.embedder = embedder
