@@ -234,6 +234,10 @@ class Services:
             ledger=self.ledger,
             tokenizer=self.tokenizer,
             clock=self.clock,
+            options={
+                "online_store": self.settings.online_store,
+                "redis_url": self.settings.redis_url,
+            },
         )
 
     @cached_property

@@ -8,6 +8,7 @@ import random
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -145,16 +146,8 @@ def test_concurrent_writers_build_the_state_the_offline_engine_agrees_with(
     for what in ("add", "label"):  # labels race each other once their transactions exist
         jobs = [(store.prefix, REDIS_URL, p, what) for p in parts]
         if how == "threads":
-            done = [0] * len(jobs)
-
-            def run(i: int, job: tuple[str, str, list[dict], str]) -> None:
-                done[i] = _writer(job)
-
-            threads = [threading.Thread(target=run, args=(i, j)) for i, j in enumerate(jobs)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                done = list(pool.map(_writer, jobs))
         else:
             ctx = multiprocessing.get_context("spawn")
             with ctx.Pool(len(jobs)) as pool:
@@ -210,7 +203,7 @@ def test_concurrent_scorers_on_disjoint_customers_and_terminals_match_offline(
         try:
             frame = pd.DataFrame(rows).sort_values([M.timestamp, M.transaction_id])
             replay(store, frame, offline)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+        except BaseException as exc:  # re-raised in the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=run, args=(w,)) for w in workers if w]

@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         description="Where `bankml login` keeps API keys (default: ~/.config/bankml/credentials"
         ".json, readable only by its owner).",
     )
+    online_store: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Where online fraud features live: in each process (embedded default) or "
+        "in a shared Redis, so API replicas are stateless and agree.",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        description="The shared online store's Redis (used when online_store is 'redis').",
+    )
     policy_dir: Path = Field(
         default=Path("policies"),
         description="Where each model's official gate policy NAME.toml lives (versioned).",

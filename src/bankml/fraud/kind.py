@@ -86,7 +86,9 @@ def _build_server(ctx: ServingContext, version: int, previous: FraudScorer | Non
     from bankml.fraud.service import build_scorer, load_serving
 
     serving = load_serving(ctx.model_dir(MODEL_NAME, version), MODEL_NAME, version)
-    return build_scorer(serving, previous, ctx.ledger, ctx.tokenizer, ctx.clock)
+    return build_scorer(
+        serving, previous, ctx.ledger, ctx.tokenizer, ctx.clock, options=ctx.options
+    )
 
 
 def fraud_kind() -> ModelKind:

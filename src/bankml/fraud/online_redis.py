@@ -23,7 +23,6 @@ single Redis (or a primary with replicas) is assumed; Redis Cluster would need h
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import time
@@ -321,8 +320,8 @@ class RedisFeatureStore(OnlineFeatureStore):
                 asks.append("cc")
         got = dict(zip(asks, pipe.execute() if asks else [], strict=True))
 
-        view = copy.copy(self)
-        view.__class__ = OnlineFeatureStore
+        view = OnlineFeatureStore.__new__(OnlineFeatureStore)
+        view.__dict__.update(self.__dict__)
         view._customers, view._terminals, view._small = {}, {}, {}
         view._customer_terminals, view._card_terminals, view._card_countries = {}, {}, {}
         view._frauds, view._fraud_by_id, view._index = {}, {}, {}

@@ -538,11 +538,15 @@ def build_scorer(
     ledger: DecisionLedger,
     tokenizer: PIITokenizer,
     clock: Clock,
+    *,
+    options: Mapping[str, Any] | None = None,
 ) -> FraudScorer:
     """A scorer for a newly loaded version; a compatible previous store is kept.
 
     Compatible = same mapping, label delay and history file: the store then keeps the live
-    transactions and labels it has seen since start instead of reloading history.
+    transactions and labels it has seen since start instead of reloading history. With
+    ``options["online_store"] == "redis"`` the store is the shared one at
+    ``options["redis_url"]`` (loaded from history by the first replica, joined by the rest).
     """
     keep_store = previous is not None and all(
         previous.serving.meta[k] == serving.meta[k]
@@ -550,6 +554,15 @@ def build_scorer(
     )
     if previous is not None and keep_store:
         store = previous.store
+    elif (options or {}).get("online_store") == "redis":
+        from bankml.fraud.online_redis import RedisFeatureStore
+
+        store = RedisFeatureStore.attach(
+            str((options or {})["redis_url"]),
+            Path(serving.meta["data_path"]),
+            serving.mapping,
+            label_delay_days=int(serving.meta["label_delay_days"]),
+        )
     else:
         store = OnlineFeatureStore.from_history(
             Path(serving.meta["data_path"]),
