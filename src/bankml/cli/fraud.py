@@ -152,6 +152,10 @@ def train_cmd(
                 progress=progress,
                 selection=selection,
             )
+            if outcome.version is not None:
+                # Into bankml's inventory now (with its metrics): every home on this
+                # database lists it without asking MLflow.
+                s.governance.register(outcome.version.name, outcome.version.version, maker.name)
     summary = outcome.summary()
     if as_json:
         print_json(summary)

@@ -77,26 +77,32 @@ def list_cmd(
 
     rows: list[dict[str, Any]] = []
     with open_services() as s:
-        if not _no_models(s):
+        # bankml's own (possibly shared) database is the inventory: no MLflow import.
+        records = s.governance.inventory(check_model_name(name) if name else None)
+        if not records and not _no_models(s):
+            # Versions registered in MLflow but never entered (an older release): enter them.
             infos = s.registry.versions(check_model_name(name) if name else None)
             for model in sorted({i.name for i in infos}):
-                records = {r.version: r for r in s.governance.versions(model)}
-                champion = s.governance.champion(model)
-                for info in (i for i in infos if i.name == model):
-                    record = records[info.version]
-                    rows.append(
-                        {
-                            "name": model,
-                            "version": info.version,
-                            "state": record.state.value,
-                            "champion": info.version == champion,
-                            "metrics": {
-                                k: info.metrics[k] for k in _KEY_METRICS if k in info.metrics
-                            },
-                            "trained_by": record.trained_by,
-                            "created": _created(info),
-                        }
-                    )
+                s.governance.versions(model)
+            records = s.governance.inventory(check_model_name(name) if name else None)
+        champions = {n: s.governance.champion(n) for n in {r.name for r in records}}
+        for record in records:
+            if record.metrics is None:  # recorded before metrics were kept: back-fill once
+                metrics = s.registry.get(record.name, record.version).metrics
+                s.governance.remember_metrics(record.name, record.version, metrics)
+            else:
+                metrics = record.metrics
+            rows.append(
+                {
+                    "name": record.name,
+                    "version": record.version,
+                    "state": record.state.value,
+                    "champion": record.version == champions[record.name],
+                    "metrics": {k: metrics[k] for k in _KEY_METRICS if k in metrics},
+                    "trained_by": record.trained_by,
+                    "created": record.registered_at[:16].replace("T", " ") + "Z",
+                }
+            )
     if as_json:
         print_json(rows)
         return

@@ -27,10 +27,12 @@ Rules enforced here (the faces only parse and render):
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
@@ -156,6 +158,9 @@ class VersionRecord:
     submitted_by: str | None
     registered_at: str
     updated_at: str
+    # The registry run's metrics as recorded at registration; None when not recorded
+    # (rows from before migration 0013; ``remember_metrics`` back-fills them).
+    metrics: dict[str, float] | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -284,7 +289,25 @@ def _to_record(m: RowMapping) -> VersionRecord:
         submitted_by=None if m["submitted_by"] is None else str(m["submitted_by"]),
         registered_at=str(m["registered_at"]),
         updated_at=str(m["updated_at"]),
+        metrics=_load_metrics(m.get("metrics")),
     )
+
+
+def _dump_metrics(metrics: dict[str, float]) -> str:
+    """Finite numeric metrics as canonical JSON (NaN/inf are not JSON)."""
+    clean = {
+        str(k): float(v)
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    }
+    return json.dumps(clean, sort_keys=True)
+
+
+def _load_metrics(text: Any) -> dict[str, float] | None:
+    if text is None:
+        return None
+    loaded = json.loads(str(text))
+    return {str(k): float(v) for k, v in loaded.items()}
 
 
 def _to_transition(m: RowMapping) -> Transition:
@@ -340,10 +363,12 @@ class ModelGovernance:
         existing = self._find(check_model_name(name), version)
         if existing is not None:
             return existing
-        self._registry_info(name, version)  # NotFoundError when MLflow does not know it
-        return self._enter(name, version, trained_by)
+        info = self._registry_info(name, version)  # NotFoundError when MLflow does not know it
+        return self._enter(name, version, trained_by, info.metrics)
 
-    def _enter(self, name: str, version: int, trained_by: str) -> VersionRecord:
+    def _enter(
+        self, name: str, version: int, trained_by: str, metrics: dict[str, float] | None = None
+    ) -> VersionRecord:
         trained_by = trained_by.strip()[:64] or UNKNOWN_TRAINER
         with self._db.write_lock() as conn:
             # Re-checked under the lock: another process may have entered it a moment ago.
@@ -373,6 +398,7 @@ class ModelGovernance:
                         submitted_by=None,
                         registered_at=entry.ts,
                         updated_at=entry.ts,
+                        metrics=None if metrics is None else _dump_metrics(metrics),
                     )
                 )
                 self._insert_transition(
@@ -388,7 +414,9 @@ class ModelGovernance:
         if existing is not None:
             return existing
         info = self._registry_info(name, version)
-        return self._enter(name, version, info.tags.get("trained_by", UNKNOWN_TRAINER))
+        return self._enter(
+            name, version, info.tags.get("trained_by", UNKNOWN_TRAINER), info.metrics
+        )
 
     def _registry_info(self, name: str, version: int) -> ModelVersionInfo:
         try:
@@ -640,8 +668,37 @@ class ModelGovernance:
         known = {r.version for r in self._records(check_model_name(name))}
         for info in self._registry.versions(name):
             if info.version not in known:
-                self._enter(name, info.version, info.tags.get("trained_by", UNKNOWN_TRAINER))
+                trainer = info.tags.get("trained_by", UNKNOWN_TRAINER)
+                self._enter(name, info.version, trainer, info.metrics)
         return self._records(name)
+
+    def inventory(self, name: str | None = None) -> list[VersionRecord]:
+        """Every version bankml has recorded (of one model or all), from this database only.
+
+        No registry round trip: any home or replica on the shared database lists the same
+        versions, with the metrics recorded at registration.
+        """
+        query = select(model_versions).order_by(
+            model_versions.c.model_name, model_versions.c.version
+        )
+        if name is not None:
+            query = query.where(model_versions.c.model_name == check_model_name(name))
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_to_record(r._mapping) for r in rows]
+
+    def remember_metrics(self, name: str, version: int, metrics: dict[str, float]) -> None:
+        """Back-fill a version's metrics (rows recorded before they were kept here)."""
+        with self._db.engine.begin() as conn:
+            conn.execute(
+                update(model_versions)
+                .where(
+                    model_versions.c.model_name == name,
+                    model_versions.c.version == version,
+                    model_versions.c.metrics.is_(None),
+                )
+                .values(metrics=_dump_metrics(metrics))
+            )
 
     def transitions(self, name: str, version: int) -> list[Transition]:
         """The version's lifecycle steps, oldest first."""

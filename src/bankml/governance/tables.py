@@ -42,6 +42,9 @@ model_versions = Table(
     Column("submitted_by", String(64), nullable=True),
     Column("registered_at", String(27), nullable=False),
     Column("updated_at", String(27), nullable=False),
+    # The registry run's metrics as JSON, copied at registration so listing models needs only
+    # this database (no MLflow round trip); NULL on rows from before migration 0013.
+    Column("metrics", Text, nullable=True),
 )
 
 model_transitions = Table(
