@@ -54,10 +54,12 @@ class Connection:
         return int(status_line.split()[1])
 
 
-async def one(pool: asyncio.Queue, request: bytes) -> None:
+async def one(pool: asyncio.Queue, request: bytes, intended: float | None = None) -> None:
+    """One request; latency counts from its intended send time (open loop), so time spent
+    waiting for a free connection or a slow server is measured (no coordinated omission)."""
     global errors
+    t0 = time.perf_counter() if intended is None else intended
     conn = await pool.get()
-    t0 = time.perf_counter()
     status = await conn.call(request)
     lat.append(time.perf_counter() - t0)
     pool.put_nowait(conn)
@@ -79,7 +81,7 @@ async def open_loop() -> float:
         due = start + i / rate
         if now < due:
             await asyncio.sleep(due - now)
-        tasks.append(asyncio.create_task(one(pool, requests[i % len(requests)])))
+        tasks.append(asyncio.create_task(one(pool, requests[i % len(requests)], due)))
         i += 1
     await asyncio.gather(*tasks)
     return i / (time.perf_counter() - start)
