@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scoring import LOADGEN, SECRET, _env, prepare, transactions  # noqa: E402
+from scoring import LOADGEN, SECRET, _env, prepare, transactions
 
 console = Console()
 PG_URL = os.environ.get("BANKML_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -55,8 +55,17 @@ def run_workers(home: Path, workers: int, rate: float, seconds: float, clients: 
     url = f"http://127.0.0.1:{port}"
     log = (home / f"serve-{workers}.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "bankml.cli", "serve", "--port", str(port)]
-        + ["--workers", str(workers), "--log-text"],
+        [
+            sys.executable,
+            "-m",
+            "bankml.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-text",
+        ],
         env=_env(home),
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -71,8 +80,16 @@ def run_workers(home: Path, workers: int, rate: float, seconds: float, clients: 
         out = []
         for r, conc in ((rate, 1), (0.0, clients)):
             res = subprocess.run(
-                [sys.executable, str(LOADGEN), f"{url}/v1/fraud/score", key]
-                + [str(r), str(seconds), str(conc), str(txn_file)],
+                [
+                    sys.executable,
+                    str(LOADGEN),
+                    f"{url}/v1/fraud/score",
+                    key,
+                    str(r),
+                    str(seconds),
+                    str(conc),
+                    str(txn_file),
+                ],
                 capture_output=True,
                 text=True,
                 check=True,
