@@ -7,82 +7,15 @@ through the server's proxied artefact store and never stay in the home that trai
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bankml.core.errors import UnavailableError
 from bankml.governance.registry import ModelRegistry, sha256_dir
+from tests.integration.conftest import free_port
 
 pytestmark = pytest.mark.mlflow_server
-
-REPO = Path(__file__).resolve().parents[2]
-MLFLOW = Path(os.environ.get("BANKML_TEST_MLFLOW", REPO / ".venv-mlflow" / "bin" / "mlflow"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def tracking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real tracking server on a free loopback port, stopped after the module."""
-    if not MLFLOW.exists():
-        pytest.fail(f"{MLFLOW} is missing: `make test` installs the MLflow server first")
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
-    log_file = (root / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(MLFLOW),
-            "server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'mlflow.db'}",
-            "--serve-artifacts",
-            "--artifacts-destination",
-            str(root / "artifacts"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log_file,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log = (root / "server.log").read_text()[-2000:]
-                pytest.fail(f"mlflow server did not start:\n{log}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log_file.close()
 
 
 def _model_dir(root: Path) -> Path:
@@ -127,7 +60,7 @@ def test_replay_downloads_fresh_from_the_server_in_another_home(
 def test_an_unreachable_tracking_server_is_one_clear_error_within_seconds(
     tmp_path: Path,
 ) -> None:
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     registry = ModelRegistry(closed, tmp_path / "home", timeout=2, max_retries=0)
 
     with pytest.raises(UnavailableError, match="unreachable") as err:
