@@ -65,7 +65,7 @@ def main() -> None:
                 "import sys; s = build_services(); d = Path(sys.argv[1]); d.mkdir();"
                 "(d / 'model.txt').write_text('m');"
                 "s.registry.register('toy', d, params={}, metrics={}, tags={'trained_by': 'a'});"
-                "s.db",
+                "s.governance.register('toy', 1, 'a')",
                 str(Path(tmp) / "model"),
             ],
             env=env,
