@@ -32,7 +32,7 @@ CONFIG = TrainConfig(
     delay_days=5,
     test_days=10,
     capacity=15,
-    n_estimators=60,
+    n_estimators=80,
 )
 
 
@@ -53,7 +53,7 @@ def test_a_second_home_serves_replays_and_documents_what_the_first_promoted(
     tracking_server: str, pg_schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    generate_bank(tmp_path / "bank", customers=500, days=40, seed=11)
+    generate_bank(tmp_path / "bank", customers=700, days=40, seed=11)
     source = tmp_path / "bank" / "transactions.parquet"
     policy_dir = tmp_path / "policies"
     policy_dir.mkdir()

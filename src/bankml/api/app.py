@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -38,6 +39,9 @@ from bankml.core.identity import Role, User
 __all__ = ["BodyLimit", "Problem", "create_app", "problem"]
 
 log = logging.getLogger(__name__)
+
+# Scoring requests in flight at once per worker with the shared (Redis) feature store.
+SCORE_THREADS = 4
 PROBLEM_JSON = "application/problem+json"
 MSG_TOO_LARGE = "the request body is larger than {limit} bytes"
 
@@ -262,6 +266,10 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
         svc.db.start_background_checkpoints()  # open, migrate; WAL checkpoints off-path
         svc.serving.start()  # every kind's champion loads once (not per request), warmed up
         svc.start_ledger_checkpoints()  # signed ledger checkpoints on a schedule (settings)
+        if svc.settings.online_store == "redis":
+            # Scoring waits on the shared store's network round trips: bounded worker
+            # threads (api/fraud.py) instead of blocking the event loop.
+            app.state.score_limiter = anyio.CapacityLimiter(SCORE_THREADS)
         # The online feature store is hundreds of thousands of long-lived objects; left in
         # the collected generations, every full GC pass walks them all (tens of ms of p99).
         gc.collect()
