@@ -98,7 +98,7 @@ def test_a_second_home_serves_replays_and_documents_what_the_first_promoted(
         fiona, switch = b.users.get("fiona"), b.users.get("switch")
         triaged = b.fraud.triage(fiona, date(2026, 2, 5))
         assert triaged.version == version
-        assert triaged.scored > 0 and 0 < triaged.added <= 15
+        assert triaged.scored > 0 and 0 < len(triaged.added) <= 15
 
         last = pd.read_parquet(source).sort_values("ts").iloc[-1]
         txn = Transaction.create(
