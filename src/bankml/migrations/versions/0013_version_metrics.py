@@ -1,7 +1,7 @@
 """Model versions keep their registry metrics, so listing models needs only this database.
 
 Revision ID: 0013
-Revises: 0005
+Revises: 0011
 Create Date: 2026-11-30
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0005"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
