@@ -562,3 +562,15 @@ class OnlineFeatureStore:
     def __len__(self) -> int:
         """Transactions currently indexed (within the look-back)."""
         return len(self._index)
+
+
+# -- building blocks for other store backends (bankml.fraud.online_redis) -----------------
+# A backend fetches an entity's entries inside these look-backs and fills a per-request
+# OnlineFeatureStore with them, so every backend computes with the very same code.
+EntityTimes = _Times
+FraudRecord = _Fraud
+FraudLog = _FraudLog
+to_epoch_us = _to_us
+CUSTOMER_LOOKBACK_US = max(w_us for _, w_us in (*_CUSTOMER_W, *_VELOCITY_W, ("ratio", _RATIO_W)))
+CARD_LOOKBACK_US = max(w_us for _, w_us in _CARD_W)
+TERMINAL_LOOKBACK_US = _TERMINAL_MAX_US

@@ -37,16 +37,14 @@ from bankml.core.errors import ConfigError
 from bankml.fraud.features import SMALL_AMOUNT
 from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping
 from bankml.fraud.online import (
-    _CARD_W,
-    _CUSTOMER_W,
-    _RATIO_W,
-    _TERMINAL_MAX_US,
-    _VELOCITY_W,
+    CARD_LOOKBACK_US,
+    CUSTOMER_LOOKBACK_US,
+    TERMINAL_LOOKBACK_US,
+    EntityTimes,
+    FraudLog,
+    FraudRecord,
     OnlineFeatureStore,
-    _Fraud,
-    _FraudLog,
-    _Times,
-    _to_us,
+    to_epoch_us,
 )
 from bankml.fraud.transaction import Transaction
 
@@ -55,8 +53,6 @@ __all__ = ["RedisFeatureStore", "store_prefix"]
 log = logging.getLogger(__name__)
 
 _SEP = "\x1f"
-_CUSTOMER_MAX_US = max(w for _, w in (*_CUSTOMER_W, *_VELOCITY_W, ("r", _RATIO_W)))
-_CARD_MAX_US = max(w for _, w in _CARD_W)
 _LOAD_WAIT_S = 600.0
 _BATCH = 5_000
 
@@ -299,18 +295,18 @@ class RedisFeatureStore(OnlineFeatureStore):
         pipe = self._r.pipeline(transaction=False)
         asks: list[str] = []
         if customer is not None:
-            pipe.zrangebyscore(k("c", customer), f"({t - _CUSTOMER_MAX_US}", t, withscores=True)
+            pipe.zrangebyscore(k("c", customer), f"({t - CUSTOMER_LOOKBACK_US}", t, withscores=True)
             asks.append("c")
             if terminal is not None:
                 pipe.sismember(k("cut", customer), str(terminal))
                 asks.append("cut")
         if terminal is not None:
-            low = end - _TERMINAL_MAX_US
+            low = end - TERMINAL_LOOKBACK_US
             pipe.zrangebyscore(k("t", terminal), f"({low}", t, withscores=True)
             pipe.zrangebyscore(k("f", terminal), f"({low}", end, withscores=True)
             asks += ["t", "f"]
         if self._has_card and card is not None:
-            pipe.zrangebyscore(k("s", card), f"({t - _CARD_MAX_US}", t, withscores=True)
+            pipe.zrangebyscore(k("s", card), f"({t - CARD_LOOKBACK_US}", t, withscores=True)
             asks.append("s")
             if terminal is not None:
                 pipe.sismember(k("ct", card), str(terminal))
@@ -328,21 +324,21 @@ class RedisFeatureStore(OnlineFeatureStore):
         if got.get("c"):
             pairs = got["c"]
             amounts = [float(m.split(_SEP.encode(), 1)[1]) for m, _s in pairs]
-            view._customers[customer] = _Times(_scores(pairs), amounts)
+            view._customers[customer] = EntityTimes(_scores(pairs), amounts)
         if got.get("cut"):
             view._customer_terminals[customer] = {terminal}
         if got.get("t"):
-            view._terminals[terminal] = _Times(_scores(got["t"]))
+            view._terminals[terminal] = EntityTimes(_scores(got["t"]))
         if got.get("f"):
             ids = [m for m, _s in got["f"]]
             texts = self._r.hmget(k("fl"), ids)
-            flog = _FraudLog()
+            flog = FraudLog()
             for (_m, score), text in zip(got["f"], texts, strict=True):
                 if text:
-                    flog.insert(_Fraud(int(score), _parse_labels(text.decode())))
+                    flog.insert(FraudRecord(int(score), _parse_labels(text.decode())))
             view._frauds[terminal] = flog
         if got.get("s"):
-            view._small[card] = _Times(_scores(got["s"]))
+            view._small[card] = EntityTimes(_scores(got["s"]))
         if got.get("ct"):
             view._card_terminals[card] = {terminal}
         if got.get("cc"):
@@ -388,7 +384,7 @@ class RedisFeatureStore(OnlineFeatureStore):
 
     def add_label(self, transaction_id: Any, is_fraud: bool, known_at: datetime) -> bool:
         """Record a label that became known at ``known_at`` (atomically)."""
-        known_us = _to_us(known_at, "known_at")
+        known_us = to_epoch_us(known_at, "known_at")
         args = [str(transaction_id), str(known_us), "1" if is_fraud else "0", self._key("f", "")]
         return bool(self._label_script(keys=[self._key("idx"), self._key("fl")], args=args))
 
