@@ -212,3 +212,25 @@ def test_concurrent_scorers_on_disjoint_customers_and_terminals_match_offline(
     for t in threads:
         t.join()
     assert not errors, errors[0]
+
+
+def test_an_outlier_enters_the_shared_means_clipped_as_in_process(
+    bank: tuple[pd.DataFrame, Path], base: str, tmp_path: Path
+) -> None:
+    from bankml.fraud.features import CUSTOMER_AMOUNT_CAP
+
+    df, _path = bank
+    _offline, history, later = split(df)
+    path = tmp_path / "h.parquet"
+    history.to_parquet(path)
+    shared = RedisFeatureStore.attach(REDIS_URL, path, M, base=base)
+    local = OnlineFeatureStore.from_history(path, M)
+    first, second = later.to_dict("records")[:2]
+    huge = {**first, M.amount: CUSTOMER_AMOUNT_CAP * 1000}
+    follow = {**second, M.customer: first[M.customer]}
+    for store in (shared, local):
+        store.add(huge)
+    got, want = shared.features(follow), local.features(follow)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    means = [i for i, n in enumerate(local.feature_names) if n.startswith("customer_mean")]
+    assert max(got[means]) < CUSTOMER_AMOUNT_CAP * 10  # the raw outlier would dominate

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from bankml.core.errors import ConfigError
-from bankml.fraud.features import SMALL_AMOUNT
+from bankml.fraud.features import CUSTOMER_AMOUNT_CAP, SMALL_AMOUNT
 from bankml.fraud.mapping import DEFAULT_MAPPING, ColumnMapping
 from bankml.fraud.online import (
     CARD_LOOKBACK_US,
@@ -366,7 +366,7 @@ class RedisFeatureStore(OnlineFeatureStore):
         args = [
             str(txn_id),
             str(t),
-            f"{txn_id}{_SEP}{amount!r}",
+            f"{txn_id}{_SEP}{min(amount, CUSTOMER_AMOUNT_CAP)!r}",  # the offline clip rule
             "1" if customer is not None else "0",
             "1" if terminal is not None else "0",
             "" if terminal is None else str(terminal),
