@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import RowMapping, func, insert, select, update
 
 from bankml.core.clock import utc_iso
 from bankml.core.errors import InputError, NotFoundError
@@ -285,7 +285,7 @@ class DecisionIndex:
         )
 
 
-def _index_entry(m: Mapping[str, Any]) -> LedgerEntry:
+def _index_entry(m: RowMapping) -> LedgerEntry:
     return LedgerEntry(
         seq=int(m["seq"]),
         ts=str(m["ts"]),
@@ -298,7 +298,7 @@ def _index_entry(m: Mapping[str, Any]) -> LedgerEntry:
     )
 
 
-def _index_row(m: Mapping[str, Any]) -> dict[str, Any]:
+def _index_row(m: RowMapping) -> dict[str, Any]:
     entry = _index_entry(m)
     p = entry.payload
     model = p.get("model", {}) if isinstance(p.get("model"), dict) else {}
