@@ -163,7 +163,8 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
     assert svc.ledger.count() == before + scored + len(added3)
     assert len(added3) <= 1  # the same scores: only the 6th-ranked can be new
     v2 = svc.decisions.find(model="fraud", version=2, limit=1000)
-    assert len(v2) == scored
+    v2 += svc.decisions.find(model="fraud", version=2, limit=1000, offset=1000)
+    assert len(v2) == scored and len({r.decision_id for r in v2}) == scored
     assert {r.ts for r in v2} and v2[0].ledger_seq > v2[-1].ledger_seq  # newest first
     assert all(
         e.payload["triage"]["supersedes"] == run.run_id
