@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import httpx
 import pytest
 
+from bankml.api.app import create_app
+from bankml.app import Services
 from bankml.core.errors import ConflictError, InputError, NotFoundError
+from bankml.core.identity import Role
 from bankml.core.ids import resolve_prefix
+from bankml.core.settings import Settings
 from bankml.core.storage import Database
 from bankml.fraud.queue import ReviewQueue, TriageRun
 from bankml.governance.decisions import DecisionFilter, DecisionIndex
 from bankml.governance.ledger import DecisionLedger, Event
+from tests.support import LiveServer
 
 IDS = [
     "aaaaaaaa-1111-4000-8000-000000000001",
@@ -144,3 +150,53 @@ def test_triage_runs_are_idempotent_per_version_and_linked_when_superseded(
     assert [a.transaction_id for a in queue.alerts(date(2026, 3, 2))] == [1]
     with pytest.raises(InputError, match="too short"):
         queue.resolve("dddd")
+
+
+def test_api_filters_pages_and_resolves_8_character_prefixes(settings: Settings) -> None:
+    svc = Services(settings)
+    for name, role in (("audrey", Role.AUDITOR), ("fiona", Role.FRAUD_ANALYST)):
+        svc.users.add(name, role)
+    audrey = {"X-API-Key": svc.users.issue_key("audrey")}
+    fiona = {"X-API-Key": svc.users.issue_key("fiona")}
+    svc.fraud_queue.add_alerts(
+        [_alert(1, IDS[0])],
+        actor="fiona",
+        decisions=[_decision(i, d, version=1 + i // 2, outcome="pass") for i, d in enumerate(IDS)],
+    )
+    try:
+        with LiveServer(create_app(svc)) as live:
+
+            def get(**params: object) -> httpx.Response:
+                return httpx.get(f"{live.url}/v1/audit/decisions", params=params, headers=audrey)
+
+            assert [d["decision_id"] for d in get().json()] == [IDS[2], IDS[1], IDS[0]]
+            assert [d["decision_id"] for d in get(limit=1, offset=1).json()] == [IDS[1]]
+            assert [d["decision_id"] for d in get(version=2).json()] == [IDS[2]]
+            assert [d["decision_id"] for d in get(transaction="100").json()] == [IDS[0]]
+            assert [d["decision_id"] for d in get(decision="bbbbbbbb").json()] == [IDS[2]]
+            ambiguous = get(decision="aaaaaaaa")
+            assert ambiguous.status_code == 422
+            assert ambiguous.headers["content-type"] == "application/problem+json"
+            assert IDS[0] in ambiguous.json()["detail"] and IDS[1] in ambiguous.json()["detail"]
+            short = httpx.post(
+                f"{live.url}/v1/audit/decisions/bbbbbbb/replay", headers=audrey, timeout=30
+            )
+            assert short.status_code == 422 and "at least 8" in short.json()["detail"]
+            bad_limit = get(limit=0)
+            assert bad_limit.status_code == 422 and "--limit" in bad_limit.json()["detail"]
+            (queued,) = httpx.get(f"{live.url}/v1/fraud/queue", headers=fiona).json()
+            assert queued["decision_id"] == IDS[0]
+            done = httpx.post(
+                f"{live.url}/v1/fraud/alerts/dddddddd/disposition",
+                json={"outcome": "legitimate"},
+                headers=fiona,
+            )
+            assert done.status_code == 200 and done.json()["alert_id"] == queued["alert_id"]
+            missing = httpx.post(
+                f"{live.url}/v1/fraud/alerts/eeeeeeee/disposition",
+                json={"outcome": "legitimate"},
+                headers=fiona,
+            )
+            assert missing.status_code == 404
+    finally:
+        svc.close()
