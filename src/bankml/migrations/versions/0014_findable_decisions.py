@@ -4,7 +4,7 @@ fraud alert, and triage runs (idempotent per day and model version, linked when 
 The index is derived from the ledger and filled on first read, so no back-fill is needed.
 
 Revision ID: 0014
-Revises: 0005
+Revises: 0011
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0005"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
