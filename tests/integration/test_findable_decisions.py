@@ -183,7 +183,7 @@ def test_api_filters_pages_and_resolves_8_character_prefixes(settings: Settings)
             )
             assert short.status_code == 422 and "at least 8" in short.json()["detail"]
             bad_limit = get(limit=0)
-            assert bad_limit.status_code == 422 and "--limit" in bad_limit.json()["detail"]
+            assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["detail"]
             (queued,) = httpx.get(f"{live.url}/v1/fraud/queue", headers=fiona).json()
             assert queued["decision_id"] == IDS[0]
             done = httpx.post(
