@@ -245,7 +245,9 @@ class Services:
         """Decision lookup (customer ids tokenized inside) and replay, for every kind."""
         from bankml.governance.decisions import DecisionAudit
 
-        return DecisionAudit(self.ledger, self.kinds, self.tokenizer, lambda: self.registry)
+        return DecisionAudit(
+            self.ledger, self.kinds, self.tokenizer, lambda: self.registry, self.db
+        )
 
     @cached_property
     def fraud_queue(self) -> ReviewQueue:

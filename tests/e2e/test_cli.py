@@ -330,3 +330,75 @@ def test_fraud_train_select_prints_and_stores_the_selection_table(
     assert "Candidates" in (out_dir / "evaluation" / "selection.html").read_text()
     bad = run(tmp_path, *args, "--select", "--select-metric", "accuracy", check=2, key=key)
     assert_one_line_error(bad)
+
+
+def test_decisions_are_found_by_alert_and_page_and_ids_by_8_character_prefix(
+    tmp_path: Path,
+) -> None:
+    from bankml.app import Services
+    from bankml.core.settings import load_settings
+    from bankml.governance.ledger import Event
+
+    decision_ids = [f"abcdef12-{i:04d}-4000-8000-000000000000" for i in range(3)]
+    fiona = user_key(tmp_path, "fiona", "fraud_analyst")
+    svc = Services(load_settings(home=tmp_path, env="test", secret_key=TEST_SECRET))
+    try:
+        events = [
+            Event(
+                "fraud.scored",
+                "fiona",
+                f"decision:{d}",
+                {
+                    "model": {"name": "fraud", "version": 1},
+                    "transaction_id": 500 + i,
+                    "customer_token": "tok_cust_x",
+                    "alert_id": f"fedcba98-{i:04d}-4000-8000-000000000000" if i == 1 else None,
+                    "score": 0.25 * i,
+                    "threshold": 0.3,
+                    "decision": "alert" if i == 1 else "pass",
+                    "explanation": {"reasons": ["amount is high"]},
+                },
+            )
+            for i, d in enumerate(decision_ids)
+        ]
+        alert = {
+            "alert_id": "fedcba98-0001-4000-8000-000000000000",
+            "decision_id": decision_ids[1],
+            "transaction_id": 501,
+            "day": "2026-02-01",
+            "rank": 1,
+            "score": 0.25,
+            "threshold": 0.3,
+            "model_name": "fraud",
+            "model_version": 1,
+            "card_token": "tok_card_x",
+            "amount": 10.0,
+            "reasons": ["amount is high"],
+        }
+        svc.fraud_queue.add_alerts([alert], actor="fiona", decisions=events)
+    finally:
+        svc.close()
+    (queued,) = json.loads(run(tmp_path, "fraud", "queue", "--json").stdout)
+    assert queued["decision_id"] == decision_ids[1]
+    assert "abcdef12" in run(tmp_path, "fraud", "queue").stdout  # the decision column
+    found = json.loads(run(tmp_path, "audit", "decisions", "--alert", "fedcba98", "--json").stdout)
+    assert [r["decision_id"] for r in found] == [decision_ids[1]]
+    found = json.loads(run(tmp_path, "audit", "decisions", "--transaction", "502", "--json").stdout)
+    assert [r["decision_id"] for r in found] == [decision_ids[2]]
+    page = json.loads(run(tmp_path, "audit", "decisions", "--limit", "2", "--json").stdout)
+    assert [r["decision_id"] for r in page] == [decision_ids[2], decision_ids[1]]
+    rest = run(tmp_path, "audit", "decisions", "--limit", "2", "--offset", "2", "--json")
+    assert [r["decision_id"] for r in json.loads(rest.stdout)] == [decision_ids[0]]
+    one = run(tmp_path, "audit", "decisions", "--decision", "abcdef12-0000", "--json")
+    assert [r["decision_id"] for r in json.loads(one.stdout)] == [decision_ids[0]]
+    ambiguous = run(tmp_path, "audit", "replay", "abcdef12", check=2)
+    assert_one_line_error(ambiguous)
+    assert "ambiguous" in ambiguous.stderr and all(d in ambiguous.stderr for d in decision_ids)
+    short = run(tmp_path, "audit", "replay", "abcdef1", check=2)
+    assert_one_line_error(short)
+    assert "at least 8" in short.stderr
+    unknown = run(tmp_path, "fraud", "disposition", "00000000", "-o", "fraud", key=fiona, check=2)
+    assert_one_line_error(unknown)
+    assert "no alert '00000000'" in unknown.stderr
+    done = run(tmp_path, "fraud", "disposition", "fedcba98", "-o", "fraud", key=fiona)
+    assert "alert fedcba98 → fraud by fiona" in done.stdout

@@ -102,7 +102,7 @@ def _features_of(source: Path, names: list[str], scored: pd.DataFrame) -> np.nda
 def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services, Path]) -> None:
     svc, source = trained
     serving = load_serving(svc.registry.download("fraud", 1), "fraud", 1)
-    scored, alerts = triage_day(
+    scored, alerts, run, repeated = triage_day(
         source,
         date(2026, 2, 5),
         serving,
@@ -111,7 +111,8 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
         actor="triage",
         capacity=5,
     )
-    assert scored > 100 and 0 < len(alerts) <= 5
+    assert scored > 100 and 0 < len(alerts) <= 5 and not repeated
+    assert run.supersedes is None and run.scored == scored and run.alerts == len(alerts)
     assert [a.rank for a in alerts] == list(range(1, len(alerts) + 1))
     assert all(a.score >= serving.threshold for a in alerts)
     assert all(a.reasons and a.card_token and a.card_token.startswith("tok_") for a in alerts)
@@ -122,9 +123,20 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
     assert len(queued) == len(alerts)
     top = next(e for e in queued if e.payload["triage"]["rank"] == 1)
     assert top.payload["score"] == alerts[0].score
-    result = svc.decisions.replay(top.subject.removeprefix("decision:"))
+    # The alert carries the id of the decision that raised it, and the decision the alert's.
+    top_id = top.subject.removeprefix("decision:")
+    assert alerts[0].decision_id == top_id and top.payload["alert_id"] == alerts[0].alert_id
+    # The 8-character id the tables print is enough to replay.
+    result = svc.decisions.replay(top_id[:8])
     assert result.identical, result.differences
-    _, again = triage_day(
+    assert result.decision_id == top_id
+    (by_alert,) = svc.decisions.find(alert_id=alerts[0].alert_id[:8])
+    assert by_alert.decision_id == top_id
+    (by_txn,) = svc.decisions.find(transaction_id=str(alerts[0].transaction_id))
+    assert by_txn.decision_id == top_id
+    # Re-running the day with the same champion writes nothing: no decisions, no alerts.
+    before = svc.ledger.count()
+    scored2, again, run2, repeated2 = triage_day(
         source,
         date(2026, 2, 5),
         serving,
@@ -133,7 +145,35 @@ def test_triage_caps_the_queue_at_capacity_with_reasons(trained: tuple[Services,
         actor="triage",
         capacity=5,
     )
-    assert again == []  # re-running a day queues nothing twice
+    assert again == [] and repeated2 and run2.run_id == run.run_id and scored2 == scored
+    assert svc.ledger.count() == before
+    # A new champion's re-triage is a new set of decisions linked to the earlier run; a
+    # transaction already in the queue keeps its alert (and that alert's decision).
+    as_v2 = load_serving(svc.registry.download("fraud", 1), "fraud", 2)
+    scored3, added3, run3, repeated3 = triage_day(
+        source,
+        date(2026, 2, 5),
+        as_v2,
+        svc.fraud_queue,
+        svc.tokenizer,
+        actor="triage",
+        capacity=6,
+    )
+    assert not repeated3 and run3.supersedes == run.run_id and scored3 == scored
+    assert svc.ledger.count() == before + scored + len(added3)
+    assert len(added3) <= 1  # the same scores: only the 6th-ranked can be new
+    v2 = svc.decisions.find(model="fraud", version=2, limit=1000)
+    v2 += svc.decisions.find(model="fraud", version=2, limit=1000, offset=1000)
+    assert len(v2) == scored and len({r.decision_id for r in v2}) == scored
+    assert {r.ts for r in v2} and v2[0].ledger_seq > v2[-1].ledger_seq  # newest first
+    assert all(
+        e.payload["triage"]["supersedes"] == run.run_id
+        for e in svc.ledger.entries(kind="fraud.scored")
+        if e.payload["model"]["version"] == 2
+    )
+    assert [r.run_id for r in svc.fraud_queue.runs("2026-02-05")] == [run.run_id, run3.run_id]
+    page = svc.decisions.find(model="fraud", version=2, limit=10, offset=10)
+    assert [r.ledger_seq for r in page] == [r.ledger_seq for r in v2[10:20]]
 
 
 @pytest.mark.parametrize("family", ["logistic", "rf", "extra_trees"])

@@ -233,6 +233,11 @@ def test_feedback_only_from_the_asker(
     a = assistant.ask(people["tara"], QUESTION)
     with pytest.raises(NotFoundError):
         assistant.feedback(people["fiona"], a.answer_id, "wrong")
+    with pytest.raises(NotFoundError, match="of yours"):
+        assistant.feedback(people["fiona"], a.answer_id[:8], "wrong")
+    with pytest.raises(InputError, match="at least 8"):
+        assistant.feedback(people["tara"], a.answer_id[:7], "wrong")
+    assert assistant.feedback(people["tara"], a.answer_id[:8], "wrong") > 0  # a unique prefix
     with pytest.raises(InputError):
         assistant.ask(people["tara"], "   ")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict
 
 from bankml.api.auth import require_roles, services
@@ -89,11 +89,32 @@ def decisions(
     window: Text = "5m",
     decision: Text | None = None,
     customer: Text | None = None,
+    transaction: Text | None = None,
+    alert: Text | None = None,
+    model: Text | None = None,
+    version: int | None = Query(None, ge=0, le=2**31 - 1),
+    outcome: Text | None = None,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10**9),
     _: User = Depends(_auditor),
     s: Services = Depends(services),
 ) -> list[dict[str, Any]]:
-    """Decisions around a time, by id, or for a customer (the id is tokenized first)."""
-    found = s.decisions.find(at=at, window=window, decision_id=decision, customer=customer)
+    """Decisions matching every filter given (time, decision or alert id or a unique 8+
+    character prefix, transaction, customer (tokenized first), model version, outcome),
+    newest first, one page of ``limit`` after ``offset``."""
+    found = s.decisions.find(
+        at=at,
+        window=window,
+        decision_id=decision,
+        customer=customer,
+        transaction_id=transaction,
+        alert_id=alert,
+        model=model,
+        version=version,
+        decision=outcome,
+        limit=limit,
+        offset=offset,
+    )
     return [r.to_dict() for r in found]
 
 

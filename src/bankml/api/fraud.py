@@ -122,6 +122,7 @@ class AlertOut(BaseModel):
     reasons: list[str]
     status: str
     created_at: str
+    decision_id: str | None = None  # the scoring decision that raised it (None before 0014)
 
 
 @router.post("/score", response_model=ScoreOut)

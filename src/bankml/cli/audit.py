@@ -232,16 +232,39 @@ def decisions(
         "--customer",
         help="Customer id (tokenized before searching; the ledger holds only tokens).",
     ),
-    decision: str = typer.Option(None, "--decision", help="A decision id."),
+    decision: str = typer.Option(
+        None, "--decision", help="A decision id (a unique prefix of 8+ characters)."
+    ),
+    transaction: str = typer.Option(None, "--transaction", help="A transaction id."),
+    alert: str = typer.Option(
+        None, "--alert", help="The alert a decision raised (a unique prefix of 8+ characters)."
+    ),
+    model: str = typer.Option(None, "--model", help="Model name, e.g. fraud."),
+    version: int = typer.Option(None, "--version", help="Model version."),
+    outcome: str = typer.Option(None, "--outcome", help="The decision made, e.g. alert."),
+    limit: int = typer.Option(50, "--limit", help="At most this many (1-1000)."),
+    offset: int = typer.Option(0, "--offset", help="Skip this many (the next page)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Which model made which decision when: id, time, model version, inputs (tokenized),
-    output and explanation.
+    output and explanation. Filters combine; newest first, one page of --limit.
 
     Example: bankml audit decisions --at "2026-11-24 14:03" --window 5m
     """
     with open_services() as s:
-        found = s.decisions.find(at=at, window=window, decision_id=decision, customer=customer)
+        found = s.decisions.find(
+            at=at,
+            window=window,
+            decision_id=decision,
+            customer=customer,
+            transaction_id=transaction,
+            alert_id=alert,
+            model=model,
+            version=version,
+            decision=outcome,
+            limit=limit,
+            offset=offset,
+        )
     if as_json:
         print_json([r.to_dict() for r in found])
         return
@@ -262,7 +285,9 @@ def decisions(
 
 @app.command("replay")
 def replay_cmd(
-    decision_id: str = typer.Argument(..., help="The decision to recompute."),
+    decision_id: str = typer.Argument(
+        ..., help="The decision to recompute (a unique prefix of 8+ characters)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Recompute a decision with exactly the model version that made it, from the logged

@@ -321,10 +321,20 @@ def triage_cmd(
     if as_json:
         print_json(result.to_dict())
         return
-    console.print(
-        f"{when}: scored {result.scored:,} transactions with fraud v{result.version}; "
-        f"{len(result.added)} new alerts (threshold {result.threshold:.5f})"
-    )
+    if result.repeated:
+        console.print(
+            f"{when} was already triaged with fraud v{result.version}: no new decisions or alerts"
+        )
+    else:
+        console.print(
+            f"{when}: scored {result.scored:,} transactions with fraud v{result.version}; "
+            f"{len(result.added)} new alerts (threshold {result.threshold:.5f})"
+            + (
+                f"; supersedes run {result.run.supersedes[:8]}"
+                if result.run and result.run.supersedes
+                else ""
+            )
+        )
     print_queue(result.queue)
 
 
@@ -332,6 +342,7 @@ def print_queue(alerts: list[Any]) -> None:
     table = Table(
         "#",
         "alert",
+        "decision",
         "score",
         "amount",
         "status",
@@ -342,6 +353,7 @@ def print_queue(alerts: list[Any]) -> None:
         table.add_row(
             str(a.rank),
             a.alert_id[:8],
+            (a.decision_id or "-")[:8],
             f"{a.score:.3f}",
             f"{a.amount:,.2f}",
             a.status,

@@ -14,10 +14,17 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bankml.core.errors import InputError, NotFoundError, UnavailableError
+from bankml.core.errors import UnavailableError
 from bankml.core.identity import Role, User
 from bankml.fraud.kind import MODEL_NAME
-from bankml.fraud.queue import Alert, Disposition, Outcome, ReviewQueue, parse_outcome
+from bankml.fraud.queue import (
+    Alert,
+    Disposition,
+    Outcome,
+    ReviewQueue,
+    TriageRun,
+    parse_outcome,
+)
 from bankml.fraud.transaction import Transaction
 
 if TYPE_CHECKING:
@@ -32,10 +39,6 @@ MSG_NO_CHAMPION = (
     "no fraud model is champion yet; pass --version N, or approve and promote one "
     "(`bankml model --help`)"
 )
-MSG_NO_ALERT = "no alert {ref!r}; list them with `bankml fraud queue`"
-MSG_AMBIGUOUS_ALERT = (
-    "alert id {ref!r} matches {n} alerts; give more characters (see `bankml fraud queue`)"
-)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class TriageResult:
     queue: list[Alert]
     version: int
     threshold: float
+    run: TriageRun | None = None
+    repeated: bool = False  # the day was already triaged by this version: nothing written
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -55,6 +60,8 @@ class TriageResult:
             "day": self.day.isoformat(),
             "scored": self.scored,
             "added": len(self.added),
+            "run": self.run.to_dict() if self.run else None,
+            "repeated": self.repeated,
             "version": self.version,
             "threshold": self.threshold,
             "alerts": [a.to_dict() for a in self.queue],
@@ -123,7 +130,7 @@ class FraudOperations:
         user.require(Role.FRAUD_ANALYST, Role.ADMIN)
         serving = self.serving_model(None)
         source = transactions or Path(serving.meta["data_path"])
-        scored, added = triage_day(
+        scored, added, run, repeated = triage_day(
             source,
             day,
             serving,
@@ -139,6 +146,8 @@ class FraudOperations:
             queue=self.queue_store.alerts(day),
             version=serving.version,
             threshold=serving.threshold,
+            run=run,
+            repeated=repeated,
         )
 
     def queue(self, day: date | None = None, status: str | None = None) -> list[Alert]:
@@ -147,12 +156,7 @@ class FraudOperations:
 
     def resolve_alert(self, ref: str) -> str:
         """The full id of the one alert whose id starts with ``ref``."""
-        matches = [a for a in self.queue_store.alerts() if a.alert_id.startswith(ref)]
-        if not matches:
-            raise NotFoundError(MSG_NO_ALERT.format(ref=ref))
-        if len(matches) != 1:
-            raise InputError(MSG_AMBIGUOUS_ALERT.format(ref=ref, n=len(matches)))
-        return matches[0].alert_id
+        return self.queue_store.resolve(ref)
 
     def disposition(
         self, user: User, alert_ref: str, outcome: Outcome | str, note: str = ""

@@ -20,12 +20,18 @@ from sqlalchemy import insert, select, update
 from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import ConflictError, InputError, NotFoundError
 from bankml.core.identity import Role, User
+from bankml.core.ids import resolve_prefix, sql_prefix_lookup
 from bankml.core.pii import redact_text
 from bankml.core.storage import Database
-from bankml.fraud.tables import fraud_alerts, fraud_dispositions, fraud_labels
+from bankml.fraud.tables import (
+    fraud_alerts,
+    fraud_dispositions,
+    fraud_labels,
+    fraud_triage_runs,
+)
 from bankml.governance.ledger import DecisionLedger, Event
 
-__all__ = ["Alert", "Disposition", "Outcome", "ReviewQueue", "parse_outcome"]
+__all__ = ["Alert", "Disposition", "Outcome", "ReviewQueue", "TriageRun", "parse_outcome"]
 
 
 class Outcome(StrEnum):
@@ -63,6 +69,26 @@ class Alert:
     reasons: list[str]
     status: str
     created_at: str
+    decision_id: str | None = None  # the scoring decision that raised it (None before 0014)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class TriageRun:
+    """One triage of a day by one model version; ``supersedes`` the day's previous run."""
+
+    run_id: str
+    day: str
+    model_name: str
+    model_version: int
+    actor: str
+    scored: int
+    alerts: int
+    supersedes: str | None
+    created_at: str
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -96,6 +122,7 @@ def _alert(m: Mapping[str, Any]) -> Alert:
         reasons=json.loads(m["reasons"]),
         status=str(m["status"]),
         created_at=str(m["created_at"]),
+        decision_id=m.get("decision_id"),
     )
 
 
@@ -113,16 +140,28 @@ class ReviewQueue:
         *,
         actor: str,
         decisions: Sequence[Event] = (),
+        run: TriageRun | None = None,
     ) -> list[Alert]:
-        """Queue alerts (dicts with the Alert fields but id/status/created_at) and record them,
-        with the scoring ``decisions`` they came from, in one transaction.
+        """Queue alerts (dicts with the Alert fields but status/created_at; ``alert_id`` and
+        ``decision_id`` optional) and record them, with the scoring ``decisions`` they came
+        from and the triage ``run``, in one transaction.
 
-        Alerts already queued for the same day and transaction are skipped, so re-running
-        triage is safe. Rows and ledger entries commit together or not at all.
+        Alerts already queued for the same day and transaction are skipped. When ``run`` is
+        given and the same day was already triaged by the same model version, nothing is
+        written (the earlier run stands); when the day's latest run is no longer the one
+        ``run`` supersedes, another triage won the race and ``ConflictError`` is raised.
+        Rows and ledger entries commit together or not at all.
         """
         now = utc_iso(self._clock.now())
         added: list[Alert] = []
         with self._db.write_lock() as conn:
+            if run is not None:
+                if self._run_in(conn, run.day, run.model_name, run.model_version) is not None:
+                    return []
+                latest = self._latest_run_in(conn, run.day)
+                if (latest.run_id if latest else None) != run.supersedes:
+                    raise ConflictError(f"{run.day} was triaged meanwhile; run triage again")
+                conn.execute(insert(fraud_triage_runs).values({**run.to_dict(), "created_at": now}))
             for a in alerts:
                 exists = conn.execute(
                     select(fraud_alerts.c.alert_id).where(
@@ -133,8 +172,8 @@ class ReviewQueue:
                 if exists:
                     continue
                 row = {
-                    **a,
                     "alert_id": str(uuid.uuid4()),
+                    **a,
                     "status": "open",
                     "created_at": now,
                     "reasons": json.dumps(a["reasons"]),
@@ -157,6 +196,7 @@ class ReviewQueue:
                             "model": {"name": a.model_name, "version": a.model_version},
                             "card_token": a.card_token,
                             "reasons": a.reasons,
+                            "decision_id": a.decision_id,
                         },
                     )
                     for a in added
@@ -164,6 +204,56 @@ class ReviewQueue:
             ]
             self._ledger.append_in(conn, events)
         return added
+
+    def triage_run(self, day: str, model_name: str, model_version: int) -> TriageRun | None:
+        """The run that triaged ``day`` with this model version, if any."""
+        with self._db.engine.connect() as conn:
+            return self._run_in(conn, day, model_name, model_version)
+
+    def latest_run(self, day: str) -> TriageRun | None:
+        """The day's most recent triage run, if any."""
+        with self._db.engine.connect() as conn:
+            return self._latest_run_in(conn, day)
+
+    def runs(self, day: str) -> list[TriageRun]:
+        """Every triage run of a day, oldest first."""
+        t = fraud_triage_runs
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(
+                select(t).where(t.c.day == day).order_by(t.c.created_at, t.c.run_id)
+            ).all()
+        return [TriageRun(**dict(r._mapping)) for r in rows]
+
+    @staticmethod
+    def _run_in(conn: Any, day: str, model_name: str, model_version: int) -> TriageRun | None:
+        t = fraud_triage_runs
+        row = conn.execute(
+            select(t).where(
+                t.c.day == day, t.c.model_name == model_name, t.c.model_version == model_version
+            )
+        ).first()
+        return None if row is None else TriageRun(**dict(row._mapping))
+
+    @staticmethod
+    def _latest_run_in(conn: Any, day: str) -> TriageRun | None:
+        t = fraud_triage_runs
+        # Runs of a day form a chain (each supersedes the one before): the latest is the one
+        # no other run supersedes.
+        rows = [
+            TriageRun(**dict(r._mapping)) for r in conn.execute(select(t).where(t.c.day == day))
+        ]
+        superseded = {r.supersedes for r in rows}
+        heads = [r for r in rows if r.run_id not in superseded]
+        return max(heads, key=lambda r: r.created_at) if heads else None
+
+    def resolve(self, ref: str) -> str:
+        """The full id of the one alert whose id starts with ``ref`` (8+ characters)."""
+        return resolve_prefix(
+            ref,
+            sql_prefix_lookup(self._db.engine.connect, fraud_alerts.c.alert_id),
+            what="alert",
+            hint="list them with `bankml fraud queue`",
+        )
 
     def alerts(self, day: date | None = None, *, status: str | None = None) -> list[Alert]:
         """Alerts of a day (or all), best-ranked first."""

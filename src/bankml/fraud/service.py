@@ -7,6 +7,7 @@ lineage hashes): everything needed to score, explain and replay a decision.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import uuid
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from bankml.core.clock import Clock, SystemClock
+from bankml.core.clock import Clock, SystemClock, utc_iso
 from bankml.core.errors import DataFileError, InputError
 from bankml.core.files import atomic_write_text
 from bankml.core.pii import PIITokenizer
@@ -30,7 +31,7 @@ from bankml.fraud.kind import MODEL_NAME
 from bankml.fraud.mapping import ColumnMapping
 from bankml.fraud.model import FraudModel
 from bankml.fraud.online import OnlineFeatureStore
-from bankml.fraud.queue import Alert, ReviewQueue
+from bankml.fraud.queue import Alert, ReviewQueue, TriageRun
 from bankml.fraud.report import render_evaluation_html, render_selection_html
 from bankml.fraud.selection import SelectionConfig, SelectionResult, select
 from bankml.fraud.training import TrainConfig, TrainingResult, file_sha256, train
@@ -432,12 +433,20 @@ def triage_day(
     *,
     actor: str,
     capacity: int | None = None,
-) -> tuple[int, list[Alert]]:
+) -> tuple[int, list[Alert], TriageRun, bool]:
     """Score a day's transactions and queue the best-ranked alerts, up to capacity.
 
     Features use everything in the file up to the end of the day (point-in-time correct per
-    transaction). Returns how many transactions were scored and the alerts queued.
+    transaction). A day already triaged by the same model version is not scored again (no
+    new decisions, no new alerts); a new version's re-triage is a new run that supersedes
+    the day's previous one. Returns how many transactions were scored, the alerts queued,
+    the run, and whether it was a repeat.
     """
+    day_text = day.isoformat()
+    done = queue.triage_run(day_text, serving.name, serving.version)
+    if done is not None:
+        return done.scored, [], done, True
+    previous = queue.latest_run(day_text)
     mapping = serving.mapping
     start = datetime.combine(day, datetime.min.time(), UTC)
     frame = _read_until(source, start + timedelta(days=1), mapping.timestamp)
@@ -460,6 +469,20 @@ def triage_day(
     ids = day_rows["transaction_id"].to_numpy()
     customers = day_rows["customer"].to_numpy()
     cards = day_rows[card_col].to_numpy()
+    # A transaction an earlier run already put in the queue keeps that alert (and its
+    # decision); only the others get a new alert linked to this run's decision.
+    queued_before = {a.transaction_id for a in queue.alerts(day)}
+    run = TriageRun(
+        run_id=str(uuid.uuid4()),
+        day=day_text,
+        model_name=serving.name,
+        model_version=serving.version,
+        actor=actor,
+        scored=len(day_rows),
+        alerts=0,
+        supersedes=previous.run_id if previous else None,
+        created_at=utc_iso(datetime.now(UTC)),
+    )
     alerts: list[dict[str, Any]] = []
     decisions: list[Event] = []
     for i, out in enumerate(outs):
@@ -477,13 +500,22 @@ def triage_day(
             customer_token=tokenizer.token(str(customers[i]), "customer"),
             card_token=card_token,
         )
-        payload["triage"] = {"day": day.isoformat(), "queued": i in rank_of, "rank": rank_of.get(i)}
-        decisions.append(Event("fraud.scored", actor, f"decision:{decision_id}", payload))
-        if i in rank_of:
+        payload["triage"] = {
+            "day": day_text,
+            "queued": i in rank_of,
+            "rank": rank_of.get(i),
+            "run": run.run_id,
+            "supersedes": run.supersedes,
+        }
+        if i in rank_of and int(ids[i]) not in queued_before:
+            alert_id = str(uuid.uuid4())
+            payload["alert_id"] = alert_id
             alerts.append(
                 {
+                    "alert_id": alert_id,
+                    "decision_id": decision_id,
                     "transaction_id": int(ids[i]),
-                    "day": day.isoformat(),
+                    "day": day_text,
                     "rank": rank_of[i],
                     "score": float(out["score"]),
                     "threshold": serving.threshold,
@@ -494,8 +526,11 @@ def triage_day(
                     "reasons": reasons,
                 }
             )
+        decisions.append(Event("fraud.scored", actor, f"decision:{decision_id}", payload))
     alerts.sort(key=lambda a: int(a["rank"]))
-    return len(day_rows), queue.add_alerts(alerts, actor=actor, decisions=decisions)
+    run = dataclasses.replace(run, alerts=len(alerts))
+    added = queue.add_alerts(alerts, actor=actor, decisions=decisions, run=run)
+    return len(day_rows), added, run, False
 
 
 def decision_payload(

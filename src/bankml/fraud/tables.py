@@ -24,6 +24,7 @@ __all__ = [
     "fraud_alerts",
     "fraud_dispositions",
     "fraud_labels",
+    "fraud_triage_runs",
 ]
 
 fraud_alerts = Table(
@@ -42,6 +43,8 @@ fraud_alerts = Table(
     Column("reasons", Text, nullable=False),  # JSON list of reasons in words
     Column("status", String(16), nullable=False),  # open | needs_info | closed
     Column("created_at", String(27), nullable=False),
+    # The scoring decision that raised the alert (migration 0014; NULL on older rows).
+    Column("decision_id", String(36), nullable=True, index=True),
     UniqueConstraint("day", "transaction_id", name="uq_fraud_alerts_day_txn"),
 )
 
@@ -71,4 +74,21 @@ fraud_labels = Table(
     Column("is_fraud", Boolean, nullable=False),
     Column("known_at", String(27), nullable=False),
     Column("source", String(64), nullable=False),
+)
+
+# One row per triage of a day by one model version (migration 0014): re-running it is a
+# no-op; a new champion's re-triage is a new run that ``supersedes`` the day's previous one.
+fraud_triage_runs = Table(
+    "fraud_triage_runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("day", String(10), nullable=False, index=True),
+    Column("model_name", String(64), nullable=False),
+    Column("model_version", Integer, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("scored", Integer, nullable=False),
+    Column("alerts", Integer, nullable=False),
+    Column("supersedes", String(36), nullable=True),
+    Column("created_at", String(27), nullable=False),
+    UniqueConstraint("day", "model_name", "model_version", name="uq_fraud_triage_runs_model"),
 )

@@ -24,14 +24,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import RowMapping, func, insert, select, update
+
+from bankml.core.clock import utc_iso
 from bankml.core.errors import InputError, NotFoundError
+from bankml.core.ids import resolve_prefix, sql_prefix_lookup
 from bankml.core.pii import PIITokenizer
+from bankml.core.storage import Database
+from bankml.core.tables import ledger_entries
 from bankml.governance.kinds import KindRegistry, Replayable
 from bankml.governance.ledger import DecisionLedger, LedgerEntry
 from bankml.governance.registry import ModelRegistry, sha256_dir
+from bankml.governance.tables import decision_index, decision_index_head
 
 __all__ = [
     "DecisionAudit",
+    "DecisionFilter",
+    "DecisionIndex",
     "DecisionRecord",
     "ReplayResult",
     "Replayable",
@@ -157,6 +166,159 @@ def find_decisions(
     return records
 
 
+@dataclass(frozen=True)
+class DecisionFilter:
+    """What an auditor filters decisions on (all optional, combined with AND); newest first."""
+
+    decision_id: str | None = None
+    transaction_id: str | None = None
+    alert_id: str | None = None
+    customer_token: str | None = None
+    model_name: str | None = None
+    model_version: int | None = None
+    decision: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+_MAX_LIMIT = 1000
+_SYNC_BATCH = 5000
+
+
+class DecisionIndex:
+    """An index of the ledger's decision entries on the columns auditors filter on.
+
+    The ledger stays the authority: the index is caught up from it (entries after the
+    recorded head) before every query, so writers need not know it exists.
+    """
+
+    def __init__(self, db: Database, ledger: DecisionLedger, events: Collection[str]) -> None:
+        self._db = db
+        self._ledger = ledger
+        self._events = sorted(events)
+
+    def sync(self) -> int:
+        """Index the decisions written since the last sync; returns how many were added."""
+        added = 0
+        with self._db.write_lock() as conn:
+            head = conn.execute(
+                select(decision_index_head.c.seq).where(decision_index_head.c.id == 1)
+            ).scalar()
+            if head is None:
+                conn.execute(insert(decision_index_head).values(id=1, seq=0))
+                head = 0
+            top = int(head)
+            while True:
+                rows = conn.execute(
+                    select(ledger_entries)
+                    .where(ledger_entries.c.seq > top)
+                    .order_by(ledger_entries.c.seq)
+                    .limit(_SYNC_BATCH)
+                ).all()
+                if not rows:
+                    break
+                batch = [_index_row(r._mapping) for r in rows if r._mapping["kind"] in self._events]
+                if batch:
+                    conn.execute(insert(decision_index), batch)
+                    added += len(batch)
+                top = int(rows[-1]._mapping["seq"])
+            if top != head:
+                conn.execute(
+                    update(decision_index_head).where(decision_index_head.c.id == 1).values(seq=top)
+                )
+        return added
+
+    def query(self, f: DecisionFilter) -> list[int]:
+        """Ledger sequences of the decisions matching ``f``, newest first, one page."""
+        if not 1 <= f.limit <= _MAX_LIMIT:
+            raise InputError(f"--limit must be between 1 and {_MAX_LIMIT}, not {f.limit}")
+        if f.offset < 0:
+            raise InputError(f"--offset must be 0 or more, not {f.offset}")
+        self.sync()
+        c = decision_index.c
+        conds = []
+        for col, value in (
+            (c.decision_id, f.decision_id),
+            (c.transaction_id, f.transaction_id),
+            (c.alert_id, f.alert_id),
+            (c.customer_token, f.customer_token),
+            (c.model_name, f.model_name),
+            (c.decision, f.decision),
+        ):
+            if value is not None:
+                conds.append(col == value)
+        if f.model_version is not None:
+            conds.append(c.model_version == f.model_version)
+        if f.since is not None:
+            conds.append(c.ts >= utc_iso(f.since))
+        if f.until is not None:
+            conds.append(c.ts <= utc_iso(f.until))
+        query = select(c.seq).where(*conds).order_by(c.seq.desc()).limit(f.limit).offset(f.offset)
+        with self._db.engine.connect() as conn:
+            return [int(v) for (v,) in conn.execute(query)]
+
+    def records(self, f: DecisionFilter) -> list[DecisionRecord]:
+        """The decisions matching ``f`` as auditors read them, newest first, one page."""
+        seqs = self.query(f)
+        if not seqs:
+            return []
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(select(ledger_entries).where(ledger_entries.c.seq.in_(seqs)))
+            by_seq = {int(r._mapping["seq"]): _index_entry(r._mapping) for r in rows}
+        return [_record(by_seq[s]) for s in seqs if s in by_seq]
+
+    def count(self) -> int:
+        """How many decisions are indexed."""
+        with self._db.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(decision_index)).scalar_one())
+
+    def resolve(self, column: str, ref: str, what: str) -> str:
+        """The full decision or alert id a typed prefix names (``core.ids`` rules)."""
+        self.sync()
+        return resolve_prefix(
+            ref,
+            sql_prefix_lookup(self._db.engine.connect, decision_index.c[column]),
+            what=what,
+            hint="find one with `bankml audit decisions`",
+        )
+
+
+def _index_entry(m: RowMapping) -> LedgerEntry:
+    return LedgerEntry(
+        seq=int(m["seq"]),
+        ts=str(m["ts"]),
+        kind=str(m["kind"]),
+        actor=str(m["actor"]),
+        subject=str(m["subject"]),
+        payload_json=str(m["payload"]),
+        prev_hash=str(m["prev_hash"]),
+        hash=str(m["hash"]),
+    )
+
+
+def _index_row(m: RowMapping) -> dict[str, Any]:
+    entry = _index_entry(m)
+    p = entry.payload
+    model = p.get("model", {}) if isinstance(p.get("model"), dict) else {}
+    txn = p.get("transaction_id")
+    alert = p.get("alert_id")
+    decision = p.get("decision")
+    return {
+        "seq": entry.seq,
+        "decision_id": entry.subject.removeprefix("decision:")[:64],
+        "ts": entry.ts,
+        "kind": entry.kind,
+        "transaction_id": None if txn is None else str(txn)[:64],
+        "customer_token": p.get("customer_token"),
+        "alert_id": None if alert is None else str(alert)[:36],
+        "model_name": str(model.get("name", ""))[:64],
+        "model_version": int(model.get("version", 0)),
+        "decision": None if decision is None else str(decision)[:32],
+    }
+
+
 def _compare(recorded: Mapping[str, Any], replayed: Mapping[str, Any]) -> list[str]:
     diffs = []
     for key in ("score", "decision"):
@@ -244,11 +406,17 @@ class DecisionAudit:
         kinds: KindRegistry,
         tokenizer: PIITokenizer,
         registry: Callable[[], ModelRegistry],
+        db: Database,
     ) -> None:
         self._ledger = ledger
         self._kinds = kinds
         self._tokenizer = tokenizer
         self._registry = registry  # built on first use: MLflow is imported lazily
+        self.index = DecisionIndex(db, ledger, kinds.decision_events())
+
+    def resolve(self, ref: str) -> str:
+        """The full id of the one decision whose id starts with ``ref`` (8+ characters)."""
+        return self.index.resolve("decision_id", ref, "decision")
 
     def find(
         self,
@@ -257,16 +425,40 @@ class DecisionAudit:
         window: str = "5m",
         decision_id: str | None = None,
         customer: str | None = None,
+        transaction_id: str | None = None,
+        alert_id: str | None = None,
+        model: str | None = None,
+        version: int | None = None,
+        decision: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> list[DecisionRecord]:
-        """Decisions around a time, by id, or for a customer (the raw id is tokenized here)."""
-        token = self._tokenizer.token(customer, "customer") if customer else None
-        return find_decisions(
-            self._ledger,
-            self._kinds.decision_events(),
-            at=parse_at(at) if at else None,
-            window=parse_window(window),
-            decision_id=decision_id,
-            customer_token=token,
+        """Decisions matching every filter given, newest first, one page of ``limit``.
+
+        ``at``/``window`` bound the time; decision and alert ids may be unique prefixes;
+        a raw customer id is tokenized here, so no face handles it.
+        """
+        since = until = None
+        if at:
+            when = parse_at(at)
+            try:
+                since, until = when - parse_window(window), when + parse_window(window)
+            except OverflowError:
+                raise InputError("--at and --window reach outside the calendar") from None
+        return self.index.records(
+            DecisionFilter(
+                decision_id=self.resolve(decision_id) if decision_id else None,
+                transaction_id=transaction_id.strip() if transaction_id else None,
+                alert_id=self.index.resolve("alert_id", alert_id, "alert") if alert_id else None,
+                customer_token=self._tokenizer.token(customer, "customer") if customer else None,
+                model_name=model,
+                model_version=version,
+                decision=decision,
+                since=since,
+                until=until,
+                limit=limit,
+                offset=offset,
+            )
         )
 
     def typed(self, record: DecisionRecord) -> Any:
@@ -279,11 +471,12 @@ class DecisionAudit:
     def replay(self, decision_id: str) -> ReplayResult:
         """Recompute one decision with exactly the model version that made it."""
         loaders = {k.name: k.load_replayer for k in self._kinds}
+        full_id = self.resolve(decision_id)
         return replay(
             self._ledger,
             self._registry(),
             loaders,
-            decision_id,
+            full_id,
             self._kinds.decision_events(),
         )
 

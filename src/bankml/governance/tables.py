@@ -24,6 +24,8 @@ from bankml.core.tables import metadata
 
 __all__ = [
     "champion_history",
+    "decision_index",
+    "decision_index_head",
     "gate_policies",
     "model_transitions",
     "model_validations",
@@ -110,4 +112,31 @@ gate_policies = Table(
     Column("installed_at", String(27), nullable=False),
     Column("ledger_seq", BigInteger, nullable=False),
     Column("ledger_hash", String(64), nullable=False),
+)
+
+
+# A lookup index over the ledger's decisions (migration 0014): one row per decision entry,
+# with the columns auditors filter on. Derived from the ledger (which stays the authority)
+# and caught up on read from ``decision_index_head.seq``; never hashed, safe to rebuild.
+decision_index = Table(
+    "decision_index",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("decision_id", String(64), nullable=False, index=True),
+    Column("ts", String(27), nullable=False, index=True),
+    Column("kind", String(64), nullable=False),
+    Column("transaction_id", String(64), nullable=True, index=True),
+    Column("customer_token", String(64), nullable=True, index=True),
+    Column("alert_id", String(36), nullable=True, index=True),
+    Column("model_name", String(64), nullable=False),
+    Column("model_version", Integer, nullable=False),
+    Column("decision", String(32), nullable=True),
+    Index("ix_decision_index_model", "model_name", "model_version"),
+)
+
+decision_index_head = Table(
+    "decision_index_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),  # ledger entries up to here are indexed
 )

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bankml.core.clock import Clock, SystemClock, utc_iso
-from bankml.core.errors import BankmlError, DataFileError, InputError
+from bankml.core.errors import BankmlError, DataFileError, InputError, NotFoundError
 from bankml.core.identity import User
 from bankml.core.pii import redact_text
 from bankml.core.storage import Database
@@ -669,7 +669,12 @@ class PolicyAssistant:
         if not (note or "").strip():
             raise InputError("say what is wrong with the answer (--note)")
         note = check_free_text(note, "note")
-        record = self.store.get_answer(answer_id)
+        # Resolved among the user's own answers only: others' ids stay invisible.
+        try:
+            full_id = self.store.resolve_answer(answer_id, user.name)
+        except NotFoundError:
+            raise _not_found_answer(answer_id) from None
+        record = self.store.get_answer(full_id)
         if record is None or record.asked_by != user.name:
             # Only the asker may flag their answer; others get the same words as "no such".
             raise _not_found_answer(answer_id)
@@ -705,8 +710,6 @@ class PolicyAssistant:
 
 
 def _not_found_answer(answer_id: str) -> BankmlError:
-    from bankml.core.errors import NotFoundError
-
     return NotFoundError(f"no answer {answer_id!r} of yours; use the answer_id `ask` printed")
 
 

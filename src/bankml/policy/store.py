@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
 
 from bankml.core.clock import Clock, SystemClock, utc_iso
+from bankml.core.ids import resolve_prefix, sql_prefix_lookup
 from bankml.core.storage import Database
 from bankml.policy.documents import Chunk, PolicyDocument
 from bankml.policy.index import IndexedChunk
@@ -286,6 +287,20 @@ class PolicyStore:
                     created_at=record.created_at,
                 )
             )
+
+    def resolve_answer(self, ref: str, asked_by: str) -> str:
+        """The full id of the one answer ``asked_by`` got whose id starts with ``ref``
+        (``core.ids`` rules: 8+ characters, ambiguous prefixes refused with candidates)."""
+        return resolve_prefix(
+            ref,
+            sql_prefix_lookup(
+                self._db.engine.connect,
+                policy_answers.c.id,
+                policy_answers.c.asked_by == asked_by,
+            ),
+            what="answer",
+            hint="use the answer_id `ask` printed",
+        )
 
     def get_answer(self, answer_id: str) -> AnswerRecord | None:
         """One stored answer, or None."""

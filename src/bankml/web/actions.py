@@ -414,9 +414,8 @@ def find_decisions(
         window=window or "5m",
         decision_id=decision_id.strip() if decision_id else None,
         customer=customer.strip() if customer else None,
+        model=model.strip() if model else None,
     )
-    if model:
-        found = [r for r in found if r.model_name == model.strip()]
     return found
 
 
