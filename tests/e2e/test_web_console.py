@@ -366,14 +366,20 @@ def test_sign_in_and_a_disposition_work_from_the_keyboard_alone(
     try:
         page = context.new_page()
         page.goto(f"{console.url}/ui/login")
-        page.keyboard.type("fiona")  # the user name field has the focus on arrival
+        # The user name field has the focus on arrival (autofocus); wait until the browser has
+        # applied it, or keys typed on a slow machine land nowhere.
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'username'")
+        page.keyboard.type("fiona")
         page.keyboard.press("Tab")
         page.keyboard.type(PASSWORD)
         page.keyboard.press("Enter")
         page.wait_for_url(f"{console.url}/ui/")
         page.goto(f"{console.url}/ui/fraud")
-        page.locator("#alerts tbody a").last.focus()
-        page.keyboard.press("Enter")
+        link = page.locator("#alerts tbody a").last
+        link.focus()
+        page.wait_for_function("document.activeElement && document.activeElement.tagName === 'A'")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
         page.wait_for_selector("#alert-status")
         page.get_by_label("Legitimate").focus()
         page.keyboard.press("Space")
