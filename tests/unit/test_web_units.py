@@ -107,12 +107,12 @@ def test_the_health_page_draws_the_monitoring_reports_own_figures() -> None:
     charts = monitoring_charts([_day("2026-03-07", 0.02, 0.0), _day("2026-03-08", 0.4, 1.0)])
     assert [(c.key, c.wide) for c in charts] == [
         ("drift-heatmap", True),
-        ("share-of-drifting-features", False),
         ("score-distributions", False),
         ("estimated-vs-realised-performance", False),
-        ("alert-volume-vs-capacity", False),
-        ("live-data-quality", True),
         ("traffic-volume", False),
+        ("alert-volume-vs-capacity", False),
+        ("share-of-drifting-features", False),
+        ("live-data-quality", True),
     ]
     heat = json.loads(charts[0].figure)["data"][0]
     assert heat["type"] == "heatmap" and heat["y"] == ["amount", "score"]

@@ -19,8 +19,20 @@ if TYPE_CHECKING:
 
 __all__ = ["Chart", "latency_chart", "monitoring_charts", "serving_charts"]
 
-# Monitoring figures that read better across the whole width (a row per feature).
+# Monitoring figures that read better across the whole width (a row per feature), and the
+# order an operator reads them in: what moved, what it did to the scores and the performance,
+# how much traffic, then the detail.
 _WIDE = {"Drift heatmap", "Live data quality"}
+_ORDER = (
+    "Drift heatmap",
+    "Score distributions",
+    "Estimated vs realised performance",
+    "Traffic volume",
+    "Alert volume vs capacity",
+    "Share of drifting features",
+    "Live data quality",
+)
+HEATMAP_MAX_HEIGHT = 560  # px: a model with many features keeps its heatmap on one screen
 # Endpoints the latency chart shows at most (the busiest).
 LATENCY_ENDPOINTS = 10
 
@@ -58,6 +70,8 @@ def _console_layout(fig: Any, wide: bool) -> str:
     )
     if not wide:
         fig.update_layout(height=360)
+    elif (fig.layout.height or 0) > HEATMAP_MAX_HEIGHT:
+        fig.update_layout(height=HEATMAP_MAX_HEIGHT, yaxis={"tickfont": {"size": 10}})
     out: str = fig.to_json()
     return out
 
@@ -128,8 +142,12 @@ def monitoring_charts(days: Sequence[StoredDay]) -> list[Chart]:
         return []
     from bankml.monitoring.report import report_figures
 
+    figures = sorted(
+        report_figures(days),
+        key=lambda hf: _ORDER.index(hf[0]) if hf[0] in _ORDER else len(_ORDER),
+    )
     out = []
-    for heading, fig in report_figures(days):
+    for heading, fig in figures:
         wide = heading in _WIDE
         key = heading.lower().replace(" ", "-")
         out.append(Chart(key, heading, _console_layout(fig, wide), wide))
