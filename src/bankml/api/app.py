@@ -336,7 +336,7 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
 
     from bankml.web import create_web_app  # the console: server-rendered pages under /ui
 
-    app.mount("/ui", create_web_app(svc))
+    app.mount("/ui", create_web_app(svc, metrics))
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -20,7 +20,7 @@ from typing import Any
 from bankml.core.files import atomic_write_text
 from bankml.monitoring.service import StoredDay
 
-__all__ = ["latency_from_prometheus", "render_report"]
+__all__ = ["latency_figure", "latency_from_prometheus", "render_report", "report_figures"]
 
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#222}"
@@ -66,7 +66,12 @@ def latency_from_prometheus(text: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def _figures(days: Sequence[StoredDay]) -> list[tuple[str, Any]]:
+def report_figures(days: Sequence[StoredDay]) -> list[tuple[str, Any]]:
+    """The report's Plotly figures for one model version's days, as (heading, figure).
+
+    The web console's model-health page draws the same figures, so the report and the page
+    cannot disagree.
+    """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
@@ -219,7 +224,8 @@ def _figures(days: Sequence[StoredDay]) -> list[tuple[str, Any]]:
     return figs
 
 
-def _latency_figure(latency: dict[str, dict[str, float]]) -> Any:
+def latency_figure(latency: dict[str, dict[str, float]]) -> Any:
+    """p50/p90/p99 per endpoint as grouped bars (``latency_from_prometheus`` output)."""
     import plotly.graph_objects as go
 
     keys = sorted(latency)
@@ -274,11 +280,11 @@ def render_report(
                 "<th>value</th><th>limit</th><th>ledger</th><th>webhook</th></tr>"
                 f"{rows}</table>"
             )
-        for heading, fig in _figures(group):
+        for heading, fig in report_figures(group):
             parts.append(f"<h3>{html.escape(heading)}</h3>{embed(fig)}")
     parts.append("<h2>Service latency</h2>")
     if latency:
-        parts.append(embed(_latency_figure(latency)))
+        parts.append(embed(latency_figure(latency)))
     else:
         parts.append(
             "<p class=muted>No /metrics scrape given (<code>--metrics URL-or-file</code>): "

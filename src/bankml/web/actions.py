@@ -2,19 +2,16 @@
 
 The pages call the same service methods as the CLI and the API (no rule lives here or in the
 pages): when those are consolidated into one service method per action, only this module is
-re-pointed. Two slices are not on this branch yet and are reached through thin adapters that
-return ``None`` when the service is absent, so their pages show an empty state:
-
-- credit: ``services.credit.decision(decision_id, user)`` -> an object with ``to_dict()``
-  (decision, reasons, recourse, notice, model ...);
-- monitoring: ``services.monitoring.latest(model_name)`` -> an object with ``to_dict()``
-  (sections of figures, e.g. drift per feature, data quality, service metrics, alerts).
+re-pointed. Credit lookups read ``services.credit`` (decisions from the ledger, the notice
+the API serves); model health reads the ledger's decisions and what ``bankml monitor run``
+stored (``services.monitoring``: days and alerts).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,12 +27,14 @@ if TYPE_CHECKING:
     from bankml.governance.approvals import Transition
     from bankml.governance.decisions import DecisionRecord, ReplayResult
     from bankml.governance.ledger import VerifyReport
+    from bankml.monitoring.service import StoredDay
     from bankml.policy.review import ReviewItem
     from bankml.policy.service import PolicyAnswer, SearchResult
 
 __all__ = [
     "HealthView",
     "LedgerCheck",
+    "MonitoringView",
     "alert_label",
     "approve_model",
     "ask_policy",
@@ -48,11 +47,12 @@ __all__ = [
     "model_health",
     "model_names",
     "model_versions",
-    "monitoring_report",
+    "monitoring_view",
     "overview_counts",
     "policy_feedback",
     "policy_passage",
     "promote_model",
+    "recent_credit_decisions",
     "record_disposition",
     "reject_model",
     "replay_decision",
@@ -60,6 +60,7 @@ __all__ = [
     "review_item",
     "review_items",
     "rollback_model",
+    "service_latency",
     "submit_model",
     "validate_model",
     "verify_ledger",
@@ -211,62 +212,81 @@ class HealthView:
     by_version: dict[str, int] = field(default_factory=dict)
     drivers: list[tuple[str, float]] = field(default_factory=list)  # feature, mean |contrib|
     latest_gates: list[dict[str, Any]] = field(default_factory=list)
-    monitoring: dict[str, Any] | None = None
+    monitoring: MonitoringView | None = None
 
 
-def monitoring_report(s: Services, name: str) -> dict[str, Any] | None:
-    """The monitoring slice's figures for a model: its newest day, recent days, alerts.
+@dataclass
+class MonitoringView:
+    """The monitoring slice's stored days and raised alerts for one model (all versions)."""
 
-    None until `bankml monitor run` has stored a day for it.
+    monitored: bool  # the kind has a monitoring spec
+    days: list[StoredDay] = field(default_factory=list)  # oldest first, newest MONITORING_DAYS
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # newest first
+    total_alerts: int = 0
+
+    @property
+    def newest(self) -> StoredDay | None:
+        """The newest stored day (None before `bankml monitor run`)."""
+        return self.days[-1] if self.days else None
+
+    def newest_metrics(self) -> list[tuple[str, str]]:
+        """The newest day's flat metrics as (name, value) rows, in the service's order."""
+        from bankml.monitoring.service import DAY_METRICS
+
+        if self.newest is None:
+            return []
+        m = self.newest.metrics
+        return [(k, _fmt_metric(m.get(k))) for k in DAY_METRICS if k in m]
+
+
+MONITORING_DAYS = 28  # the days the health page charts
+MONITORING_ALERTS = 10  # the newest alerts it lists (all are in the ledger and the report)
+
+
+def monitoring_view(s: Services, name: str) -> MonitoringView:
+    """What `bankml monitor run` stored for a model: its recent days and newest alerts.
+
+    The champion's version is charted (the newest version that has days, when none is
+    champion); every version's alerts are listed, newest first.
     """
+    if s.kinds.get(name).monitor is None:
+        return MonitoringView(monitored=False)
     days = s.monitoring.days(name)
-    if not days:
-        return None
-    newest = days[-1]
-    recent = [
-        {
-            "day": d.day,
-            "version": d.version,
-            "rows": d.rows,
-            **{k: _fmt_metric(d.metrics.get(k)) for k in _HEALTH_METRICS},
-        }
-        for d in days[-14:]
-    ]
-    alerts = [
-        {
-            "day": a.get("day"),
-            "rule": a.get("rule"),
-            "metric": a.get("metric"),
-            "value": _fmt_metric(a.get("value")),
-            "threshold": a.get("threshold"),
-            "severity": a.get("severity"),
-        }
-        for a in s.monitoring.alerts(name)[-20:]
-    ]
-    report: dict[str, Any] = {
-        f"Newest day ({newest.day}, v{newest.version}, {newest.rows:,} decisions)": {
-            k: _fmt_metric(v) for k, v in sorted(newest.metrics.items())
-        },
-        "Recent days": recent,
-    }
-    report["Alerts"] = alerts or "No alert raised."
-    return report
+    champion = s.governance.champion(name)
+    shown = champion if any(d.version == champion for d in days) else None
+    if shown is None and days:
+        shown = max(d.version for d in days)
+    mine = [d for d in days if d.version == shown]
+    alerts = s.monitoring.alerts(name)
+    newest = sorted(alerts, key=lambda a: (a["day"], a["id"]), reverse=True)
+    return MonitoringView(
+        monitored=True,
+        days=mine[-MONITORING_DAYS:],
+        alerts=[
+            {
+                **a,
+                "value": _fmt_metric(a.get("value")),
+                "threshold": _fmt_metric(a.get("threshold")),
+            }
+            for a in newest[:MONITORING_ALERTS]
+        ],
+        total_alerts=len(alerts),
+    )
 
 
-# The day-table columns an operator reads first (all metrics are in the newest-day table).
-_HEALTH_METRICS = (
-    "drift.share_drifted",
-    "drift.score_psi",
-    "quality.max_missing_jump",
-    "quality.volume_z_abs",
-    "estimated.average_precision",
-)
-
-
-def _fmt_metric(value: Any) -> Any:
+def _fmt_metric(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4g}"
-    return "–" if value is None else value
+        return "–" if math.isnan(value) else f"{value:.4g}"
+    return "–" if value is None else str(value)
+
+
+def service_latency(exposition: bytes) -> dict[str, dict[str, float]]:
+    """p50/p90/p99 (ms) per API endpoint (``/v1/...``) from the service's own Prometheus
+    exposition: what the callers of the models wait for (the console's pages are left out)."""
+    from bankml.monitoring.report import latency_from_prometheus
+
+    latency = latency_from_prometheus(exposition.decode("utf-8"))
+    return {k: v for k, v in latency.items() if k.partition(" ")[2].startswith("/v1/")}
 
 
 def model_health(s: Services) -> list[HealthView]:
@@ -305,49 +325,87 @@ def model_health(s: Services) -> list[HealthView]:
         if view.champion is not None:
             latest = s.validations.latest(name, view.champion)
             view.latest_gates = [g.to_dict() for g in latest.results] if latest else []
-        view.monitoring = monitoring_report(s, name)
+        view.monitoring = monitoring_view(s, name)
         views.append(view)
     return views
 
 
 # -- credit -------------------------------------------------------------------------------------
 def credit_decision(s: Services, user: User, decision_id: str) -> dict[str, Any] | None:
-    """A credit decision with its reasons, recourse and (for a decline) the notice text.
+    """A credit decision with its reasons, contributions, recourse and (for a decline) notice.
 
-    Readers are credit officers, admins and auditors, as through the API.
+    Readers are credit officers, admins and auditors, as through the API. None when no credit
+    decision has that id.
     """
     from bankml.credit.service import READER_ROLES
 
     user.require(*READER_ROLES)
+    wanted = decision_id.strip()
     try:
-        entry = s.credit.decision(decision_id.strip())
+        entry = s.credit.decision(wanted)
     except NotFoundError:
         return None  # the page says "no credit decision <id>"
     p = entry.payload
+    explanation = p.get("explanation", {})
+    features = p.get("features", {})
+    contributions = [
+        {"feature": f, "value": features.get(f), "contribution": float(c)}
+        for f, c in explanation.get("contributions", {}).items()
+        if isinstance(c, int | float)
+    ]
+    contributions.sort(key=lambda row: -abs(row["contribution"]))
+    raw_recourse = p.get("recourse")
+    recourse: dict[str, Any] = raw_recourse if isinstance(raw_recourse, dict) else {}
     out: dict[str, Any] = {
-        "decision_id": decision_id.strip(),
+        "decision_id": wanted,
+        "application_id": p.get("application_id"),
         "decision": p.get("decision"),
         "pd": p.get("pd"),
         "score": p.get("score"),
+        "cutoffs": p.get("cutoffs", {}),
         "model": f"{p['model']['name']} v{p['model']['version']}",
         "decided_at": entry.ts,
-        "reasons": [
-            f"{r.get('code')}: {r.get('text')}" for r in p.get("explanation", {}).get("reasons", [])
-        ],
-        "recourse": _recourse_lines(p.get("recourse")),
+        "decided_by": entry.actor,
+        "rules_failed": p.get("rules_failed") or [],
+        "reasons": explanation.get("reasons", []),
+        "contributions": contributions,
+        "bias": explanation.get("bias"),
+        "baseline": explanation.get("baseline"),
+        "recourse": _recourse_lines(recourse),
+        "recourse_pd_after": recourse.get("pd_after"),
+        "notice": None,
     }
     if p.get("decision") == "decline":
-        out["notice"] = s.credit.notice(decision_id.strip(), user).text
+        out["notice"] = s.credit.notice(wanted, user).text
     return out
 
 
+def recent_credit_decisions(s: Services, user: User, limit: int = 10) -> list[dict[str, Any]]:
+    """The newest credit decisions in the ledger (id, time, outcome, PD, model)."""
+    from bankml.credit.service import DECISION_EVENT, READER_ROLES
+
+    user.require(*READER_ROLES)
+    return [
+        {
+            "decision_id": e.subject.removeprefix("decision:"),
+            "decided_at": e.ts,
+            "decision": e.payload.get("decision"),
+            "pd": e.payload.get("pd"),
+            "model": f"{e.payload['model']['name']} v{e.payload['model']['version']}",
+        }
+        for e in s.ledger.entries(kind=DECISION_EVENT, newest_first=True, limit=limit)
+    ]
+
+
 def _recourse_lines(recourse: Any) -> list[str]:
-    if not isinstance(recourse, dict):
+    """The smallest approving change as lines ("feature: from → to"), or why there is none."""
+    if not isinstance(recourse, dict) or not recourse:
         return []
     if recourse.get("status") != "found":
-        return [str(recourse.get("note") or recourse.get("status") or "")]
+        return [str(recourse.get("note") or recourse.get("status"))]
     return [
-        f"{c.get('feature')}: {c.get('from')} → {c.get('to')}" for c in recourse.get("changes", [])
+        f"{c.get('feature')}: {_fmt_metric(c.get('from'))} → {_fmt_metric(c.get('to'))}"
+        for c in recourse.get("changes", [])
     ]
 
 
@@ -405,8 +463,13 @@ def find_decisions(
     customer: str | None,
     decision_id: str | None,
     model: str | None,
+    limit: int = 50,
+    offset: int = 0,
 ) -> list[DecisionRecord]:
-    """Decisions by minute, customer or id, as ``GET /v1/audit/decisions``; then by model."""
+    """Decisions by minute, customer or id, as ``GET /v1/audit/decisions``; then by model.
+
+    One page of ``limit`` rows from ``offset``, newest first.
+    """
     if not (at or customer or decision_id):
         raise InputError("give a time, a customer id or a decision id to search")
     found = s.decisions.find(
@@ -415,6 +478,8 @@ def find_decisions(
         decision_id=decision_id.strip() if decision_id else None,
         customer=customer.strip() if customer else None,
         model=model.strip() if model else None,
+        limit=limit,
+        offset=offset,
     )
     return found
 
@@ -471,8 +536,9 @@ def overview_counts(s: Services, user: User) -> dict[str, Any]:
         out["open_reviews"] = len(s.policy.review.list(user, "open"))
     if role in (Role.AUDITOR, Role.ADMIN):
         out["ledger_entries"] = s.ledger.count()
-        since = s.clock.now() - timedelta(days=1)
+        now = s.clock.now()
         out["decisions_24h"] = sum(
-            len(s.ledger.entries(kind=k, since=since)) for k in s.kinds.decision_events()
+            len(s.ledger.entries(kind=k, since=now - timedelta(days=1), until=now))
+            for k in s.kinds.decision_events()
         )
     return out

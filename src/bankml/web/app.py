@@ -9,14 +9,13 @@ served by the service itself: no CDN, works offline.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI
@@ -33,6 +32,7 @@ from bankml.core.errors import BankmlError, InputError
 from bankml.core.identity import Role, User
 from bankml.core.sessions import Session
 from bankml.web import actions
+from bankml.web import charts as charts_for
 from bankml.web.auth import (
     SESSION_COOKIE,
     NeedsSignIn,
@@ -45,6 +45,9 @@ from bankml.web.auth import (
     set_login_csrf_cookie,
     set_session_cookie,
 )
+
+if TYPE_CHECKING:
+    from bankml.api.metrics import ServiceMetrics
 
 __all__ = ["PAGE_ROLES", "create_web_app"]
 
@@ -89,11 +92,15 @@ _DONE = {  # fixed texts for the message after an action (never echo text from t
 
 @dataclass(frozen=True)
 class Pager:
-    """One page of a longer table."""
+    """One page of a longer table.
+
+    ``total`` is None when the store pages the rows itself and only says whether more follow
+    (then ``pages`` is this page, plus one when there is a next).
+    """
 
     page: int
     pages: int
-    total: int
+    total: int | None
 
     def link(self, request: Request, page: int) -> str:
         """The current URL with another page number."""
@@ -118,23 +125,12 @@ def _int(value: str | None, what: str, default: int | None = None) -> int:
         raise InputError(f"{what} must be a whole number, not {value!r}") from None
 
 
-def _chart(
-    data: list[dict[str, Any]], title: str, x: str, y: str, left: int = 60, log_y: bool = False
-) -> str:
-    """A Plotly figure as JSON for ``data-figure`` (drawn by static/console.js)."""
-    layout = {
-        "title": {"text": title, "font": {"size": 14}},
-        "xaxis": {"title": {"text": x}},
-        "yaxis": {"title": {"text": y}, **({"type": "log"} if log_y else {})},
-        "barmode": "group",
-        "height": 320,
-        "margin": {"l": left, "r": 20, "t": 50, "b": 60},
-    }
-    return json.dumps({"data": data, "layout": layout})
+def create_web_app(svc: Services, metrics: ServiceMetrics | None = None) -> FastAPI:
+    """The console as an app to mount at ``/ui`` (shares the service's ``Services``).
 
-
-def create_web_app(svc: Services) -> FastAPI:
-    """The console as an app to mount at ``/ui`` (shares the service's ``Services``)."""
+    ``metrics`` is the service's Prometheus registry: the model-health page charts the
+    process's request latency from it.
+    """
     web = FastAPI(title="bankml console", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.services = svc
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
@@ -383,53 +379,21 @@ def create_web_app(svc: Services) -> FastAPI:
         session = session_of(request)
         require(session, *PAGE_ROLES["health"])
         views = actions.model_health(svc)
-        charts = {}
-        for v in views:
-            hours = [h for h, _, _ in v.per_hour]
-            charts[v.name] = [
-                _chart(
-                    [
-                        {
-                            "type": "bar",
-                            "x": hours,
-                            "y": [c for _, c, _ in v.per_hour],
-                            "name": "decisions",
-                        },
-                        {
-                            "type": "bar",
-                            "x": hours,
-                            "y": [r for _, _, r in v.per_hour],
-                            "name": "sent to review",
-                        },
-                    ],
-                    f"{v.name}: decisions per hour (UTC)",
-                    "hour",
-                    "decisions",
-                ),
-                _chart(
-                    [{"type": "histogram", "x": v.scores, "nbinsx": 40, "name": "score"}],
-                    f"{v.name}: score distribution (latest {len(v.scores)} decisions)",
-                    "score",
-                    "decisions (log scale)",
-                    log_y=True,
-                ),
-                _chart(
-                    [
-                        {
-                            "type": "bar",
-                            "orientation": "h",
-                            "x": [w for _, w in v.drivers][::-1],
-                            "y": [f for f, _ in v.drivers][::-1],
-                            "name": "mean |contribution|",
-                        }
-                    ],
-                    f"{v.name}: what drives its scores (mean |contribution|, top 10)",
-                    "mean absolute contribution (log-odds)",
-                    "",
-                    left=220,
-                ),
-            ]
-        return render(request, "health.html", session, views=views, charts=charts)
+        charts = {
+            v.name: {
+                "serving": charts_for.serving_charts(v),
+                "monitoring": charts_for.monitoring_charts(v.monitoring.days)
+                if v.monitoring
+                else [],
+            }
+            for v in views
+        }
+        latency = (
+            charts_for.latency_chart(actions.service_latency(metrics.exposition()))
+            if metrics is not None
+            else None
+        )
+        return render(request, "health.html", session, views=views, charts=charts, latency=latency)
 
     # -- credit ---------------------------------------------------------------------------
     @web.get("/credit")
@@ -442,6 +406,7 @@ def create_web_app(svc: Services) -> FastAPI:
             if enabled and decision_id.strip()
             else None
         )
+        recent = actions.recent_credit_decisions(svc, session.user) if enabled else []
         return render(
             request,
             "credit.html",
@@ -449,6 +414,7 @@ def create_web_app(svc: Services) -> FastAPI:
             enabled=enabled,
             decision_id=decision_id,
             found=found,
+            recent=recent,
         )
 
     # -- policy assistant -----------------------------------------------------------------
@@ -531,6 +497,9 @@ def create_web_app(svc: Services) -> FastAPI:
         session = session_of(request)
         require(session, *PAGE_ROLES["audit"])
         searched = bool(at or customer or decision)
+        number = max(1, _int(page, "page", 1))
+        # The decision index pages itself (newest first): ask for one row more than a page to
+        # know whether a next page exists, never for everything.
         found = (
             actions.find_decisions(
                 svc,
@@ -539,11 +508,14 @@ def create_web_app(svc: Services) -> FastAPI:
                 customer=customer or None,
                 decision_id=decision or None,
                 model=model or None,
+                limit=PER_PAGE + 1,
+                offset=(number - 1) * PER_PAGE,
             )
             if searched
             else []
         )
-        rows, pager = paginate(found, _int(page, "page", 1))
+        rows = found[:PER_PAGE]
+        pager = Pager(number, number + (len(found) > PER_PAGE), None)
         return render(
             request,
             "audit.html",

@@ -5,6 +5,9 @@
     if (!window.Plotly) { return; }
     document.querySelectorAll("[data-figure]").forEach(function (el) {
       var fig = JSON.parse(el.getAttribute("data-figure"));
+      // Responsive charts fill their box on a resize: give the box the figure's height, or a
+      // resize (a window, a full-page screenshot) squeezes the chart into the CSS minimum.
+      if (fig.layout && fig.layout.height) { el.style.height = (fig.layout.height + 2) + "px"; }
       window.Plotly.newPlot(el, fig.data, fig.layout, {displaylogo: false, responsive: true});
     });
   }
