@@ -12,13 +12,17 @@ A chunk's structure is derived from its heading path and text, never from a mode
 
 ``question_refs`` finds exact references a user typed ("Rule 4.15.12", "§ 1002.9(b)",
 "POL-AML-004 §3"); ``exact_matches`` returns the readable chunks that contain them, narrowest
-first, so an exact reference is never left to word statistics.
+first, so an exact reference is never left to word statistics. ``named_documents`` finds the
+documents a question names by id or by full title ("What does the Consumer Credit
+Underwriting Standards policy say about …"), and ``residual_question`` what the question asks
+once those names are taken out: the title's words are in every chunk of that document, so
+they say *which* document but not *where* in it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bankml.policy.index import IndexedChunk
@@ -29,7 +33,10 @@ __all__ = [
     "QuestionRefs",
     "chunk_structure",
     "exact_matches",
+    "named_documents",
+    "norm_words",
     "question_refs",
+    "residual_question",
 ]
 
 KINDS = ("rule", "definition", "guidance", "commentary")
@@ -75,7 +82,8 @@ def _norm_ref(ref: str) -> str:
     return re.sub(r"\s+", "", ref).lower()
 
 
-def _norm_words(text: str) -> str:
+def norm_words(text: str) -> str:
+    """Lower-case words and numbers joined by single spaces (punctuation dropped)."""
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
@@ -116,7 +124,7 @@ def chunk_structure(chunk: IndexedChunk) -> ChunkStructure:
         elif base and (m := _LINE_PARA_RE.match(line)):
             refs.add(f"{base}({m.group(1).lower()})")
         if t := _TERM_RE.match(line):
-            term = _norm_words(next(g for g in t.groups() if g))
+            term = norm_words(next(g for g in t.groups() if g))
             if term:
                 terms.add(term)
     if terms and kind == "rule":
@@ -145,7 +153,7 @@ def question_refs(question: str) -> QuestionRefs:
         frozenset(_DOC_ID_RE.findall(question)),
         tuple(dict.fromkeys(_norm_ref(m) for m in _REF_RE.findall(question))),
         bool(_DEFINE_Q_RE.search(question)),
-        _norm_words(question),
+        norm_words(question),
     )
 
 
@@ -197,3 +205,40 @@ def exact_matches(
             scored.append(((-best, kind_rank, -s.depth, -len(s.refs)), c))
     scored.sort(key=lambda x: (x[0], x[1].chunk_id))
     return [c for _, c in scored[:k]]
+
+
+_MAX_TITLE_WORDS = 12
+
+
+def named_documents(
+    question: str,
+    titles: Mapping[str, frozenset[str]],
+    doc_groups: Mapping[str, frozenset[str]],
+    reading_groups: frozenset[str],
+) -> dict[str, str]:
+    """Readable documents the question names: ``{doc_id: the name used}``, by id or title.
+
+    ``titles`` maps a normalized title (``norm_words``) to the ids of the documents that carry
+    it, ``doc_groups`` a document id to its groups. Only documents the groups may read count,
+    so naming a restricted document changes nothing. A title must have at least two words and
+    appear whole, as a run of the question's words (a one-word title would match ordinary
+    words).
+    """
+    if not reading_groups:
+        return {}
+    found: dict[str, str] = {d: d for d in _DOC_ID_RE.findall(question)}
+    words = norm_words(question).split()
+    for size in range(min(len(words), _MAX_TITLE_WORDS), 1, -1):
+        for start in range(len(words) - size + 1):
+            phrase = " ".join(words[start : start + size])
+            for doc_id in titles.get(phrase, ()):
+                found.setdefault(doc_id, phrase)
+    return {d: name for d, name in found.items() if doc_groups.get(d, frozenset()) & reading_groups}
+
+
+def residual_question(question: str, names: Iterable[str]) -> str:
+    """The question's words without the document names in it (ids and titles)."""
+    text = f" {norm_words(question)} "
+    for name in sorted(set(names), key=len, reverse=True):
+        text = text.replace(f" {norm_words(name)} ", " ")
+    return " ".join(text.split())
