@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from bankml.policy.embeddings import HashingEmbedder, MiniLMEmbedder, embedder_a
 from bankml.policy.hybrid import HybridIndex, reciprocal_rank_fusion
 from bankml.policy.index import IndexedChunk, MemoryIndex, SearchHit
 from bankml.policy.structure import (
+    StructureIndex,
     chunk_structure,
     exact_matches,
     named_documents,
@@ -381,3 +383,43 @@ def test_naming_a_restricted_policy_by_title_changes_nothing_for_an_outsider() -
     ]
     insider = index.search(q, frozenset({"vault"}), 1)
     assert insider[0].chunk.chunk_id == "POL-VLT-001#1"
+
+
+def test_structure_index_finds_exactly_what_the_full_scan_finds() -> None:
+    # Oracle: exact_matches over every chunk, recomputing each structure (the old path).
+    chunks = [AML, AML_INVEST, DEFS, REGB, REGB_COMMENT, *LENDING, CARDS, VAULT_DOC]
+    index = StructureIndex({c.chunk_id: chunk_structure(c) for c in chunks})
+    questions = [
+        "POL-AML-004 §4.2?",
+        "What does § 1002.9(b)(2) say?",
+        "What is a beneficial owner?",
+        "what is EDD and who is a beneficial owner",
+        "Explain section 3.1",
+        "What does Rule 9.9.9 say?",  # no chunk holds it or a parent
+        "How long are records kept?",  # no reference at all
+    ]
+    for groups in (frozenset({"aml", "everyone"}), frozenset({"everyone"}), frozenset({"x"})):
+        for q in questions:
+            refs = question_refs(q)
+            by_id = {c.chunk_id: c for c in chunks}
+            candidates = [by_id[c] for c in index.candidates(refs)]
+            got = exact_matches(refs, candidates, groups, 5, index.structure)
+            assert got == exact_matches(refs, chunks, groups, 5), (q, groups)
+    assert index.candidates(question_refs("How long are records kept?")) == []
+
+
+def test_dense_index_parses_chunk_structures_once_and_again_only_when_changed() -> None:
+    dense = DenseIndex(None, HashingEmbedder())
+    dense.replace_documents({"POL-AML-004": [AML, AML_INVEST], "POL-AML-002": [DEFS]})
+    first = dense.structures()
+    assert dense.structures() is first  # memoised until the index changes
+    assert first.structures["POL-AML-002#definitions"].terms == frozenset(
+        {"beneficial owner", "edd"}
+    )
+    changed = replace(AML_INVEST, text="**4.1** Investigations end within 30 days.")
+    dense.replace_documents({"POL-AML-004": [AML, changed]})
+    second = dense.structures()
+    assert second is not first
+    assert second.structures[AML.chunk_id] is first.structures[AML.chunk_id]  # reused
+    assert second.structures[changed.chunk_id].refs == frozenset({"4", "4.1"})
+    assert "POL-AML-002#definitions" in second.structures

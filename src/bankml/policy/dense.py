@@ -39,7 +39,7 @@ import numpy as np
 
 from bankml.policy.embeddings import Embedder, blas_threads
 from bankml.policy.index import IndexedChunk, SearchHit
-from bankml.policy.structure import norm_words
+from bankml.policy.structure import ChunkStructure, StructureIndex, chunk_structure, norm_words
 
 __all__ = ["Catalogue", "DenseIndex", "embedding_text"]
 
@@ -124,6 +124,10 @@ class DenseIndex:
         self._allowed_cache: dict[frozenset[str], tuple[np.ndarray, np.ndarray]] = {}
         self._position: dict[str, int] | None = None
         self._catalogue: Catalogue | None = None
+        self._structure_index: StructureIndex | None = None
+        # Chunk structures by fingerprint (title, path, text): kept across index changes, so
+        # after re-ingesting one document only its chunks are parsed again.
+        self._structures: dict[str, ChunkStructure] = {}
         self.embedded = 0  # how many chunks this object embedded (re-ingest reuses the rest)
 
     # -- persistence ---------------------------------------------------------------------------
@@ -206,6 +210,7 @@ class DenseIndex:
         self._allowed_cache = {}
         self._position = None
         self._catalogue = None
+        self._structure_index = None
         self._reduced, self._basis = None, None
         if len(self._ids) >= self.reduce_above and self.reduced_dim < self.embedder.dim:
             self._basis = _principal_directions(self._matrix, self.reduced_dim)
@@ -328,6 +333,24 @@ class DenseIndex:
                     {d: tuple(c) for d, c in chunk_ids.items()},
                 )
             return self._catalogue
+
+    def structures(self) -> StructureIndex:
+        """Every chunk's structure, for exact references (memoised until the index changes).
+
+        Built on the first question that needs it (a reference or a "what is …"): parsing
+        100k chunks takes seconds, so a question without one never pays it, and after a
+        re-ingest only changed chunks are parsed again (cached by fingerprint).
+        """
+        with self._lock:
+            self._load()
+            if self._structure_index is None:
+                known, self._structures = self._structures, {}
+                found: dict[str, ChunkStructure] = {}
+                for r in self._rows.values():
+                    s = known.get(r.fingerprint) or chunk_structure(r.chunk())
+                    self._structures[r.fingerprint] = found[r.chunk_id] = s
+                self._structure_index = StructureIndex(found)
+            return self._structure_index
 
     def _positions(self) -> dict[str, int]:
         """Row number of each chunk id (rebuilt lazily after a change)."""

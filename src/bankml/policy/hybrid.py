@@ -118,10 +118,11 @@ class HybridIndex:
         refs = question_refs(query)
         if refs.empty and not refs.wants_definition:
             return fused[:k]
-        chunks = self.dense.chunks()
+        index = self.dense.structures()
+        chunks = self.dense.chunks_by_id(index.candidates(refs))
         if doc_ids is not None:
             chunks = [c for c in chunks if c.doc_id in doc_ids]
-        exact = exact_matches(refs, chunks, reading_groups, k)
+        exact = exact_matches(refs, chunks, reading_groups, k, index.structure)
         if not exact:
             return fused[:k]
         return _lead(exact, fused, k)
@@ -144,7 +145,7 @@ class HybridIndex:
     ) -> list[SearchHit]:
         if doc_ids is None:
             return self.dense.search(query, reading_groups, k)
-        # Within named documents: score their chunks only (a handful), same relevance floor.
+        # Within named documents: score their chunks only, with the same relevance floor.
         catalogue = self.dense.catalogue()
         ids = [c for d in sorted(doc_ids) for c in catalogue.chunk_ids.get(d, ())]
         sims = self.dense.similarities(query, ids, reading_groups)
