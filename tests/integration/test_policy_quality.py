@@ -264,3 +264,68 @@ def test_cli_eval_runs_a_suite_on_a_scratch_home_with_the_configured_retrieval(
     assert report["retrieval"]["bm25"]["literal"]["recall_at_k"] == 1.0
     assert set(report["retrieval"]) == {"bm25"}  # the configured retrieval was evaluated
     assert not (tmp_path / "home").exists()  # the real home is never touched
+
+
+LENDING_POLICY = """---
+id: POL-LEND-001
+title: Consumer Credit Underwriting Standards
+owner: Chief Credit Officer
+allowed_groups: [everyone]
+---
+# Consumer Credit Underwriting Standards
+
+These consumer credit underwriting standards govern consumer credit underwriting.
+
+## 1. Purpose
+**1.1** The consumer credit underwriting standards set how consumer credit is underwritten.
+
+## 2. Limits
+**2.1** Unsecured consumer loans are capped at GBP 25,000.
+
+## 3. Eligibility
+**3.1** Applicants need a credit history of at least 12 months.
+"""
+
+VAULT_POLICY = """---
+id: POL-VLT-001
+title: Vault Access Rules
+owner: Head of Security
+allowed_groups: [security]
+---
+# Vault Access Rules
+
+## 1. History
+**1.1** The vault log keeps a history of every opening for 12 months.
+"""
+
+
+@needs_model
+def test_a_question_naming_a_policy_title_finds_the_part_it_asks_about_on_tantivy(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "lend.md").write_text(LENDING_POLICY, encoding="utf-8")
+    (folder / "vault.md").write_text(VAULT_POLICY, encoding="utf-8")
+    svc = Services(
+        load_settings(
+            home=tmp_path / "home", env="test", secret_key=TEST_SECRET, policy_retrieval="hybrid"
+        )
+    )
+    svc.policy.ingest([folder])
+    carl = svc.users.add("carl", Role.CREDIT_OFFICER, frozenset({"credit-risk"}))
+    q = "What does the Consumer Credit Underwriting Standards policy say about history required?"
+    hits = [h.chunk.chunk_id for h in svc.policy.retrieve(carl, q, 3)]
+    assert hits[0] == "POL-LEND-001#3-eligibility"
+    # A restricted policy named by title: nothing of it, for someone outside its group.
+    q = "What do the Vault Access Rules say about history kept for 12 months?"
+    assert all(h.chunk.doc_id != "POL-VLT-001" for h in svc.policy.retrieve(carl, q, 10))
+    sam = svc.users.add("sam", Role.AUDITOR, frozenset({"security"}))
+    assert svc.policy.retrieve(sam, q, 1)[0].chunk.chunk_id == "POL-VLT-001#1-history"
+    # The BM25 index's document filter (inside the tantivy query) keeps to the named ones.
+    assert isinstance(svc.policy.index, HybridIndex)
+    bm25 = svc.policy.index.bm25
+    inside = bm25.search("history", frozenset({"everyone"}), 10, frozenset({"POL-LEND-001"}))
+    assert [h.chunk.chunk_id for h in inside] == ["POL-LEND-001#3-eligibility"]
+    assert bm25.search("history", frozenset({"everyone"}), 10, frozenset()) == []
+    svc.close()

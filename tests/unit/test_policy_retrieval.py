@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,14 @@ from bankml.policy.dense import DenseIndex
 from bankml.policy.embeddings import HashingEmbedder, MiniLMEmbedder, embedder_available
 from bankml.policy.hybrid import HybridIndex, reciprocal_rank_fusion
 from bankml.policy.index import IndexedChunk, MemoryIndex, SearchHit
-from bankml.policy.structure import chunk_structure, exact_matches, question_refs
+from bankml.policy.structure import (
+    StructureIndex,
+    chunk_structure,
+    exact_matches,
+    named_documents,
+    question_refs,
+    residual_question,
+)
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -270,3 +278,148 @@ def test_two_stage_dense_search_matches_the_exact_search_and_keeps_the_filter() 
             assert got[0].chunk.chunk_id == c.chunk_id  # a chunk's own text finds it first
     vault = fast.search(chunks[0].text, frozenset({"vault"}), 50)
     assert len(vault) == 50 and all(h.chunk.groups == {"vault"} for h in vault)
+
+
+def _lend(slug: str, section: str, text: str, groups: frozenset[str] = frozenset({"everyone"})):
+    return IndexedChunk(
+        f"POL-LEND-001#{slug}", "POL-LEND-001", "Consumer Lending Standards", section, text, groups
+    )
+
+
+# Every chunk carries the title's words (title field, embedding text); the preamble and the
+# purpose repeat them. Only "credit history" says which part of the policy a question means.
+LENDING = [
+    _lend(
+        "consumer-lending-standards",
+        "Consumer Lending Standards",
+        "These consumer lending standards set the lending rules for consumer loans.",
+    ),
+    _lend(
+        "1-purpose",
+        "1. Purpose",
+        "The consumer lending standards describe how consumer lending decisions are made.",
+    ),
+    _lend("2-scope", "2. Scope", "Consumer lending standards apply to every consumer loan."),
+    _lend("3-limits", "3. Limits", "Consumer loans are capped at GBP 25,000 per customer."),
+    _lend("4-eligibility", "4. Eligibility", "Applicants need a credit history of 12 months."),
+]
+CARDS = _chunk("POL-CARD-002#1", "A credit history check is run for each card.", {"everyone"})
+VAULT_DOC = IndexedChunk(
+    "POL-VLT-001#1",
+    "POL-VLT-001",
+    "Vault Access Rules",
+    "1. Keys",
+    "Keys stay in the safe.",
+    frozenset({"vault"}),
+)
+
+
+def test_named_documents_by_whole_title_or_id_and_only_readable_ones() -> None:
+    catalogue = {
+        "consumer lending standards": frozenset({"POL-LEND-001"}),
+        "vault access rules": frozenset({"POL-VLT-001"}),
+        "scope": frozenset({"X-1"}),
+    }
+    groups = {
+        "POL-LEND-001": frozenset({"everyone"}),
+        "POL-VLT-001": frozenset({"vault"}),
+        "X-1": frozenset({"everyone"}),
+    }
+    everyone = frozenset({"everyone"})
+    q = "What does the Consumer Lending Standards policy say about credit history?"
+    assert named_documents(q, catalogue, groups, everyone) == {
+        "POL-LEND-001": "consumer lending standards"
+    }
+    assert residual_question(q, ["consumer lending standards"]) == (
+        "what does the policy say about credit history"
+    )
+    # Part of a title, a one-word title, a restricted document: none of them names one.
+    assert named_documents("consumer lending rules", catalogue, groups, everyone) == {}
+    assert named_documents("what is in scope?", catalogue, groups, everyone) == {}
+    assert named_documents("Vault Access Rules on keys", catalogue, groups, everyone) == {}
+    assert named_documents("Vault Access Rules", catalogue, groups, frozenset({"vault"})) == {
+        "POL-VLT-001": "vault access rules"
+    }
+    assert named_documents("POL-VLT-001 keys", catalogue, groups, everyone) == {}
+    assert named_documents("POL-LEND-001 limits", catalogue, groups, everyone) == {
+        "POL-LEND-001": "POL-LEND-001"
+    }
+
+
+def test_a_question_naming_a_policy_title_is_ranked_by_its_other_words_inside_it() -> None:
+    index = HybridIndex(MemoryIndex(), DenseIndex(None, HashingEmbedder()))
+    index.replace_documents(
+        {"POL-LEND-001": LENDING, "POL-CARD-002": [CARDS], "POL-VLT-001": [VAULT_DOC]}
+    )
+    everyone = frozenset({"everyone"})
+    q = "What does the Consumer Lending Standards policy say about credit history?"
+    # The cause: in plain fusion the title's words lift the preamble (it repeats them) above
+    # the one chunk the question is about.
+    plain = [h.chunk.chunk_id for h in index._fuse(q, everyone, 10, None)]
+    assert plain[0] == "POL-LEND-001#consumer-lending-standards"
+    hits = index.search(q, everyone, 3)
+    assert hits[0].chunk.chunk_id == "POL-LEND-001#4-eligibility"
+    assert [h.rank for h in hits] == [1, 2, 3]
+    # By id, the same.
+    by_id = index.search("POL-LEND-001: credit history?", everyone, 1)
+    assert by_id[0].chunk.chunk_id == "POL-LEND-001#4-eligibility"
+    # BM25 alone and dense alone are left as they are (they are the evaluation's baselines).
+    assert [h.chunk.chunk_id for h in index.search(q, everyone, 10, mode="bm25")] == [
+        h.chunk.chunk_id for h in index.bm25.search(q, everyone, 10)
+    ]
+
+
+def test_naming_a_restricted_policy_by_title_changes_nothing_for_an_outsider() -> None:
+    index = HybridIndex(MemoryIndex(), DenseIndex(None, HashingEmbedder()))
+    index.replace_documents(
+        {"POL-LEND-001": LENDING, "POL-CARD-002": [CARDS], "POL-VLT-001": [VAULT_DOC]}
+    )
+    everyone = frozenset({"everyone"})
+    q = "What do the Vault Access Rules say about a credit history?"
+    hits = index.search(q, everyone, 10)
+    assert all(h.chunk.doc_id != "POL-VLT-001" for h in hits)
+    assert [h.chunk.chunk_id for h in hits] == [
+        h.chunk.chunk_id for h in index._fuse(q, everyone, 10, None)
+    ]
+    insider = index.search(q, frozenset({"vault"}), 1)
+    assert insider[0].chunk.chunk_id == "POL-VLT-001#1"
+
+
+def test_structure_index_finds_exactly_what_the_full_scan_finds() -> None:
+    # Oracle: exact_matches over every chunk, recomputing each structure (the old path).
+    chunks = [AML, AML_INVEST, DEFS, REGB, REGB_COMMENT, *LENDING, CARDS, VAULT_DOC]
+    index = StructureIndex({c.chunk_id: chunk_structure(c) for c in chunks})
+    questions = [
+        "POL-AML-004 §4.2?",
+        "What does § 1002.9(b)(2) say?",
+        "What is a beneficial owner?",
+        "what is EDD and who is a beneficial owner",
+        "Explain section 3.1",
+        "What does Rule 9.9.9 say?",  # no chunk holds it or a parent
+        "How long are records kept?",  # no reference at all
+    ]
+    for groups in (frozenset({"aml", "everyone"}), frozenset({"everyone"}), frozenset({"x"})):
+        for q in questions:
+            refs = question_refs(q)
+            by_id = {c.chunk_id: c for c in chunks}
+            candidates = [by_id[c] for c in index.candidates(refs)]
+            got = exact_matches(refs, candidates, groups, 5, index.structure)
+            assert got == exact_matches(refs, chunks, groups, 5), (q, groups)
+    assert index.candidates(question_refs("How long are records kept?")) == []
+
+
+def test_dense_index_parses_chunk_structures_once_and_again_only_when_changed() -> None:
+    dense = DenseIndex(None, HashingEmbedder())
+    dense.replace_documents({"POL-AML-004": [AML, AML_INVEST], "POL-AML-002": [DEFS]})
+    first = dense.structures()
+    assert dense.structures() is first  # memoised until the index changes
+    assert first.structures["POL-AML-002#definitions"].terms == frozenset(
+        {"beneficial owner", "edd"}
+    )
+    changed = replace(AML_INVEST, text="**4.1** Investigations end within 30 days.")
+    dense.replace_documents({"POL-AML-004": [AML, changed]})
+    second = dense.structures()
+    assert second is not first
+    assert second.structures[AML.chunk_id] is first.structures[AML.chunk_id]  # reused
+    assert second.structures[changed.chunk_id].refs == frozenset({"4", "4.1"})
+    assert "POL-AML-002#definitions" in second.structures

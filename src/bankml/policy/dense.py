@@ -39,8 +39,9 @@ import numpy as np
 
 from bankml.policy.embeddings import Embedder, blas_threads
 from bankml.policy.index import IndexedChunk, SearchHit
+from bankml.policy.structure import ChunkStructure, StructureIndex, chunk_structure, norm_words
 
-__all__ = ["DenseIndex", "embedding_text"]
+__all__ = ["Catalogue", "DenseIndex", "embedding_text"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,15 @@ _FILE = "dense.npz"
 def embedding_text(chunk: IndexedChunk) -> str:
     """What is embedded for a chunk: title and heading path give a short section its topic."""
     return f"{chunk.title}. {chunk.section}.\n{chunk.text}"
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the index knows per document, for questions that name one."""
+
+    titles: dict[str, frozenset[str]]  # normalized title -> document ids
+    groups: dict[str, frozenset[str]]  # document id -> reading groups
+    chunk_ids: dict[str, tuple[str, ...]]  # document id -> its chunks
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,12 @@ class DenseIndex:
         self._basis: np.ndarray | None = None  # dim x reduced_dim
         self._group_rows: dict[str, np.ndarray] = {}
         self._allowed_cache: dict[frozenset[str], tuple[np.ndarray, np.ndarray]] = {}
+        self._position: dict[str, int] | None = None
+        self._catalogue: Catalogue | None = None
+        self._structure_index: StructureIndex | None = None
+        # Chunk structures by fingerprint (title, path, text): kept across index changes, so
+        # after re-ingesting one document only its chunks are parsed again.
+        self._structures: dict[str, ChunkStructure] = {}
         self.embedded = 0  # how many chunks this object embedded (re-ingest reuses the rest)
 
     # -- persistence ---------------------------------------------------------------------------
@@ -192,6 +208,9 @@ class DenseIndex:
                 members.setdefault(g, []).append(i)
         self._group_rows = {g: np.asarray(rows, dtype=np.int64) for g, rows in members.items()}
         self._allowed_cache = {}
+        self._position = None
+        self._catalogue = None
+        self._structure_index = None
         self._reduced, self._basis = None, None
         if len(self._ids) >= self.reduce_above and self.reduced_dim < self.embedder.dim:
             self._basis = _principal_directions(self._matrix, self.reduced_dim)
@@ -273,6 +292,72 @@ class DenseIndex:
             for rank, i in enumerate(kept, start=1)
         ]
 
+    def similarities(
+        self, query: str, chunk_ids: Sequence[str], reading_groups: frozenset[str]
+    ) -> dict[str, float]:
+        """Exact cosine of ``query`` with each named chunk the groups may read.
+
+        For fusion: a chunk the BM25 list found but the dense top k did not still has a
+        known similarity. Chunks not indexed, or outside the groups, are left out.
+        """
+        if not query.strip() or not reading_groups or not chunk_ids:
+            return {}
+        with self._lock:
+            self._load()
+            _allowed, mask = self._allowed(reading_groups)
+            position = self._positions()
+            rows = [position[c] for c in chunk_ids if c in position and mask[position[c]]]
+            matrix, ids = self._matrix, self._ids
+        if not rows:
+            return {}
+        vector = self.embedder.encode([query])[0]
+        with blas_threads(1):
+            scores = matrix[rows] @ vector
+        return {ids[r]: float(s) for r, s in zip(rows, scores, strict=True)}
+
+    def catalogue(self) -> Catalogue:
+        """Titles, groups and chunk ids per document (memoised until the index changes)."""
+        with self._lock:
+            self._load()
+            if self._catalogue is None:
+                titles: dict[str, set[str]] = {}
+                groups: dict[str, frozenset[str]] = {}
+                chunk_ids: dict[str, list[str]] = {}
+                for r in self._rows.values():
+                    titles.setdefault(norm_words(r.title), set()).add(r.doc_id)
+                    groups[r.doc_id] = frozenset(r.groups)
+                    chunk_ids.setdefault(r.doc_id, []).append(r.chunk_id)
+                self._catalogue = Catalogue(
+                    {t: frozenset(d) for t, d in titles.items() if t},
+                    groups,
+                    {d: tuple(c) for d, c in chunk_ids.items()},
+                )
+            return self._catalogue
+
+    def structures(self) -> StructureIndex:
+        """Every chunk's structure, for exact references (memoised until the index changes).
+
+        Built on the first question that needs it (a reference or a "what is …"): parsing
+        100k chunks takes seconds, so a question without one never pays it, and after a
+        re-ingest only changed chunks are parsed again (cached by fingerprint).
+        """
+        with self._lock:
+            self._load()
+            if self._structure_index is None:
+                known, self._structures = self._structures, {}
+                found: dict[str, ChunkStructure] = {}
+                for r in self._rows.values():
+                    s = known.get(r.fingerprint) or chunk_structure(r.chunk())
+                    self._structures[r.fingerprint] = found[r.chunk_id] = s
+                self._structure_index = StructureIndex(found)
+            return self._structure_index
+
+    def _positions(self) -> dict[str, int]:
+        """Row number of each chunk id (rebuilt lazily after a change)."""
+        if self._position is None:
+            self._position = {c: i for i, c in enumerate(self._ids)}
+        return self._position
+
     def _allowed(self, reading_groups: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sorted row numbers the groups may read and the same as a boolean row mask.
 
@@ -295,6 +380,12 @@ class DenseIndex:
         with self._lock:
             self._load()
             return [r.chunk() for r in self._rows.values()]
+
+    def chunks_by_id(self, chunk_ids: Sequence[str]) -> list[IndexedChunk]:
+        """The named chunks that are indexed, in the order given."""
+        with self._lock:
+            self._load()
+            return [self._rows[c].chunk() for c in chunk_ids if c in self._rows]
 
     def count(self) -> int:
         """Number of chunks with a vector."""

@@ -7,7 +7,10 @@ permitted chunks: fusion can neither surface a restricted chunk nor be shaped by
 Reciprocal rank fusion (Cormack et al., 2009): ``score = sum 1 / (60 + rank)`` over the
 lists a chunk appears in. It needs no score calibration between BM25 and cosine similarity,
 which live on unrelated scales. Exact references the question names ("POL-AML-004 §3.2",
-"§ 1002.9(b)") and defined terms asked for are looked up first and lead the list.
+"§ 1002.9(b)") and defined terms asked for are looked up first and lead the list. A question
+naming a readable document by id or whole title gets that document's chunks next, ranked by
+both searches on the question's other words inside that document (the title's words are in
+every one of its chunks, so they cannot say which part is meant).
 
 ``mode`` picks ``hybrid`` (the default), ``bm25`` or ``dense`` alone: the evaluation compares
 the three on the same index.
@@ -20,8 +23,13 @@ from collections.abc import Sequence
 
 from bankml.core.errors import InputError
 from bankml.policy.dense import DenseIndex
-from bankml.policy.index import ChunkIndex, IndexedChunk, SearchHit
-from bankml.policy.structure import exact_matches, question_refs
+from bankml.policy.index import ChunkIndex, IndexedChunk, SearchHit, query_terms
+from bankml.policy.structure import (
+    exact_matches,
+    named_documents,
+    question_refs,
+    residual_question,
+)
 
 __all__ = ["RETRIEVAL_MODES", "RRF_K", "HybridIndex", "reciprocal_rank_fusion"]
 
@@ -83,35 +91,93 @@ class HybridIndex:
         self.bm25.replace_documents(docs)
 
     def search(
-        self, query: str, reading_groups: frozenset[str], k: int, mode: str | None = None
+        self,
+        query: str,
+        reading_groups: frozenset[str],
+        k: int,
+        doc_ids: frozenset[str] | None = None,
+        mode: str | None = None,
     ) -> list[SearchHit]:
-        """Top ``k`` permitted chunks for ``query`` by ``mode`` (default: this index's)."""
+        """Top ``k`` permitted chunks for ``query`` by ``mode`` (default: this index's).
+
+        ``doc_ids`` restricts both searches to those documents.
+        """
         mode = mode or self.mode
         if mode not in RETRIEVAL_MODES:
             raise InputError(f"retrieval mode {mode!r}; choose one of {', '.join(RETRIEVAL_MODES)}")
         if not reading_groups or k <= 0:
             return []
         if mode == "bm25":
-            return self.bm25.search(query, reading_groups, k)
+            return self.bm25.search(query, reading_groups, k, doc_ids)
         if mode == "dense":
-            return self.dense.search(query, reading_groups, k)
+            return self._dense(query, reading_groups, k, doc_ids)
         depth = max(k, _DEPTH)
-        lists = [
-            self.bm25.search(query, reading_groups, depth),
-            self.dense.search(query, reading_groups, depth),
-        ]
-        fused = reciprocal_rank_fusion(lists, depth, weights=self.weights)
+        fused = self._fuse(query, reading_groups, depth, doc_ids)
+        if doc_ids is None:
+            fused = self._named_documents_first(query, reading_groups, depth, fused)
         refs = question_refs(query)
         if refs.empty and not refs.wants_definition:
             return fused[:k]
-        exact = exact_matches(refs, self.dense.chunks(), reading_groups, k)
+        index = self.dense.structures()
+        chunks = self.dense.chunks_by_id(index.candidates(refs))
+        if doc_ids is not None:
+            chunks = [c for c in chunks if c.doc_id in doc_ids]
+        exact = exact_matches(refs, chunks, reading_groups, k, index.structure)
         if not exact:
             return fused[:k]
-        lead = {c.chunk_id for c in exact}
-        top = 1.0 / RRF_K + (fused[0].score if fused else 0.0)
-        merged = [SearchHit(c, top, 0) for c in exact]
-        merged += [h for h in fused if h.chunk.chunk_id not in lead]
-        return [SearchHit(h.chunk, h.score, i) for i, h in enumerate(merged[:k], start=1)]
+        return _lead(exact, fused, k)
+
+    def _fuse(
+        self,
+        query: str,
+        reading_groups: frozenset[str],
+        depth: int,
+        doc_ids: frozenset[str] | None,
+    ) -> list[SearchHit]:
+        lists = [
+            self.bm25.search(query, reading_groups, depth, doc_ids),
+            self._dense(query, reading_groups, depth, doc_ids),
+        ]
+        return reciprocal_rank_fusion(lists, depth, weights=self.weights)
+
+    def _dense(
+        self, query: str, reading_groups: frozenset[str], k: int, doc_ids: frozenset[str] | None
+    ) -> list[SearchHit]:
+        if doc_ids is None:
+            return self.dense.search(query, reading_groups, k)
+        # Within named documents: score their chunks only, with the same relevance floor.
+        catalogue = self.dense.catalogue()
+        ids = [c for d in sorted(doc_ids) for c in catalogue.chunk_ids.get(d, ())]
+        sims = self.dense.similarities(query, ids, reading_groups)
+        ranked = sorted(
+            ((c, s) for c, s in sims.items() if s >= self.dense.min_similarity),
+            key=lambda cs: (-cs[1], cs[0]),
+        )[:k]
+        by_id = {c.chunk_id: c for c in self.dense.chunks_by_id([c for c, _ in ranked])}
+        return [SearchHit(by_id[c], s, rank) for rank, (c, s) in enumerate(ranked, start=1)]
+
+    def _named_documents_first(
+        self, query: str, reading_groups: frozenset[str], depth: int, fused: list[SearchHit]
+    ) -> list[SearchHit]:
+        """A question naming a readable document (by id or whole title) gets that document's
+        best chunks first, ranked by the question's *other* words.
+
+        Why: a title's words are in every chunk of its document (title field, embedding
+        text), so in both searches they lift the whole document equally and drown the few
+        words that say which part of it is asked about; the chunk the rest of the question
+        points at could fall out of the top k behind the document's preamble and purpose.
+        """
+        catalogue = self.dense.catalogue()
+        named = named_documents(query, catalogue.titles, catalogue.groups, reading_groups)
+        if not named:
+            return fused
+        rest = residual_question(query, named.values())
+        if not query_terms(rest):
+            return fused  # the question names the document and asks nothing more
+        inside = self._fuse(rest, reading_groups, depth, frozenset(named))
+        if not inside:
+            return fused
+        return _lead([h.chunk for h in inside], fused, depth)
 
     def count(self) -> int:
         """Chunks in the BM25 index (the dense index holds the same ones)."""
@@ -121,3 +187,12 @@ class HybridIndex:
         """Empty both (the dense index keeps its vectors as a cache for the rebuild)."""
         self.bm25.clear()
         self.dense.clear()
+
+
+def _lead(first: Sequence[IndexedChunk], fused: Sequence[SearchHit], k: int) -> list[SearchHit]:
+    """``first`` in its order, then the rest of ``fused``; scores above the fused list's."""
+    lead = {c.chunk_id for c in first}
+    top = 1.0 / RRF_K + (fused[0].score if fused else 0.0)
+    merged = [SearchHit(c, top, 0) for c in first]
+    merged += [h for h in fused if h.chunk.chunk_id not in lead]
+    return [SearchHit(h.chunk, h.score, i) for i, h in enumerate(merged[:k], start=1)]

@@ -91,8 +91,14 @@ class ChunkIndex(Protocol):
     def replace_documents(self, docs: dict[str, Sequence[IndexedChunk]]) -> None:
         """Several ``replace_document`` calls in one commit."""
 
-    def search(self, query: str, reading_groups: frozenset[str], k: int) -> list[SearchHit]:
-        """Top ``k`` chunks among those readable by ``reading_groups``."""
+    def search(
+        self,
+        query: str,
+        reading_groups: frozenset[str],
+        k: int,
+        doc_ids: frozenset[str] | None = None,
+    ) -> list[SearchHit]:
+        """Top ``k`` chunks among those readable by ``reading_groups`` (and in ``doc_ids``)."""
 
     def count(self) -> int:
         """How many chunks are indexed (operators only; never shown to a user)."""
@@ -175,8 +181,17 @@ class TantivyIndex:
             writer.wait_merging_threads()  # releases the writer lock
         index.reload()
 
-    def search(self, query: str, reading_groups: frozenset[str], k: int) -> list[SearchHit]:
-        """BM25 over title, section and body, restricted to chunks the groups may read."""
+    def search(
+        self,
+        query: str,
+        reading_groups: frozenset[str],
+        k: int,
+        doc_ids: frozenset[str] | None = None,
+    ) -> list[SearchHit]:
+        """BM25 over title, section and body, restricted to chunks the groups may read.
+
+        ``doc_ids`` restricts the search to those documents, inside the query like the groups.
+        """
         import tantivy
 
         terms = query_terms(query)
@@ -194,9 +209,13 @@ class TantivyIndex:
         acl = tantivy.Query.const_score_query(
             tantivy.Query.term_set_query(schema, "groups", sorted(reading_groups)), 0.0
         )
-        query_obj = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, acl)]
-        )
+        clauses = [(tantivy.Occur.Must, text_query), (tantivy.Occur.Must, acl)]
+        if doc_ids is not None:
+            if not doc_ids:
+                return []
+            docs = tantivy.Query.term_set_query(schema, "doc_id", sorted(doc_ids))
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(docs, 0.0)))
+        query_obj = tantivy.Query.boolean_query(clauses)
         searcher = index.searcher()
         hits: list[SearchHit] = []
         for rank, (score, address) in enumerate(searcher.search(query_obj, k).hits, start=1):
@@ -280,8 +299,14 @@ class MemoryIndex:
         for doc_id, chunks in docs.items():
             self.replace_document(doc_id, chunks)
 
-    def search(self, query: str, reading_groups: frozenset[str], k: int) -> list[SearchHit]:
-        """Brute-force BM25 over the permitted chunks only."""
+    def search(
+        self,
+        query: str,
+        reading_groups: frozenset[str],
+        k: int,
+        doc_ids: frozenset[str] | None = None,
+    ) -> list[SearchHit]:
+        """Brute-force BM25 over the permitted chunks (of ``doc_ids``, when given) only."""
         terms = [stem(t) for t in query_terms(query)]
         if not terms or not reading_groups or k <= 0:
             return []
@@ -290,6 +315,8 @@ class MemoryIndex:
         scored: list[tuple[float, str]] = []
         for cid, chunk in self._chunks.items():
             if not (chunk.groups & reading_groups):
+                continue
+            if doc_ids is not None and chunk.doc_id not in doc_ids:
                 continue
             tf = self._tf[cid]
             length = sum(tf.values())

@@ -12,13 +12,17 @@ A chunk's structure is derived from its heading path and text, never from a mode
 
 ``question_refs`` finds exact references a user typed ("Rule 4.15.12", "§ 1002.9(b)",
 "POL-AML-004 §3"); ``exact_matches`` returns the readable chunks that contain them, narrowest
-first, so an exact reference is never left to word statistics.
+first, so an exact reference is never left to word statistics. ``named_documents`` finds the
+documents a question names by id or by full title ("What does the Consumer Credit
+Underwriting Standards policy say about …"), and ``residual_question`` what the question asks
+once those names are taken out: the title's words are in every chunk of that document, so
+they say *which* document but not *where* in it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bankml.policy.index import IndexedChunk
@@ -27,9 +31,13 @@ __all__ = [
     "KINDS",
     "ChunkStructure",
     "QuestionRefs",
+    "StructureIndex",
     "chunk_structure",
     "exact_matches",
+    "named_documents",
+    "norm_words",
     "question_refs",
+    "residual_question",
 ]
 
 KINDS = ("rule", "definition", "guidance", "commentary")
@@ -75,7 +83,8 @@ def _norm_ref(ref: str) -> str:
     return re.sub(r"\s+", "", ref).lower()
 
 
-def _norm_words(text: str) -> str:
+def norm_words(text: str) -> str:
+    """Lower-case words and numbers joined by single spaces (punctuation dropped)."""
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
@@ -116,7 +125,7 @@ def chunk_structure(chunk: IndexedChunk) -> ChunkStructure:
         elif base and (m := _LINE_PARA_RE.match(line)):
             refs.add(f"{base}({m.group(1).lower()})")
         if t := _TERM_RE.match(line):
-            term = _norm_words(next(g for g in t.groups() if g))
+            term = norm_words(next(g for g in t.groups() if g))
             if term:
                 terms.add(term)
     if terms and kind == "rule":
@@ -145,7 +154,7 @@ def question_refs(question: str) -> QuestionRefs:
         frozenset(_DOC_ID_RE.findall(question)),
         tuple(dict.fromkeys(_norm_ref(m) for m in _REF_RE.findall(question))),
         bool(_DEFINE_Q_RE.search(question)),
-        _norm_words(question),
+        norm_words(question),
     )
 
 
@@ -163,13 +172,18 @@ def _parents(ref: str) -> list[str]:
 
 
 def exact_matches(
-    refs: QuestionRefs, chunks: Iterable[IndexedChunk], reading_groups: frozenset[str], k: int
+    refs: QuestionRefs,
+    chunks: Iterable[IndexedChunk],
+    reading_groups: frozenset[str],
+    k: int,
+    structure: Callable[[IndexedChunk], ChunkStructure] = chunk_structure,
 ) -> list[IndexedChunk]:
     """Readable chunks containing a referenced number (or defined term), best first.
 
     A chunk containing the reference itself ranks before one containing only a parent of it
     (the narrowest section that holds the reference); rule text before commentary; within a
-    document named in the question only, when the question names one.
+    document named in the question only, when the question names one. ``structure`` lets a
+    caller pass structures it computed once (``StructureIndex``) instead of per question.
     """
     if not reading_groups or k <= 0:
         return []
@@ -179,7 +193,7 @@ def exact_matches(
             continue  # the access filter applies here too, before anything is ranked
         if refs.doc_ids and c.doc_id not in refs.doc_ids:
             continue
-        s = chunk_structure(c)
+        s = structure(c)
         best = 0
         for n in refs.numbers:
             if n in s.refs:
@@ -197,3 +211,82 @@ def exact_matches(
             scored.append(((-best, kind_rank, -s.depth, -len(s.refs)), c))
     scored.sort(key=lambda x: (x[0], x[1].chunk_id))
     return [c for _, c in scored[:k]]
+
+
+class StructureIndex:
+    """Chunk structures computed once, with the chunks holding each reference and term.
+
+    ``exact_matches`` over every chunk computes each chunk's structure (a dozen regular
+    expressions) per question: at 10k chunks that is hundreds of milliseconds for any
+    question starting "what is" or "what does" (a possible definition lookup). Here the
+    structures are computed when the index changes, and a question looks at the few chunks
+    that hold one of its numbers (or a parent) or one of its phrases as a defined term.
+    """
+
+    def __init__(self, structures: Mapping[str, ChunkStructure]) -> None:
+        self.structures = dict(structures)  # chunk id -> structure
+        self._by_ref: dict[str, list[str]] = {}
+        self._by_term: dict[str, list[str]] = {}
+        self._max_term_words = 1
+        for chunk_id, s in self.structures.items():
+            for r in s.refs:
+                self._by_ref.setdefault(r, []).append(chunk_id)
+            for t in s.terms:
+                self._by_term.setdefault(t, []).append(chunk_id)
+                self._max_term_words = max(self._max_term_words, len(t.split()))
+
+    def candidates(self, refs: QuestionRefs) -> list[str]:
+        """Ids of the chunks ``exact_matches`` could keep for these references."""
+        out: dict[str, None] = {}
+        for n in refs.numbers:
+            for r in (n, *_parents(n)):
+                out.update(dict.fromkeys(self._by_ref.get(r, ())))
+        if refs.wants_definition:
+            words = refs.words.split()
+            for size in range(1, min(len(words), self._max_term_words) + 1):
+                for start in range(len(words) - size + 1):
+                    phrase = " ".join(words[start : start + size])
+                    out.update(dict.fromkeys(self._by_term.get(phrase, ())))
+        return list(out)
+
+    def structure(self, chunk: IndexedChunk) -> ChunkStructure:
+        """The chunk's structure, computed once (or now, for a chunk not indexed here)."""
+        found = self.structures.get(chunk.chunk_id)
+        return found if found is not None else chunk_structure(chunk)
+
+
+_MAX_TITLE_WORDS = 12
+
+
+def named_documents(
+    question: str,
+    titles: Mapping[str, frozenset[str]],
+    doc_groups: Mapping[str, frozenset[str]],
+    reading_groups: frozenset[str],
+) -> dict[str, str]:
+    """Readable documents the question names: ``{doc_id: the name used}``, by id or title.
+
+    ``titles`` maps a normalized title (``norm_words``) to the ids of the documents that carry
+    it, ``doc_groups`` a document id to its groups. Only documents the groups may read count,
+    so naming a restricted document changes nothing. A title must have at least two words and
+    appear whole, as a run of the question's words (a one-word title would match ordinary
+    words).
+    """
+    if not reading_groups:
+        return {}
+    found: dict[str, str] = {d: d for d in _DOC_ID_RE.findall(question)}
+    words = norm_words(question).split()
+    for size in range(min(len(words), _MAX_TITLE_WORDS), 1, -1):
+        for start in range(len(words) - size + 1):
+            phrase = " ".join(words[start : start + size])
+            for doc_id in titles.get(phrase, ()):
+                found.setdefault(doc_id, phrase)
+    return {d: name for d, name in found.items() if doc_groups.get(d, frozenset()) & reading_groups}
+
+
+def residual_question(question: str, names: Iterable[str]) -> str:
+    """The question's words without the document names in it (ids and titles)."""
+    text = f" {norm_words(question)} "
+    for name in sorted(set(names), key=len, reverse=True):
+        text = text.replace(f" {norm_words(name)} ", " ")
+    return " ".join(text.split())
