@@ -265,7 +265,7 @@ class Services:
         from bankml.fraud.operations import FraudOperations
 
         return FraudOperations(
-            self.fraud_queue, self.serving, lambda: self.governance, self.tokenizer
+            self.fraud_queue, self.serving, lambda: self.governance, self.tokenizer, self.ledger
         )
 
     @cached_property

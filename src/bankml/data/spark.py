@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -74,7 +75,9 @@ def local_spark_session(master: str = "local[2]", **conf: str) -> SparkSession:
     except ImportError as exc:
         raise InputError(MSG_NO_PYSPARK) from exc
     builder = SparkSession.builder.master(master).appName("bankml-features")
-    for key, value in {**_LOCAL_CONF, **SPARK_CONF, **conf}.items():
+    # Python workers (mapInPandas, UDFs) run this interpreter, not whatever is on PATH.
+    python = {"spark.pyspark.python": sys.executable, "spark.pyspark.driver.python": sys.executable}
+    for key, value in {**_LOCAL_CONF, **python, **SPARK_CONF, **conf}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
