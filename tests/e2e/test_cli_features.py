@@ -61,3 +61,99 @@ def test_bad_engine_and_missing_file_get_one_line_errors(home: Path) -> None:
     proc = run(home, "fraud", "features", "-t", str(home / "nope.parquet"), "-o", "y", check=2)
     assert_one_line_error(proc)
     assert not (home / "y").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
+    """A home with a generated bank and one registered fraud version (not yet approved)."""
+    from tests.e2e.test_cli import TRAIN_ARGS, user_key
+
+    home = tmp_path_factory.mktemp("score-batch-home")
+    bank = home / "bank"
+    run(
+        home,
+        "data",
+        "generate",
+        "--customers",
+        "400",
+        "--days",
+        "35",
+        "--seed",
+        "3",
+        "--out",
+        str(bank),
+    )
+    maria = user_key(home, "maria", "model_developer")
+    args = [a for a in TRAIN_ARGS if a != "--no-register"]
+    source = bank / "transactions.parquet"
+    out = json.loads(
+        run(home, "fraud", "train", "-t", str(source), *args, "--json", key=maria).stdout
+    )
+    return home, source, int(out["version"])
+
+
+def test_score_batch_scores_every_transaction_as_the_model_does_and_is_ledgered(
+    trained: tuple[Path, Path, int],
+) -> None:
+    from bankml.fraud.service import load_serving
+    from tests.e2e.test_cli import user_key
+
+    home, source, version = trained
+    fiona = user_key(home, "fiona", "fraud_analyst")
+    out = home / "scores.parquet"
+    proc = run(
+        home,
+        "fraud",
+        "score-batch",
+        "-t",
+        str(source),
+        "-o",
+        str(out),
+        "--version",
+        str(version),
+        "--json",
+        key=fiona,
+    )
+    summary = json.loads(proc.stdout)
+    assert summary["engine"] == "duckdb" and summary["version"] == version
+    got = pq.read_table(out).to_pandas()
+    assert summary["rows"] == len(got) == pq.read_metadata(source).num_rows
+    # Oracle: the registered model on the in-memory engine's features of the same table.
+    serving = load_serving(home / "model_cache" / "fraud" / str(version))
+    want = build_fraud_features(
+        source, serving.mapping, label_delay_days=int(serving.meta["label_delay_days"])
+    ).frame
+    assert got["transaction_id"].tolist() == want["transaction_id"].tolist()
+    x = want[serving.feature_names].to_numpy(dtype="float64")
+    expected = pd.Series(serving.model.predict_proba(x)[:, 1], name="score")
+    pd.testing.assert_series_equal(got["score"], expected, check_exact=False, rtol=1e-12)
+    assert got["score"].std() > 0.01
+    # The run, not each row, is in the ledger, with who, which version and how many rows.
+    log = run(home, "audit", "log", "--kind", "fraud.batch_scored", "--json", key=fiona)
+    (entry,) = json.loads(log.stdout)
+    assert entry["actor"] == "fiona" and entry["subject"] == f"model:fraud/{version}"
+    assert entry["payload"]["rows"] == len(got) and entry["payload"]["engine"] == "duckdb"
+
+
+def test_score_batch_refuses_roles_that_may_not_score(trained: tuple[Path, Path, int]) -> None:
+    from tests.e2e.test_cli import user_key
+
+    home, source, version = trained
+    vera = user_key(home, "vera", "validator")
+    out = home / "nope.parquet"
+    proc = run(
+        home,
+        "fraud",
+        "score-batch",
+        "-t",
+        str(source),
+        "-o",
+        str(out),
+        "--version",
+        str(version),
+        key=vera,
+        check=None,
+    )
+    assert proc.returncode != 0
+    assert_one_line_error(proc)
+    assert "needs" in proc.stderr and not out.exists()

@@ -7,7 +7,6 @@ The table has timestamp ties, shuffled ids and labels known late.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -92,23 +91,17 @@ def test_a_table_that_cannot_feed_the_model_is_refused_before_anything_is_writte
         score_batch(table_file, serving, out, engine="flink")
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'bankml[spark]')")
-    from bankml.data.spark import local_spark_session
-
-    session = local_spark_session(**{"spark.sql.shuffle.partitions": "1"})
-    yield session
-    session.stop()
-
-
 @pytest.mark.spark
 @pytest.mark.slow
 def test_spark_batch_scores_equal_the_duckdb_batch_scores(
-    table_file: Path, serving: ServingModel, expected: pd.DataFrame, spark: object, tmp_path: Path
+    table_file: Path,
+    serving: ServingModel,
+    expected: pd.DataFrame,
+    spark_session: object,
+    tmp_path: Path,
 ) -> None:
     out = tmp_path / "scores"
-    result = score_batch(table_file, serving, out, engine="spark", spark_session=spark)
+    result = score_batch(table_file, serving, out, engine="spark", spark_session=spark_session)
     got = ds.dataset(out).to_table().to_pandas()
     assert result.rows == len(got) == 800
     assert got["transaction_id"].tolist() == expected["transaction_id"].tolist()

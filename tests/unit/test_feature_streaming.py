@@ -213,18 +213,12 @@ def test_spark_sql_is_generated_in_spark_dialect(table_file: Path) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_and_duckdb_give_identical_features(table_file: Path, tmp_path: Path) -> None:
+def test_spark_and_duckdb_give_identical_features(
+    table_file: Path, tmp_path: Path, spark_session: object
+) -> None:
     # The table has every feature kind, timestamp ties, shuffled ids and labels known late;
-    # one JVM and one query keep the test to about half a minute on a quiet machine.
-    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'bankml[spark]')")
-    from bankml.data.spark import local_spark_session
-
-    # One partition per shuffle: the data is small, stage overhead is what costs here.
-    session = local_spark_session(**{"spark.sql.shuffle.partitions": "1"})
-    try:
-        _compare_engines(session, [table_file], tmp_path)
-    finally:
-        session.stop()
+    # one JVM (shared by the run's spark tests) and one query per engine.
+    _compare_engines(spark_session, [table_file], tmp_path)
 
 
 def _compare_engines(session: object, sources: list[Path], tmp_path: Path) -> None:
