@@ -64,9 +64,10 @@ def test_bad_engine_and_missing_file_get_one_line_errors(home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
-    """A home with a generated bank and one registered fraud version (not yet approved)."""
-    from tests.e2e.test_cli import TRAIN_ARGS, user_key
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int, str]:
+    """A home with a generated bank and one registered fraud version (not yet approved);
+    the home's admin key last (a home is initialised once)."""
+    from tests.e2e.test_cli import TRAIN_ARGS, admin_key, user_key
 
     home = tmp_path_factory.mktemp("score-batch-home")
     bank = home / "bank"
@@ -83,23 +84,24 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int]:
         "--out",
         str(bank),
     )
-    maria = user_key(home, "maria", "model_developer")
+    admin = admin_key(home)
+    maria = user_key(home, "maria", "model_developer", admin)
     args = [a for a in TRAIN_ARGS if a != "--no-register"]
     source = bank / "transactions.parquet"
     out = json.loads(
         run(home, "fraud", "train", "-t", str(source), *args, "--json", key=maria).stdout
     )
-    return home, source, int(out["version"])
+    return home, source, int(out["version"]), admin
 
 
 def test_score_batch_scores_every_transaction_as_the_model_does_and_is_ledgered(
-    trained: tuple[Path, Path, int],
+    trained: tuple[Path, Path, int, str],
 ) -> None:
     from bankml.fraud.service import load_serving
     from tests.e2e.test_cli import user_key
 
-    home, source, version = trained
-    fiona = user_key(home, "fiona", "fraud_analyst")
+    home, source, version, admin = trained
+    fiona = user_key(home, "fiona", "fraud_analyst", admin)
     out = home / "scores.parquet"
     proc = run(
         home,
@@ -135,11 +137,13 @@ def test_score_batch_scores_every_transaction_as_the_model_does_and_is_ledgered(
     assert entry["payload"]["rows"] == len(got) and entry["payload"]["engine"] == "duckdb"
 
 
-def test_score_batch_refuses_roles_that_may_not_score(trained: tuple[Path, Path, int]) -> None:
+def test_score_batch_refuses_roles_that_may_not_score(
+    trained: tuple[Path, Path, int, str],
+) -> None:
     from tests.e2e.test_cli import user_key
 
-    home, source, version = trained
-    vera = user_key(home, "vera", "validator")
+    home, source, version, admin = trained
+    vera = user_key(home, "vera", "validator", admin)
     out = home / "nope.parquet"
     proc = run(
         home,

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from bankml.fraud.model import FraudModel
     from bankml.fraud.service import ServingModel
 
-__all__ = ["BatchScores", "score_batch"]
+__all__ = ["BatchScores", "check_engine", "score_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -96,10 +96,7 @@ def score_batch(
     and label delay the model was trained with; a table that cannot feed one of the model's
     features is refused before anything runs. ``out`` is never half-written.
     """
-    if engine not in FEATURE_ENGINES:
-        raise InputError(
-            f"unknown scoring engine {engine!r}: choose one of {', '.join(FEATURE_ENGINES)}"
-        )
+    check_engine(engine)
     started = time.perf_counter()
     delay = int(serving.meta["label_delay_days"])
     resolved, warnings, table = resolve_event_table(source, serving.mapping, delay)
@@ -135,6 +132,14 @@ def score_batch(
     seconds = time.perf_counter() - started
     log.info("scored %s transactions with fraud v%s on %s", rows, serving.version, engine)
     return BatchScores(engine, serving.version, rows, out, seconds, warnings)
+
+
+def check_engine(engine: str) -> None:
+    """Raise InputError unless ``engine`` is one batch scoring can run on."""
+    if engine not in FEATURE_ENGINES:
+        raise InputError(
+            f"unknown scoring engine {engine!r}: choose one of {', '.join(FEATURE_ENGINES)}"
+        )
 
 
 def _score_arrow(features: Path, model: FraudModel, names: list[str], out: Path) -> int:

@@ -169,9 +169,10 @@ class FraudOperations:
         to Parquet, on DuckDB or Spark (:mod:`bankml.fraud.batch`). Analysts, model
         developers and admins; the run (not each row: scores are not decisions) is ledgered.
         """
-        from bankml.fraud.batch import score_batch
+        from bankml.fraud.batch import check_engine, score_batch
 
         user.require(Role.FRAUD_ANALYST, Role.MODEL_DEVELOPER, Role.ADMIN)
+        check_engine(engine)  # before the model is fetched: a typo costs no download
         serving = self.serving_model(version)
         result = score_batch(transactions, serving, out, engine=engine, spark_session=spark_session)
         if self._ledger is not None:

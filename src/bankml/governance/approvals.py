@@ -985,9 +985,11 @@ class ModelGovernance:
         """Bring MLflow's tags and ``champion`` alias up to bankml's records (of one model, or
         of every model in the inventory); return how many versions were mirrored per model.
 
-        Idempotent, and safe to run from several processes at once: it writes the records'
-        current state, whatever order the writers come in. A model MLflow does not know is
-        skipped; a failure leaves its watermark where it was, so the next sync retries.
+        Idempotent: it writes the records' current state. A model MLflow does not know is
+        skipped; a failure leaves its watermark where it was, so the next sync retries. Not
+        serialised across processes: two syncs of one model racing (a slow one writing older
+        tags after a newer one's watermark) can leave a stale tag until the model's next
+        transition; MLflow is a view for people, nothing in bankml reads it back.
         """
         names = [check_model_name(name)] if name else sorted({r.name for r in self.inventory()})
         done: dict[str, int] = {}
