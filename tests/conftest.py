@@ -60,3 +60,15 @@ def db(request: pytest.FixtureRequest) -> Database:
     """The app database on each supported backend."""
     name = "sqlite_db" if request.param == "sqlite" else "pg_db"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[object]:
+    """One local Spark session for every `spark` test of the run (a JVM start costs ~15 s on
+    2 cores); one partition per shuffle: the samples are small, stage overhead is the cost."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'bankml[spark]')")
+    from bankml.data.spark import local_spark_session
+
+    session = local_spark_session(**{"spark.sql.shuffle.partitions": "1"})
+    yield session
+    session.stop()

@@ -179,12 +179,15 @@ class Services:
         """The MLflow-backed model registry (MLflow itself is imported on first use)."""
         from bankml.governance.registry import ModelRegistry
 
-        return ModelRegistry(
+        registry = ModelRegistry(
             self.settings.resolved_mlflow_uri,
             self.settings.home,
             timeout=self.settings.mlflow_timeout_seconds,
             max_retries=self.settings.mlflow_max_retries,
         )
+        # Lifecycle steps leave MLflow's mirror to the first command that connects anyway.
+        registry.on_connect(lambda: self.governance.sync_registry())
+        return registry
 
     @cached_property
     def governance(self) -> ModelGovernance:
@@ -262,7 +265,7 @@ class Services:
         from bankml.fraud.operations import FraudOperations
 
         return FraudOperations(
-            self.fraud_queue, self.serving, lambda: self.governance, self.tokenizer
+            self.fraud_queue, self.serving, lambda: self.governance, self.tokenizer, self.ledger
         )
 
     @cached_property

@@ -9,11 +9,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from bankml.fraud.features import FRAUD_FEATURES, build_fraud_features
+from bankml.fraud.features import FEATURE_NAMES, build_fraud_features
 from tests.e2e.test_cli import assert_one_line_error, run
 
-# The features declared as FeatureDefs (fraud's derived features are computed in pandas).
-SQL_FEATURES = [d.name for d in FRAUD_FEATURES]
+# Every feature the model uses, the history ones (median, z-score, gaps) included.
+SQL_FEATURES = list(FEATURE_NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,9 @@ def test_features_are_written_with_the_duckdb_engine(home: Path) -> None:
     # The in-memory engine is the oracle: same rows, same order, same values.
     want = build_fraud_features(source).frame
     assert got["transaction_id"].tolist() == want["transaction_id"].tolist()
+    # atol: a z-score near 0 is a difference of nearly equal numbers (last-ulp noise).
     pd.testing.assert_frame_equal(
-        got[SQL_FEATURES], want[SQL_FEATURES], check_exact=False, rtol=1e-12
+        got[SQL_FEATURES], want[SQL_FEATURES], check_exact=False, rtol=1e-12, atol=1e-12
     )
 
 
@@ -60,3 +61,103 @@ def test_bad_engine_and_missing_file_get_one_line_errors(home: Path) -> None:
     proc = run(home, "fraud", "features", "-t", str(home / "nope.parquet"), "-o", "y", check=2)
     assert_one_line_error(proc)
     assert not (home / "y").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, int, str]:
+    """A home with a generated bank and one registered fraud version (not yet approved);
+    the home's admin key last (a home is initialised once)."""
+    from tests.e2e.test_cli import TRAIN_ARGS, admin_key, user_key
+
+    home = tmp_path_factory.mktemp("score-batch-home")
+    bank = home / "bank"
+    run(
+        home,
+        "data",
+        "generate",
+        "--customers",
+        "400",
+        "--days",
+        "35",
+        "--seed",
+        "3",
+        "--out",
+        str(bank),
+    )
+    admin = admin_key(home)
+    maria = user_key(home, "maria", "model_developer", admin)
+    args = [a for a in TRAIN_ARGS if a != "--no-register"]
+    source = bank / "transactions.parquet"
+    out = json.loads(
+        run(home, "fraud", "train", "-t", str(source), *args, "--json", key=maria).stdout
+    )
+    return home, source, int(out["version"]), admin
+
+
+def test_score_batch_scores_every_transaction_as_the_model_does_and_is_ledgered(
+    trained: tuple[Path, Path, int, str],
+) -> None:
+    from bankml.fraud.service import load_serving
+    from tests.e2e.test_cli import user_key
+
+    home, source, version, admin = trained
+    fiona = user_key(home, "fiona", "fraud_analyst", admin)
+    out = home / "scores.parquet"
+    proc = run(
+        home,
+        "fraud",
+        "score-batch",
+        "-t",
+        str(source),
+        "-o",
+        str(out),
+        "--version",
+        str(version),
+        "--json",
+        key=fiona,
+    )
+    summary = json.loads(proc.stdout)
+    assert summary["engine"] == "duckdb" and summary["version"] == version
+    got = pq.read_table(out).to_pandas()
+    assert summary["rows"] == len(got) == pq.read_metadata(source).num_rows
+    # Oracle: the registered model on the in-memory engine's features of the same table.
+    serving = load_serving(home / "model_cache" / "fraud" / str(version))
+    want = build_fraud_features(
+        source, serving.mapping, label_delay_days=int(serving.meta["label_delay_days"])
+    ).frame
+    assert got["transaction_id"].tolist() == want["transaction_id"].tolist()
+    x = want[serving.feature_names].to_numpy(dtype="float64")
+    expected = pd.Series(serving.model.predict_proba(x)[:, 1], name="score")
+    pd.testing.assert_series_equal(got["score"], expected, check_exact=False, rtol=1e-12)
+    assert got["score"].std() > 0.01
+    # The run, not each row, is in the ledger, with who, which version and how many rows.
+    log = run(home, "audit", "log", "--kind", "fraud.batch_scored", "--json", key=fiona)
+    (entry,) = json.loads(log.stdout)
+    assert entry["actor"] == "fiona" and entry["subject"] == f"model:fraud/{version}"
+    assert entry["payload"]["rows"] == len(got) and entry["payload"]["engine"] == "duckdb"
+
+
+def test_score_batch_refuses_roles_that_may_not_score(
+    trained: tuple[Path, Path, int, str],
+) -> None:
+    from tests.e2e.test_cli import user_key
+
+    home, source, version, admin = trained
+    vera = user_key(home, "vera", "validator", admin)
+    out = home / "nope.parquet"
+    proc = run(
+        home,
+        "fraud",
+        "score-batch",
+        "-t",
+        str(source),
+        "-o",
+        str(out),
+        "--version",
+        str(version),
+        key=vera,
+        check=None,
+    )
+    assert proc.returncode != 0
+    assert_one_line_error(proc)
+    assert "needs" in proc.stderr and not out.exists()

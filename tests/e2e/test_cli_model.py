@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,8 +101,14 @@ class Home:
         gov.approve(NAME, 1, self.svc.users.get("vera"), "gates pass")
         gov.promote(NAME, 1, self.svc.users.get("maria"))
 
-    def model(self, *args: str, check: int | None = 0, key: str | None = None) -> str:
-        return run(self.path, "model", *args, check=check, key=key).stdout
+    def model(
+        self,
+        *args: str,
+        check: int | None = 0,
+        key: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> str:
+        return run(self.path, "model", *args, check=check, key=key, env=env).stdout
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +121,19 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Home]:
         mp.setenv("BANKML_POLICY_DIR", str(h.policy_dir))
         yield h
         h.svc.close()
+
+
+@pytest.fixture(scope="module")
+def without_mlflow(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment in which `import mlflow` ends the process (exit 3): a lifecycle step must
+    not load it. Not an ImportError, which a caller could catch and carry on."""
+    blocker = tmp_path_factory.mktemp("no-mlflow")
+    (blocker / "mlflow").mkdir()
+    (blocker / "mlflow" / "__init__.py").write_text(
+        "import os, sys\nsys.stderr.write('mlflow imported on a lifecycle step\\n')\nos._exit(3)\n"
+    )
+    path = [str(blocker), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"PYTHONPATH": os.pathsep.join(path)}
 
 
 def test_list_and_show_print_the_inventory_and_lineage(home: Home) -> None:
@@ -133,7 +153,9 @@ def test_list_and_show_print_the_inventory_and_lineage(home: Home) -> None:
     assert [t["to_state"] for t in shown["transitions"]] == ["registered"]
 
 
-def test_cli_lifecycle_refuses_the_maker_and_promotes_after_a_checker(home: Home) -> None:
+def test_cli_lifecycle_refuses_the_maker_and_promotes_after_a_checker(
+    home: Home, without_mlflow: dict[str, str]
+) -> None:
     # MLflow costs each command that touches it ~3 s to import, so steps that only set the
     # stage run in-process and the CLI runs the steps under test.
     home.svc.governance.submit(NAME, 1, home.svc.users.get("maria"))
@@ -164,7 +186,15 @@ def test_cli_lifecycle_refuses_the_maker_and_promotes_after_a_checker(home: Home
     assert_one_line_error(proc)
     assert "a rationale is required to approve toy v1" in proc.stderr
     out = home.model(
-        "approve", NAME, "1", "--user", "vera", "--rationale", "gates pass", key=home.keys["vera"]
+        "approve",
+        NAME,
+        "1",
+        "--user",
+        "vera",
+        "--rationale",
+        "gates pass",
+        key=home.keys["vera"],
+        env=without_mlflow,
     )
     assert "validated → approved by vera" in out
     proc = run(
@@ -172,9 +202,22 @@ def test_cli_lifecycle_refuses_the_maker_and_promotes_after_a_checker(home: Home
     )
     assert_one_line_error(proc)
     assert "user fiona is fraud_analyst; needs admin or model_developer" in proc.stderr
-    promoted = json.loads(home.model("promote", NAME, "1", "--json", key=home.keys["maria"]))
+    promoted = json.loads(
+        home.model("promote", NAME, "1", "--json", key=home.keys["maria"], env=without_mlflow)
+    )
     assert promoted["to_state"] == "champion"
-    assert home.svc.registry.get(NAME, 1).aliases == ("champion",)
+    # The step did not wait for MLflow: its mirror lags until a sync (or a command that
+    # loads MLflow anyway) brings it up to the database.
+    assert home.svc.registry.get(NAME, 1).aliases == ()
+    assert home.svc.registry.get(NAME, 1).tags["bankml.state"] == "validated"  # in-process
+    synced = json.loads(home.model("sync", "--json", key=home.keys["fiona"]))
+    assert synced == {"mirrored_versions": {NAME: 1}}
+    v1 = home.svc.registry.get(NAME, 1)
+    assert v1.aliases == ("champion",)
+    assert v1.tags["bankml.state"] == home.svc.governance.state(NAME, 1).value == "champion"
+    assert v1.tags["bankml.approved_by"] == "vera" and v1.tags["bankml.promoted_by"] == "maria"
+    again = json.loads(home.model("sync", "--json", key=home.keys["fiona"]))
+    assert again == {"mirrored_versions": {}}
     listing = home.model("list", NAME)
     assert "v1 ★" in listing and "champion" in listing and "maria" in listing
     shown = home.model("show", NAME, "1")

@@ -24,13 +24,24 @@ from bankml.data.features import (
     compute_features_to_parquet,
     write_features,
 )
-from bankml.fraud.features import FRAUD_FEATURES, enabled_features, resolve_event_table
+from bankml.fraud.features import (
+    FEATURE_NAMES,
+    build_fraud_features,
+    enabled_features,
+    resolve_event_table,
+)
 from bankml.fraud.mapping import DEFAULT_MAPPING
 from tests.unit.test_fraud_features import assert_features_equal, reference, transactions
 
 PASSTHROUGH = ["customer", "terminal", "card"]
-# The features declared as FeatureDefs (fraud's derived features are computed in pandas on top).
-SQL_FEATURES = [d.name for d in FRAUD_FEATURES]
+# Every feature the model uses: the history ones (gaps, median, z-score) are compiled too.
+SQL_FEATURES = list(FEATURE_NAMES)
+HISTORY_FEATURES = [
+    "hours_since_customer_txn",
+    "hours_since_terminal_txn",
+    "amount_to_customer_median_30d",
+    "amount_zscore_customer_30d",
+]
 
 
 def _fraud(source: Path, label_delay_days: int = 7) -> tuple[list[FeatureDef], EventTable]:
@@ -39,13 +50,17 @@ def _fraud(source: Path, label_delay_days: int = 7) -> tuple[list[FeatureDef], E
 
 
 def _same_frames(got: pd.DataFrame, want: pd.DataFrame) -> None:
-    """Same columns, rows and values; floats equal to the last few ulps, NaN where NaN."""
+    """Same columns, rows and values; floats equal to the last few ulps, NaN where NaN.
+
+    ``atol``: a z-score near 0 is a difference of nearly equal numbers, so its last-ulp
+    noise is absolute, not relative (seen: 9e-16).
+    """
     assert list(got.columns) == list(want.columns)
     assert len(got) == len(want)
     for name in want.columns:
         a, b = want[name].to_numpy(), got[name].to_numpy()
         if a.dtype.kind == "f":
-            np.testing.assert_allclose(b.astype(float), a, rtol=1e-12, atol=0, err_msg=name)
+            np.testing.assert_allclose(b.astype(float), a, rtol=1e-12, atol=1e-12, err_msg=name)
         else:
             assert (pd.Series(a) == pd.Series(b)).all(), name
 
@@ -68,6 +83,65 @@ def test_streamed_features_match_brute_force_and_the_in_memory_engine(
     assert_features_equal(got, reference(pd.read_parquet(table_file)), SQL_FEATURES)
     in_memory = compute_features(table_file, defs, table, passthrough=PASSTHROUGH)
     _same_frames(got, in_memory)
+
+
+def test_streamed_history_features_equal_the_model_frame(table_file: Path, tmp_path: Path) -> None:
+    # What the model trains on (build_fraud_features) against the streamed engine, on the
+    # features that were pandas-only before: the batch engines now give every model input.
+    defs, table = _fraud(table_file)
+    out = tmp_path / "features.parquet"
+    compute_features_to_parquet(table_file, defs, table, out, passthrough=PASSTHROUGH)
+    got = pq.read_table(out).to_pandas()
+    want = build_fraud_features(table_file).frame
+    assert [c for c in got.columns if c in FEATURE_NAMES] == list(FEATURE_NAMES)
+    assert got["transaction_id"].tolist() == want["transaction_id"].tolist()
+    _same_frames(got[HISTORY_FEATURES], want[HISTORY_FEATURES])
+
+
+def _tied_customer() -> pd.DataFrame:
+    # Customer 7: ids 2 and 1 at the same instant (id 1 comes first), then id 3 an hour on.
+    t0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
+    return pd.DataFrame(
+        {
+            "id": [2, 1, 3, 4],
+            "t": [t0, t0, t0 + pd.Timedelta(hours=1), t0],
+            "cust": pd.array([7, 7, 7, None], dtype="Int64"),
+            "x": [10.0, 100.0, 40.0, 5.0],
+        }
+    )
+
+
+_HISTORY_DEFS = [
+    FeatureDef("gap", "cust", "30d", "hours since", "hours_since_prior"),
+    FeatureDef("to_median", "cust", "30d", "x / median", "ratio_to_median", "x"),
+    FeatureDef("z", "cust", "30d", "z-score", "zscore", "x"),
+    FeatureDef("z_capped", "cust", "30d", "z of min(x, 50)", "zscore", "LEAST(x, 50.0)", key="x"),
+]
+_HISTORY_TABLE = EventTable({"id": "id", "time": "t", "cust": "cust", "x": "x"})
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streamed"])
+def test_history_kinds_leave_later_tied_peers_out(engine: str, tmp_path: Path) -> None:
+    df = _tied_customer()
+    if engine == "in-memory":
+        got = compute_features(df, _HISTORY_DEFS, _HISTORY_TABLE)
+    else:
+        compute_features_to_parquet(df, _HISTORY_DEFS, _HISTORY_TABLE, tmp_path / "f.parquet")
+        got = pq.read_table(tmp_path / "f.parquet").to_pandas()
+    rows = got.set_index("id")
+    # id 1 sees only itself; id 2 sees {100, 10}; id 3 sees {100, 10, 40}; id 4 has no customer.
+    assert rows.loc[1, "gap"] == 720.0
+    assert rows.loc[2, "gap"] == 0.0
+    assert rows.loc[3, "gap"] == 1.0
+    assert rows.loc[1, "to_median"] == 1.0
+    assert rows.loc[2, "to_median"] == 10.0 / 55.0
+    assert rows.loc[3, "to_median"] == 1.0
+    assert rows.loc[1, "z"] == 0.0
+    assert rows.loc[2, "z"] == pytest.approx(-1.0, abs=1e-12)
+    assert rows.loc[3, "z"] == pytest.approx((40.0 - 50.0) / np.std([100.0, 10.0, 40.0]), abs=1e-12)
+    # key: the raw value against the window of clipped values {50, 10}: (10 - 30) / 20.
+    assert rows.loc[2, "z_capped"] == pytest.approx(-1.0, abs=1e-12)
+    assert np.isnan(rows.loc[4, ["gap", "to_median", "z", "z_capped"]].to_numpy(float)).all()
 
 
 def test_streamed_features_without_a_label_time_column(tmp_path: Path) -> None:
@@ -139,18 +213,12 @@ def test_spark_sql_is_generated_in_spark_dialect(table_file: Path) -> None:
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_spark_and_duckdb_give_identical_features(table_file: Path, tmp_path: Path) -> None:
+def test_spark_and_duckdb_give_identical_features(
+    table_file: Path, tmp_path: Path, spark_session: object
+) -> None:
     # The table has every feature kind, timestamp ties, shuffled ids and labels known late;
-    # one JVM and one query keep the test to about half a minute on a quiet machine.
-    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'bankml[spark]')")
-    from bankml.data.spark import local_spark_session
-
-    # One partition per shuffle: the data is small, stage overhead is what costs here.
-    session = local_spark_session(**{"spark.sql.shuffle.partitions": "1"})
-    try:
-        _compare_engines(session, [table_file], tmp_path)
-    finally:
-        session.stop()
+    # one JVM (shared by the run's spark tests) and one query per engine.
+    _compare_engines(spark_session, [table_file], tmp_path)
 
 
 def _compare_engines(session: object, sources: list[Path], tmp_path: Path) -> None:

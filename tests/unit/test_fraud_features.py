@@ -486,3 +486,24 @@ def test_a_zero_label_delay_is_refused_so_no_event_sees_its_own_label() -> None:
     columns = {"id": "a", "time": "b", "label": "c"}
     with pytest.raises(InputError, match="positive"):
         EventTable(columns, label="label", label_delay=timedelta(0))
+
+
+def test_models_trained_before_the_history_kinds_keep_their_definitions_hash() -> None:
+    # Literal hashes of main before the four history features became engine kinds: a model
+    # trained then must still validate (validation recomputes and compares this hash).
+    df = transactions(n=200, seed=1)
+    assert build_fraud_features(df).definitions_hash == (
+        "a1aaca8ae601a2249a5979c2f22ca0e437991753893d6779aa7bfea0619fabe4"
+    )
+    no_label_time = df.drop(columns=["label_available_at"])
+    assert build_fraud_features(no_label_time, label_delay_days=3).definitions_hash == (
+        "5470f5bf93f98eb228e2dabe4c380ea2ccd4d6ce01d80accb234f4e2f3cb844e"
+    )
+
+
+def test_gap_features_are_capped_where_the_online_store_caps_them() -> None:
+    from bankml.fraud.features import GAP_CAP_HOURS
+
+    gaps = [d for d in FRAUD_FEATURES if d.kind == "hours_since_prior"]
+    assert [d.name for d in gaps] == ["hours_since_customer_txn", "hours_since_terminal_txn"]
+    assert all(parse_window(d.window or "") == GAP_CAP_HOURS * 3_600_000_000 for d in gaps)

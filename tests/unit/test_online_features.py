@@ -24,13 +24,21 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     return pd.read_parquet(out / "transactions.parquet")
 
 
-def replay_and_compare(df: pd.DataFrame, cut: pd.Timestamp, mapping: ColumnMapping) -> int:
+def replay_and_compare(
+    df: pd.DataFrame,
+    cut: pd.Timestamp,
+    mapping: ColumnMapping,
+    offline: pd.DataFrame | None = None,
+) -> int:
     """Build the store from rows before ``cut``; score-then-add every later row in order.
 
-    Every online vector must equal the offline row computed on the full table. Later
-    frauds' labels go in through ``add_label`` with the time they become known.
+    Every online vector must equal the offline row computed on the full table (by
+    ``build_fraud_features`` unless ``offline`` is given). Later frauds' labels go in
+    through ``add_label`` with the time they become known.
     """
-    offline = build_fraud_features(df, mapping).frame.set_index("transaction_id")
+    if offline is None:
+        offline = build_fraud_features(df, mapping).frame
+    offline = offline.set_index("transaction_id")
     ts_col = mapping.timestamp
     store = OnlineFeatureStore.from_history(df[df[ts_col] < cut], mapping)
     later = df[df[ts_col] >= cut].sort_values([ts_col, mapping.transaction_id])
@@ -65,6 +73,23 @@ def test_online_features_equal_offline_with_ties_and_shuffled_ids() -> None:
     df = transactions(600, seed=3, days=40)
     cut = df["ts"].sort_values().iloc[450]
     replay_and_compare(df, cut, DEFAULT_MAPPING)
+
+
+def test_online_features_equal_the_streamed_batch_engine(tmp_path: Path) -> None:
+    # The batch engine's generated SQL (what Spark runs too) against the online store, on
+    # every feature the model uses: ties, shuffled ids, labels known late.
+    from bankml.data.features import compute_features_to_parquet
+    from bankml.fraud.features import enabled_features, resolve_event_table
+
+    df = transactions(600, seed=3, days=40)
+    resolved, _warnings, table = resolve_event_table(df, DEFAULT_MAPPING, 7)
+    out = tmp_path / "features.parquet"
+    passthrough = ["customer", "terminal", "card"]
+    compute_features_to_parquet(df, enabled_features(resolved), table, out, passthrough=passthrough)
+    streamed = pd.read_parquet(out)
+    assert [c for c in streamed.columns if c in FEATURE_NAMES] == list(FEATURE_NAMES)
+    cut = df["ts"].sort_values().iloc[450]
+    assert replay_and_compare(df, cut, DEFAULT_MAPPING, offline=streamed) == 150
 
 
 def test_online_features_equal_offline_without_card_or_label_time(bank: pd.DataFrame) -> None:

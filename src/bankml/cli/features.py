@@ -1,7 +1,9 @@
-"""``bankml fraud features``: compute the fraud features of a batch, with DuckDB or Spark.
+"""``bankml fraud features`` and ``bankml fraud score-batch``: a whole table at once, on
+DuckDB or Spark.
 
-The face picks the fraud feature definitions and the column mapping (fraud's), and hands
+``features`` picks the fraud feature definitions and the column mapping (fraud's), and hands
 them to :func:`bankml.data.features.write_features`, which knows no use case.
+``score-batch`` scores a table with a model version (``services.fraud.score_batch``).
 """
 
 from __future__ import annotations
@@ -11,10 +13,10 @@ from pathlib import Path
 
 import typer
 
-from bankml.cli._common import console, print_json
+from bankml.cli._common import acting_user, console, open_services, print_json
 from bankml.core.errors import InputError
 
-__all__ = ["features_cmd"]
+__all__ = ["features_cmd", "score_batch_cmd"]
 
 MSG_OUT_EXISTS = "{out} already exists: pass --overwrite to replace it"
 
@@ -88,3 +90,46 @@ def features_cmd(
     for message in warnings:
         console.print(f"[yellow]warning:[/yellow] {message}")
     console.print(f"{rows:,} transactions, {len(defs)} features, {engine}: {out} ({seconds:.1f} s)")
+
+
+def score_batch_cmd(
+    transactions: Path = typer.Option(
+        ..., "--transactions", "-t", help="Transactions table (.parquet or .csv)."
+    ),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="Where to write the scores: a Parquet file (duckdb) or directory (spark).",
+    ),
+    engine: str = typer.Option(
+        "duckdb", "--engine", help="duckdb (streamed, bounded memory) or spark (local[2])."
+    ),
+    version: int = typer.Option(
+        None, "--version", help="Model version to score with (default: the champion)."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing output."),
+    user: str | None = typer.Option(
+        None, "--user", "-u", help="Optional check: refuse unless your API key is this user's."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
+) -> None:
+    """Score every transaction of a table with the champion (or --version) and write
+    transaction_id, timestamp and score to Parquet. The features come from the same
+    definitions as training, computed by DuckDB (streamed) or Spark; scores are not
+    decisions: nothing is queued, and the run is recorded in the ledger."""
+    if out.exists() and not overwrite:
+        raise InputError(MSG_OUT_EXISTS.format(out=out))
+    with open_services() as s:
+        result = s.fraud.score_batch(
+            acting_user(s, user), transactions, out, engine=engine, version=version
+        )
+    if as_json:
+        print_json(result.to_dict())
+        return
+    for message in result.warnings:
+        console.print(f"[yellow]warning:[/yellow] {message}")
+    console.print(
+        f"{result.rows:,} transactions scored with fraud v{result.version} on {result.engine}: "
+        f"{result.out} ({result.seconds:.1f} s)"
+    )

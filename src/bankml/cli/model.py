@@ -302,6 +302,33 @@ def rollback_cmd(
     _act(user, lambda s, u: s.governance.rollback(name, u, rationale), as_json)
 
 
+@app.command("sync")
+def sync_cmd(
+    name: str = typer.Argument(None, help="Model name (default: every model)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Bring MLflow's mirror (version tags `bankml.*`, the `champion` alias) up to bankml's
+    records now. Lifecycle steps do not wait for MLflow; commands that load MLflow anyway
+    (train, triage, serve, replay, validate, docs) sync first, and this does it on demand."""
+    from bankml.governance.approvals import check_model_name
+
+    with open_services() as s:
+        acting_user(s)  # any signed-in user: it copies records, decides nothing
+        target = check_model_name(name) if name else None
+        if s.governance.inventory(target):
+            # The first MLflow call connects, and connecting already drains every model.
+            s.governance.sync_registry(target)
+        done = {m: n for m, n in s.governance.mirrored.items() if target in (None, m)}
+    if as_json:
+        print_json({"mirrored_versions": done})
+        return
+    if not done:
+        console.print("MLflow's mirror is up to date")
+        return
+    for model, count in sorted(done.items()):
+        console.print(f"{model}: mirrored {count} version(s) and the champion alias to MLflow")
+
+
 @app.command("validate")
 def validate_cmd(
     name: str = typer.Argument(..., help="Model name."),

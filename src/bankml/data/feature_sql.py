@@ -22,7 +22,12 @@ functions feature expressions use (``isodow``). The point-in-time rules are thos
   label_time) <= t``) and until it leaves the delayed window (``time + delay + w <= t``): each
   positive becomes a +1 and a -1 step on its entity's time line, merged with the entity's
   events and summed in time order (steps first at equal times);
-* ``first_seen`` is ``row_number() = 1`` over (entity, key) in (time, id) order.
+* ``first_seen`` is ``row_number() = 1`` over (entity, key) in (time, id) order;
+* ``hours_since_prior`` reads ``lag(time)`` over the entity in (time, id) order;
+* ``ratio_to_median`` and ``zscore`` read the median, mean and population standard deviation
+  of the window's ``RANGE`` frame. No subtraction removes later peers from a median, so an
+  event that shares its (entity, timestamp) with another (rare) gets its statistics from a
+  join of its own window instead (``<prefix>_h<i>``), which leaves the later peers out.
 
 A feature that cannot be computed for an event (its entity or key is missing, a mean over
 no values) is NULL, which reads back as NaN.
@@ -35,7 +40,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bankml.core.errors import InputError
-from bankml.data.features import NEEDS_EXPR, ROLLING, EventTable, FeatureDef
+from bankml.data.features import (
+    HISTORY,
+    NEEDS_EXPR,
+    ROLLING,
+    SPREAD_FLOOR,
+    EventTable,
+    FeatureDef,
+)
 
 __all__ = ["DUCKDB", "SPARK", "Dialect", "compile_feature_steps", "compile_features"]
 
@@ -49,6 +61,7 @@ class Dialect:
     timestamp_type: str  # what the time column is cast to
     epoch_us: str  # template: microseconds since 1970 UTC of a timestamp ``{0}``
     plus_us: str  # template: the timestamp ``{0}`` plus ``{1}`` microseconds
+    median: str  # template: the (interpolated) median aggregate of ``{0}``
 
     def q(self, name: str) -> str:
         """Quote an identifier."""
@@ -71,6 +84,7 @@ DUCKDB = Dialect(
     timestamp_type="TIMESTAMPTZ",
     epoch_us="epoch_us({0})",
     plus_us="{0} + to_microseconds({1})",
+    median="median({0})",
 )
 SPARK = Dialect(
     name="spark",
@@ -78,6 +92,7 @@ SPARK = Dialect(
     timestamp_type="TIMESTAMP",
     epoch_us="unix_micros({0})",
     plus_us="timestamp_micros(unix_micros({0}) + {1})",
+    median="percentile({0}, 0.5)",
 )
 
 
@@ -167,7 +182,9 @@ def compile_feature_steps(
     joins: list[str] = []
     by_entity: dict[str, list[FeatureDef]] = {}
     for f in defs:
-        if f.entity is not None and (f.kind in ROLLING or f.kind == "label_rate"):
+        if f.entity is not None and (
+            f.kind in ROLLING or f.kind in HISTORY or f.kind == "label_rate"
+        ):
             by_entity.setdefault(f.entity, []).append(f)
     tie_ctes: list[tuple[str, str]] = []
     for e_i, (entity, group) in enumerate(by_entity.items()):
@@ -178,6 +195,10 @@ def compile_feature_steps(
         if win.later:
             tie_ctes.append(win.ties_cte())
             joins.append(f"LEFT JOIN {win.prefix}_ties USING ({ident})")
+        values, tied = win.history_ctes()
+        ctes += values  # read from _ev, before _agg
+        tie_ctes += tied  # read _agg's peer counts
+        joins += [f"LEFT JOIN {name} USING ({ident})" for name, _sql in tied]
         if win.delayed:
             ctes += _known_positive_ctes(d, entity, ident, win.prefix, win.delayed, table)
             joins.append(f"LEFT JOIN {win.prefix}_known USING ({ident})")
@@ -229,6 +250,7 @@ class _EntityWindows:
         self.aggs: list[str] = []
         self.later: list[str] = []  # later-peer aggregates, computed over tied events only
         self.delayed: list[int] = []  # label_rate windows, in first-use order
+        self.stats: list[tuple[str, int]] = []  # (expr, window) of median/mean/std features
         self._aliases: dict[tuple[str, str | None, int], str] = {}
 
     def frame(self, span: int) -> str:
@@ -251,7 +273,7 @@ class _EntityWindows:
 
     def _later(self, kind: str, expr: str | None, agg: str) -> str:
         """A later-peer aggregate: NULL (read as 0) for events without a tie."""
-        self._agg("p", None, 0, f"count(*) OVER {self.frame(1)}")  # peers, this one included
+        self._peers()
         frame = (
             f"(PARTITION BY {self.ent}, _t ORDER BY {self.ident}"
             " ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
@@ -281,6 +303,60 @@ class _EntityWindows:
         later = self._later("ls", expr, f"sum({v})")
         return f"({rolled} - coalesce({later}, 0))"
 
+    def _peers(self) -> str:
+        """Events of the entity at the current timestamp, this one included."""
+        return self._agg("p", None, 0, f"count(*) OVER {self.frame(1)}")
+
+    def window_stat(self, stat: str, expr: str, w: int) -> str:
+        """``median``, ``mean`` or ``std`` of ``expr`` over the window, later peers left out.
+
+        The ``RANGE`` frame's value serves events without a tie; a tied event reads the
+        value its own window gives (``<prefix>_h<i>``, see :meth:`history_ctes`).
+        """
+        v = f"CAST(({self.d.expr(expr)}) AS DOUBLE)"
+        sql = {
+            "median": self.d.median.format(v),
+            "mean": f"avg({v})",
+            "std": f"stddev_pop({v})",
+        }[stat]
+        rolled = self._agg(stat, expr, w, f"{sql} OVER {self.frame(w)}")
+        if (expr, w) not in self.stats:
+            self.stats.append((expr, w))
+        tied = f"{self.prefix}_h{self.stats.index((expr, w))}_{stat}"
+        return f"(CASE WHEN {self._peers()} > 1 THEN {tied} ELSE {rolled} END)"
+
+    def history_ctes(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """For the median/mean/std features: the values (``<prefix>_hv``, read from
+        ``_ev``), and per (expr, window) the statistics of tied events from a join over
+        their own window (``<prefix>_h<i>``, reading ``_agg``)."""
+        if not self.stats:
+            return [], []
+        d, p, ent, ident = self.d, self.prefix, self.ent, self.ident
+        values = ", ".join(
+            f"CAST(({d.expr(e)}) AS DOUBLE) AS _v{i}" for i, (e, _w) in enumerate(self.stats)
+        )
+        hv = (
+            f"{p}_hv",
+            f"SELECT {ent} AS _e, _t, {ident} AS _i, {values} FROM _ev WHERE {ent} IS NOT NULL",
+        )
+        out = []
+        peers = self._aliases[("p", None, 0)]
+        for i, (_e, w) in enumerate(self.stats):
+            v = f"_h._v{i}"
+            out.append(
+                (
+                    f"{p}_h{i}",
+                    f"SELECT _a._i AS {ident}, {d.median.format(v)} AS {p}_h{i}_median,"
+                    f" avg({v}) AS {p}_h{i}_mean, stddev_pop({v}) AS {p}_h{i}_std"
+                    f" FROM (SELECT {ent} AS _e, _t, {ident} AS _i FROM _agg"
+                    f" WHERE {ent} IS NOT NULL AND {peers} > 1) _a"
+                    f" JOIN {p}_hv _h ON _h._e = _a._e AND _h._t > _a._t - {w}"
+                    " AND (_h._t < _a._t OR (_h._t = _a._t AND _h._i <= _a._i))"
+                    " GROUP BY _a._i",
+                )
+            )
+        return [hv], out
+
     def delayed_count(self, w: int, delay: int) -> str:
         """Events in (t - delay - w, t - delay]: peers at t cancel out of the difference."""
         sql = f"count(*) OVER {self.frame(delay + w)} - count(*) OVER {self.frame(delay)}"
@@ -291,6 +367,31 @@ class _EntityWindows:
         w = f.window_us
         assert w is not None
         missing = f"{self.ent} IS NULL"
+        if f.kind == "hours_since_prior":
+            prev = self._agg(
+                "g", None, 0, f"lag(_t) OVER (PARTITION BY {self.ent} ORDER BY _t, {self.ident})"
+            )
+            cap = f"CAST({w / 3_600_000_000!r} AS DOUBLE)"
+            hours = f"CAST(_t - {prev} AS DOUBLE) / CAST(3600000000 AS DOUBLE)"
+            return (
+                f"CASE WHEN {missing} THEN NULL WHEN {prev} IS NULL THEN {cap}"
+                f" ELSE least({hours}, {cap}) END"
+            )
+        if f.kind in ("ratio_to_median", "zscore"):
+            assert f.expr is not None
+            own = f"CAST(({self.d.expr(f.key or f.expr)}) AS DOUBLE)"
+            if f.kind == "ratio_to_median":
+                med = self.window_stat("median", f.expr, w)
+                return (
+                    f"CASE WHEN {missing} OR {own} IS NULL THEN NULL"
+                    f" WHEN {med} > 0 THEN {own} / {med} ELSE 1.0 END"
+                )
+            mean, std = self.window_stat("mean", f.expr, w), self.window_stat("std", f.expr, w)
+            floor = f"CAST({SPREAD_FLOOR!r} AS DOUBLE)"
+            return (
+                f"CASE WHEN {missing} OR {own} IS NULL THEN NULL"
+                f" WHEN {std} >= {floor} THEN ({own} - {mean}) / {std} ELSE 0.0 END"
+            )
         if f.kind == "count":
             return f"CASE WHEN {missing} THEN NULL ELSE CAST({self.count(None, w)} AS DOUBLE) END"
         if f.kind == "label_rate":

@@ -33,6 +33,14 @@ Kinds:
 ``first_seen``           1.0 if no earlier event of the entity has the same value of
                          ``key`` (over the whole source), else 0.0.
 ``row``                  ``expr`` evaluated on the event itself.
+``hours_since_prior``    hours since the entity's previous event (earlier in (time, id)
+                         order), at most the window; the window when there is none.
+``ratio_to_median``      ``key`` (the event's own value; ``expr`` if no key) divided by
+                         the median of ``expr`` over the window, the event included; 1.0
+                         when that median is not positive.
+``zscore``               ``key`` (or ``expr``) minus the mean of ``expr`` over the window
+                         (the event included), in population standard deviations of the
+                         same; 0.0 when the deviation is below :data:`SPREAD_FLOOR`.
 
 An event whose entity (or ``first_seen`` key) is null gets NaN for that feature.
 
@@ -67,6 +75,7 @@ from bankml.core.errors import DataFileError, InputError
 
 __all__ = [
     "FEATURE_KINDS",
+    "SPREAD_FLOOR",
     "EngineOptions",
     "EventTable",
     "FeatureDef",
@@ -82,12 +91,26 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FeatureKind = Literal[
-    "count", "sum", "mean", "ratio_to_prior_mean", "label_rate", "first_seen", "row"
+    "count",
+    "sum",
+    "mean",
+    "ratio_to_prior_mean",
+    "label_rate",
+    "first_seen",
+    "row",
+    "hours_since_prior",
+    "ratio_to_median",
+    "zscore",
 ]
 FEATURE_KINDS: tuple[str, ...] = get_args(FeatureKind)
 
 ROLLING = frozenset({"count", "sum", "mean", "ratio_to_prior_mean"})
-NEEDS_EXPR = frozenset({"sum", "mean", "ratio_to_prior_mean", "row"})
+HISTORY = frozenset({"hours_since_prior", "ratio_to_median", "zscore"})
+"""Kinds read from the entity's own history in (time, id) order: the previous event, or the
+window's median and spread (no running sum gives them, so they are not ``ROLLING``)."""
+NEEDS_EXPR = frozenset({"sum", "mean", "ratio_to_prior_mean", "row", "ratio_to_median", "zscore"})
+SPREAD_FLOOR = 1e-6
+"""A ``zscore`` window whose standard deviation is below this has no spread (z-score 0.0)."""
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _WINDOW = re.compile(r"^([1-9][0-9]*)([smhd])$")
 _UNIT_US = {"s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
@@ -140,7 +163,7 @@ class FeatureDef:
             raise InputError(f"feature {self.name}: unknown kind {self.kind!r}")
         if self.kind != "row" and not self.entity:
             raise InputError(f"feature {self.name}: kind {self.kind} needs an entity")
-        windowed = self.kind in ROLLING or self.kind == "label_rate"
+        windowed = self.kind in ROLLING or self.kind in HISTORY or self.kind == "label_rate"
         if windowed and self.window is None:
             raise InputError(f"feature {self.name}: kind {self.kind} needs a window")
         if not windowed and self.window is not None:
@@ -468,6 +491,10 @@ def _compute(
         if d.kind == "first_seen":
             out[d.name] = _first_seen(con, d, n)
             log.debug("%s done at %.2fs", d.name, time.perf_counter() - started)
+    history = [d for d in defs if d.kind in HISTORY]
+    if history:
+        out.update(_history(con, history, n))
+        log.debug("history features done at %.2fs", time.perf_counter() - started)
     log.debug("aggregates done in %.2fs", time.perf_counter() - started)
 
     keep = [table.id, table.time, *passthrough]
@@ -736,3 +763,86 @@ def _first_seen(con: duckdb.DuckDBPyConnection, d: FeatureDef, n: int) -> np.nda
     full[np.asarray(rel["first_rn"], dtype=np.int64)] = 1.0
     full[np.asarray(missing["_rn"], dtype=np.int64)] = np.nan
     return full
+
+
+def _history(
+    con: duckdb.DuckDBPyConnection, defs: list[FeatureDef], n: int
+) -> dict[str, np.ndarray]:
+    """The ``HISTORY`` kinds, in pandas over the events in (time, id) order.
+
+    pandas' ``groupby().rolling(w)`` on rows in that order holds exactly the window of the
+    point-in-time rules (an event with the same timestamp but a larger id is left out), and
+    its median is exact; the generated SQL (:mod:`bankml.data.feature_sql`) gives the same.
+    """
+    exprs = list(dict.fromkeys(e for d in defs for e in (d.expr, d.key) if e is not None))
+    cols = "".join(f", CAST(({e}) AS DOUBLE) AS v{i}" for i, e in enumerate(exprs))
+    entities = list(dict.fromkeys(d.entity for d in defs if d.entity is not None))
+    ents = "".join(f", {_q(e)} AS e{i}" for i, e in enumerate(entities))
+    # A frame, not fetchnumpy: null keys come back as NA whatever the entity's type.
+    rel = con.execute(f"SELECT _t{ents}{cols} FROM ev ORDER BY _rn").df()
+    us = rel["_t"].to_numpy(dtype=np.int64)
+    keys = {e: rel[f"e{i}"] for i, e in enumerate(entities)}
+    values = {e: rel[f"v{i}"].to_numpy(dtype=np.float64) for i, e in enumerate(exprs)}
+    del rel
+    stats: dict[tuple[str, str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    out: dict[str, np.ndarray] = {}
+    for d in defs:
+        assert d.entity is not None and d.window_us is not None
+        key = keys[d.entity]
+        if d.kind == "hours_since_prior":
+            out[d.name] = _hours_since_prior(us, key, d.window_us)
+            continue
+        assert d.expr is not None
+        slot = (d.entity, d.expr, d.window_us)
+        if slot not in stats:
+            stats[slot] = _window_stats(us, key, values[d.expr], d.window_us)
+        median, mean, std = stats[slot]
+        own = values[d.key or d.expr]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if d.kind == "ratio_to_median":
+                value = np.where(median > 0, own / np.where(median > 0, median, 1.0), 1.0)
+            else:  # zscore
+                spread = std >= SPREAD_FLOOR
+                value = np.where(spread, (own - mean) / np.where(spread, std, 1.0), 0.0)
+        out[d.name] = np.where(key.isna().to_numpy(), np.nan, value)
+    return out
+
+
+def _hours_since_prior(us: np.ndarray, key: pd.Series, window_us: int) -> np.ndarray:
+    """Hours since the entity's previous event, capped at the window; NaN where no entity."""
+    cap = window_us / _UNIT_US["h"]
+    prev = pd.Series(us).groupby(key.to_numpy(), sort=False).shift(1).to_numpy()
+    gap = (us - prev).astype(np.float64) / float(_UNIT_US["h"])
+    out = np.where(np.isnan(gap), cap, np.minimum(gap, cap))
+    return np.where(key.isna().to_numpy(), np.nan, out)
+
+
+def _window_stats(
+    us: np.ndarray, key: pd.Series, values: np.ndarray, window_us: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Median, mean and population standard deviation of ``values`` over each event's window
+    (the event included, later peers not); NaN where the entity is missing."""
+    n = len(us)
+    present = key.notna().to_numpy()
+    data = pd.DataFrame(
+        {
+            "key": key.to_numpy()[present],
+            "time": us[present].astype("datetime64[us]"),
+            "value": values[present],
+            "pos": np.arange(n)[present],
+        }
+    )
+    rolled = data.groupby("key", sort=False).rolling(
+        pd.Timedelta(microseconds=window_us), on="time"
+    )
+    pos = rolled["pos"].max().to_numpy().astype(np.int64)
+    out = []
+    for stat in (
+        rolled["value"].median(),
+        rolled["value"].mean(),
+        rolled["value"].std(ddof=0),
+    ):
+        full = np.full(n, np.nan)
+        full[pos] = stat.to_numpy()
+        out.append(full)
+    return out[0], out[1], out[2]

@@ -18,7 +18,9 @@ pyarrow or DuckDB gives the rows in (time, id) order.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -73,6 +75,10 @@ def local_spark_session(master: str = "local[2]", **conf: str) -> SparkSession:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise InputError(MSG_NO_PYSPARK) from exc
+    # Local Python workers (mapInPandas, UDFs) must run this interpreter, which has bankml's
+    # dependencies, not whatever `python3` is on PATH; PySpark reads the choice from the
+    # environment when the context starts. An explicit PYSPARK_PYTHON wins.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName("bankml-features")
     for key, value in {**_LOCAL_CONF, **SPARK_CONF, **conf}.items():
         builder = builder.config(key, value)

@@ -45,8 +45,12 @@ amount_zscore_customer_30d     (amount - mean) / standard deviation (population)
                                0.0 when the deviation is below 1e-6
 =============================  ============================================================
 
-The last four are *derived*: computed after the SQL engine, in pandas (offline) and from
-the same per-entity history (online), and declared in :data:`DERIVED_FEATURES`.
+The last four read the entity's own history (the engine's ``hours_since_prior``,
+``ratio_to_median`` and ``zscore`` kinds): every engine computes them from the same
+declarations (pandas in memory, generated SQL when streamed or on Spark), the online store
+from the same per-entity history. They were added after the first models as *derived*
+features (:data:`DERIVED_FEATURES`) and keep hashing as such, so older models' feature
+hashes still match.
 
 Clipping (issue 9 item 5): an amount enters the customer's rolling state at most at
 ``CUSTOMER_AMOUNT_CAP``, so one absurd transaction (1e12) cannot inflate a customer's means
@@ -75,11 +79,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bankml.core.errors import InputError
 from bankml.data.features import (
+    SPREAD_FLOOR,
     EngineOptions,
     EventTable,
     FeatureDef,
@@ -123,8 +127,7 @@ CARD_TESTING_WINDOWS: tuple[str, ...] = ("10m", "1h")
 VELOCITY_WINDOWS: tuple[str, ...] = ("1h",)
 GAP_CAP_HOURS = 720.0
 """Time-since-previous features stop at 30 days (the online store's history horizon)."""
-SPREAD_FLOOR = 1e-6
-"""A customer's amount deviation below this counts as none (z-score 0.0)."""
+_GAP_WINDOW = "30d"  # GAP_CAP_HOURS as the engine's window (a test holds them equal)
 SMALL_AMOUNT = 5.0
 """Card testing probes a stolen card with amounts below this (in the table's currency)."""
 
@@ -253,12 +256,52 @@ def _declare() -> tuple[FeatureDef, ...]:
             key="terminal",
         )
     )
+    # The entity's own history; declared as DERIVED_FEATURES too (descriptions included),
+    # which is how the definitions hash has always covered them.
+    derived = {d.name: d.description for d in DERIVED_FEATURES}
+    defs += [
+        FeatureDef(
+            "hours_since_customer_txn",
+            "customer",
+            _GAP_WINDOW,
+            derived["hours_since_customer_txn"],
+            "hours_since_prior",
+        ),
+        FeatureDef(
+            "hours_since_terminal_txn",
+            "terminal",
+            _GAP_WINDOW,
+            derived["hours_since_terminal_txn"],
+            "hours_since_prior",
+        ),
+        # The window's amounts as they entered the customer's state (clipped, issue 9);
+        # the numerator is the raw amount.
+        FeatureDef(
+            "amount_to_customer_median_30d",
+            "customer",
+            "30d",
+            derived["amount_to_customer_median_30d"],
+            "ratio_to_median",
+            _CAPPED,
+            key="amount",
+        ),
+        FeatureDef(
+            "amount_zscore_customer_30d",
+            "customer",
+            "30d",
+            derived["amount_zscore_customer_30d"],
+            "zscore",
+            _CAPPED,
+            key="amount",
+        ),
+    ]
     return tuple(defs)
 
 
 @dataclass(frozen=True)
 class DerivedFeature:
-    """A feature computed after the SQL engine (offline in pandas, online from history)."""
+    """How the history features were first declared, outside the engine; kept because the
+    definitions hash covers them in this form (see :func:`build_fraud_features`)."""
 
     name: str
     entity: str
@@ -297,11 +340,9 @@ DERIVED_FEATURES: tuple[DerivedFeature, ...] = (
 )
 
 FRAUD_FEATURES: tuple[FeatureDef, ...] = _declare()
-FEATURE_NAMES: tuple[str, ...] = tuple(d.name for d in FRAUD_FEATURES) + tuple(
-    d.name for d in DERIVED_FEATURES
-)
+FEATURE_NAMES: tuple[str, ...] = tuple(d.name for d in FRAUD_FEATURES)
 """Every fraud feature in the model's column order (a table may enable fewer)."""
-_HOUR_US = 3_600_000_000
+_DERIVED_NAMES = frozenset(d.name for d in DERIVED_FEATURES)
 
 
 def resolve(mapping: ColumnMapping, available_columns: set[str]) -> tuple[ColumnMapping, list[str]]:
@@ -345,56 +386,8 @@ def enabled_features(mapping: ColumnMapping) -> tuple[FeatureDef, ...]:
 
 
 def enabled_feature_names(mapping: ColumnMapping) -> list[str]:
-    """Every feature a mapping can feed, in model order (engine features, then derived)."""
-    return [d.name for d in enabled_features(mapping)] + [d.name for d in DERIVED_FEATURES]
-
-
-def _gap_hours(frame: pd.DataFrame, entity: str) -> np.ndarray:
-    """Hours since the entity's previous row in (timestamp, id) order, capped; NaN keys NaN."""
-    us = frame["timestamp"].to_numpy(dtype="datetime64[us]").astype(np.int64)
-    keys = frame[entity]
-    prev = pd.Series(us).groupby(keys.to_numpy(), sort=False).shift(1).to_numpy()
-    gap = (us - prev).astype(np.float64) / float(_HOUR_US)
-    out = np.where(np.isnan(gap), GAP_CAP_HOURS, np.minimum(gap, GAP_CAP_HOURS))
-    return np.where(keys.isna().to_numpy(), np.nan, out)
-
-
-def _customer_amount_stats(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Median ratio and z-score of each amount within the customer's last 30 days."""
-    data = pd.DataFrame(
-        {
-            "customer": frame["customer"].to_numpy(),
-            "timestamp": frame["timestamp"].to_numpy(),
-            # The window's amounts as they entered the customer's state (clipped, issue 9).
-            "amount": np.minimum(frame["amount"].to_numpy(np.float64), CUSTOMER_AMOUNT_CAP),
-            "pos": np.arange(len(frame)),
-        }
-    )
-    data = data[data["customer"].notna()]
-    rolled = data.groupby("customer", sort=False).rolling(pd.Timedelta(days=30), on="timestamp")
-    median = rolled["amount"].median()
-    mean = rolled["amount"].mean()
-    std = rolled["amount"].std(ddof=0)
-    pos = rolled["pos"].max().to_numpy().astype(np.int64)
-    ratio = np.full(len(frame), np.nan)
-    zscore = np.full(len(frame), np.nan)
-    amount = frame["amount"].to_numpy(np.float64)[pos]
-    med, mu, sd = median.to_numpy(), mean.to_numpy(), std.to_numpy()
-    ratio[pos] = np.where(med > 0, amount / np.where(med > 0, med, 1.0), 1.0)
-    spread = sd >= SPREAD_FLOOR
-    zscore[pos] = np.where(spread, (amount - mu) / np.where(spread, sd, 1.0), 0.0)
-    return ratio, zscore
-
-
-def _derived(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The derived features of a canonical frame sorted by (timestamp, transaction_id)."""
-    ratio, zscore = _customer_amount_stats(frame)
-    return {
-        "hours_since_customer_txn": _gap_hours(frame, "customer"),
-        "hours_since_terminal_txn": _gap_hours(frame, "terminal"),
-        "amount_to_customer_median_30d": ratio,
-        "amount_zscore_customer_30d": zscore,
-    }
+    """Every feature a mapping can feed, in model order."""
+    return [d.name for d in enabled_features(mapping)]
 
 
 @dataclass
@@ -459,10 +452,9 @@ def build_fraud_features(
     roles = resolved.as_dict()
     passthrough = [c for c in ("customer", "terminal", "card") if c in roles]
     frame = compute_features(source, defs, table, passthrough=passthrough, options=options)
-    frame = frame.assign(**_derived(frame))
     # The "amount" feature is the amount itself (as float64), so it sits among the keys.
     head = ["transaction_id", "timestamp", *passthrough, "amount", "label", "label_time"]
-    names = [d.name for d in defs] + [d.name for d in DERIVED_FEATURES]
+    names = [d.name for d in defs]
     frame = frame[[*head, *(n for n in names if n not in head)]]
     params = {
         "label_delay_days": label_delay_days,
@@ -475,7 +467,10 @@ def build_fraud_features(
         frame=frame,
         feature_names=names,
         warnings=warnings,
-        definitions_hash=definitions_hash(defs, params),
+        # Hashed as before the history features joined the engine (they are in params).
+        definitions_hash=definitions_hash(
+            [d for d in defs if d.name not in _DERIVED_NAMES], params
+        ),
         mapping=resolved,
         label_delay_days=label_delay_days,
     )

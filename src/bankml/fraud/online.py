@@ -36,14 +36,13 @@ import numpy as np
 import pandas as pd
 
 from bankml.core.errors import InputError
-from bankml.data.features import compute_features, parse_window
+from bankml.data.features import SPREAD_FLOOR, compute_features, parse_window
 from bankml.fraud.features import (
     CARD_TESTING_WINDOWS,
     CUSTOMER_AMOUNT_CAP,
     CUSTOMER_WINDOWS,
     GAP_CAP_HOURS,
     SMALL_AMOUNT,
-    SPREAD_FLOOR,
     TERMINAL_WINDOWS,
     VELOCITY_WINDOWS,
     enabled_feature_names,

@@ -29,8 +29,10 @@ from bankml.fraud.transaction import Transaction
 
 if TYPE_CHECKING:
     from bankml.core.pii import PIITokenizer
+    from bankml.fraud.batch import BatchScores
     from bankml.fraud.service import FraudScorer, ServingModel
     from bankml.governance.approvals import ModelGovernance
+    from bankml.governance.ledger import DecisionLedger
     from bankml.governance.serving import ChampionServing
 
 __all__ = ["FraudOperations", "TriageResult"]
@@ -69,7 +71,8 @@ class TriageResult:
 
 
 class FraudOperations:
-    """Score, triage, list the queue, record dispositions, read a version's capacity plan."""
+    """Score, batch-score, triage, list the queue, record dispositions, read a version's
+    capacity plan."""
 
     def __init__(
         self,
@@ -77,11 +80,13 @@ class FraudOperations:
         serving: ChampionServing,
         governance: Callable[[], ModelGovernance],
         tokenizer: PIITokenizer,
+        ledger: DecisionLedger | None = None,
     ) -> None:
         self.queue_store = queue
         self._serving = serving
         self._governance = governance
         self._tokenizer = tokenizer
+        self._ledger = ledger
 
     # --- models -------------------------------------------------------------------------
 
@@ -149,6 +154,40 @@ class FraudOperations:
             run=run,
             repeated=repeated,
         )
+
+    def score_batch(
+        self,
+        user: User,
+        transactions: Path,
+        out: Path,
+        *,
+        engine: str = "duckdb",
+        version: int | None = None,
+        spark_session: Any = None,
+    ) -> BatchScores:
+        """Score a whole table with a version (default: the champion) and write the scores
+        to Parquet, on DuckDB or Spark (:mod:`bankml.fraud.batch`). Analysts, model
+        developers and admins; the run (not each row: scores are not decisions) is ledgered.
+        """
+        from bankml.fraud.batch import check_engine, score_batch
+
+        user.require(Role.FRAUD_ANALYST, Role.MODEL_DEVELOPER, Role.ADMIN)
+        check_engine(engine)  # before the model is fetched: a typo costs no download
+        serving = self.serving_model(version)
+        result = score_batch(transactions, serving, out, engine=engine, spark_session=spark_session)
+        if self._ledger is not None:
+            self._ledger.append(
+                "fraud.batch_scored",
+                user.name,
+                f"model:{MODEL_NAME}/{serving.version}",
+                {
+                    "engine": engine,
+                    "rows": result.rows,
+                    "transactions": transactions.name,
+                    "out": out.name,
+                },
+            )
+        return result
 
     def queue(self, day: date | None = None, status: str | None = None) -> list[Alert]:
         """Alerts in the review queue (of one day, or all), best-ranked first."""

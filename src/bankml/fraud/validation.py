@@ -43,12 +43,7 @@ from bankml.core.errors import InputError
 from bankml.data.features import FeatureDef
 from bankml.data.quality import TARGET_NAME_PATTERN
 from bankml.fraud.explain import top_reasons
-from bankml.fraud.features import (
-    DERIVED_FEATURES,
-    FRAUD_FEATURES,
-    DerivedFeature,
-    build_fraud_features,
-)
+from bankml.fraud.features import FRAUD_FEATURES, build_fraud_features
 from bankml.fraud.mapping import ColumnMapping
 from bankml.fraud.model import FraudModel
 from bankml.fraud.report import describe_model
@@ -109,7 +104,7 @@ def _clean(value: float) -> float | None:
 
 def feature_definitions(names: list[str]) -> list[dict[str, Any]]:
     """The declared definitions of the given fraud features, in model order."""
-    declared: list[FeatureDef | DerivedFeature] = [*FRAUD_FEATURES, *DERIVED_FEATURES]
+    declared: list[FeatureDef] = list(FRAUD_FEATURES)
     by_name = {d.name: d for d in declared}
     out = []
     for n in names:
@@ -184,7 +179,7 @@ def _data_problem(meta: dict[str, Any]) -> str | None:
 
 def _warm_up_note(frame: pd.DataFrame, config: TrainConfig, delay_days: int) -> str:
     """Why windowed features may drift: training started before their windows were full."""
-    declared: list[FeatureDef | DerivedFeature] = [*FRAUD_FEATURES, *DERIVED_FEATURES]
+    declared: list[FeatureDef] = list(FRAUD_FEATURES)
     windows = [_WINDOW_DAYS.get(d.window or "", 0) for d in declared]
     # The delayed terminal-risk window reaches back the window plus the label delay.
     longest = max(windows, default=0) + delay_days

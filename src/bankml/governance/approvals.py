@@ -11,7 +11,19 @@ bankml's own tables (``model_versions``, ``model_transitions``, ``champion_histo
 sequence and hash of its ledger entry (``governance.provenance`` checks them); MLflow only
 mirrors them (version tag ``bankml.state`` and friends, alias ``champion``), because
 open-source MLflow has no approval step, lets a model's creator set its aliases and keeps no
-alias history. Every transition re-checks the state, appends
+alias history.
+
+The mirror is eventually consistent and never on a lifecycle step's path: importing MLflow and
+preparing its store costs seconds, the step itself milliseconds. A step mirrors at once only
+in a process already connected to MLflow (the API server); otherwise :meth:`sync_registry`
+brings MLflow up to date later: the wiring runs it when a process first connects to MLflow
+(train, triage, serve, replay, validate, docs) and ``bankml model sync`` runs it on demand.
+Its watermark is the registered model's tag ``bankml.mirrored_seq``: the ledger sequence and
+hash of the newest transition already mirrored (a watermark this database's ledger does not
+hold means "mirror everything"). A sync with nothing to do is one MLflow read per model, and
+the pending work needs no table of its own.
+
+Every transition re-checks the state, appends
 its ledger entry and updates the tables in one transaction under the ledger's lock, so a
 transition never exists without its ledger entry, nor an entry without its transition; a
 concurrent transition that changed the state first makes the later one fail cleanly.
@@ -31,11 +43,10 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
@@ -62,6 +73,7 @@ from bankml.governance.tables import (
 
 __all__ = [
     "CHAMPION_ALIAS",
+    "MIRRORED_SEQ_TAG",
     "ChampionChange",
     "ModelGovernance",
     "ModelState",
@@ -76,6 +88,7 @@ log = logging.getLogger(__name__)
 
 CHAMPION_ALIAS = "champion"
 STATE_TAG = "bankml.state"
+MIRRORED_SEQ_TAG = "bankml.mirrored_seq"
 UNKNOWN_TRAINER = "unknown"
 _MAX_RATIONALE = 4000
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -144,6 +157,19 @@ class RegistryMirror(Protocol):
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
         """Point an alias at a version."""
+        ...
+
+    @property
+    def connected(self) -> bool:
+        """Whether talking to the registry now costs nothing more (its client is loaded)."""
+        ...
+
+    def model_tags(self, name: str) -> dict[str, str] | None:
+        """The registered model's tags; None when the registry has no such model."""
+        ...
+
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        """Set a tag on the registered model."""
         ...
 
 
@@ -351,6 +377,8 @@ class ModelGovernance:
         self._ledger = ledger
         self._registry = registry
         self._clock = clock or SystemClock()
+        self.mirrored: dict[str, int] = {}
+        """Versions this object mirrored to MLflow so far, per model (see sync_registry)."""
 
     # --- inventory ------------------------------------------------------------------------
 
@@ -405,7 +433,7 @@ class ModelGovernance:
                     conn, name, version, None, ModelState.REGISTERED, trained_by, "", entry
                 )
         record = self._get(name, version)
-        self._mirror_state(record)
+        self._mirror_soon(name)
         return record
 
     def _adopt(self, name: str, version: int) -> VersionRecord:
@@ -568,8 +596,8 @@ class ModelGovernance:
     def promote(self, name: str, version: int, user: User, rationale: str = "") -> Transition:
         """Make an approved version the champion; the previous champion is retired.
 
-        Sets the MLflow alias ``champion`` and records the change in ``champion_history``,
-        which (not the alias) answers "what was champion when".
+        Records the change in ``champion_history``, which (not MLflow's ``champion`` alias,
+        a mirror moved by :meth:`sync_registry`) answers "what was champion when".
         """
         user.require(Role.ADMIN, Role.MODEL_DEVELOPER)
         record = self._adopt(name, version)
@@ -912,10 +940,7 @@ class ModelGovernance:
                         ledger_hash=entries[0].hash,
                     )
                 )
-        for step in steps:
-            self._mirror_state(self._get(name, step.version))
-        if champion is not None:
-            self._mirror(partial(self._registry.set_alias, name, CHAMPION_ALIAS, champion[0]))
+        self._mirror_soon(name)
         return out
 
     @staticmethod
@@ -954,6 +979,93 @@ class ModelGovernance:
         )
         return t
 
+    # --- the MLflow mirror -----------------------------------------------------------------
+
+    def sync_registry(self, name: str | None = None) -> dict[str, int]:
+        """Bring MLflow's tags and ``champion`` alias up to bankml's records (of one model, or
+        of every model in the inventory); return how many versions were mirrored per model.
+
+        Idempotent: it writes the records' current state. A model MLflow does not know is
+        skipped; a failure leaves its watermark where it was, so the next sync retries. Not
+        serialised across processes: two syncs of one model racing (a slow one writing older
+        tags after a newer one's watermark) can leave a stale tag until the model's next
+        transition; MLflow is a view for people, nothing in bankml reads it back.
+        """
+        names = [check_model_name(name)] if name else sorted({r.name for r in self.inventory()})
+        done: dict[str, int] = {}
+        for model in names:
+            head = self._mirror_head(model)
+            if head is None:
+                continue
+            tags = self._registry.model_tags(model)
+            if tags is None:
+                log.warning("MLflow has no model %s: nothing to mirror its governance onto", model)
+                continue
+            mirrored = self._mirrored_seq(model, tags.get(MIRRORED_SEQ_TAG, ""))
+            if head[0] <= mirrored:
+                continue
+            versions = self._versions_changed_since(model, mirrored)
+            for version in versions:
+                self._mirror_state(self._get(model, version))
+            champion = self.champion(model)
+            if champion is not None:
+                self._registry.set_alias(model, CHAMPION_ALIAS, champion)
+            self._registry.set_model_tag(model, MIRRORED_SEQ_TAG, f"{head[0]}:{head[1]}")
+            done[model] = len(versions)
+            self.mirrored[model] = self.mirrored.get(model, 0) + len(versions)
+        return done
+
+    def _mirror_soon(self, name: str) -> None:
+        """Mirror now if this process already talks to MLflow (no import to pay), else leave
+        it to the next :meth:`sync_registry`. bankml's tables are already committed: a mirror
+        that fails (MLflow server down) is logged and retried by the next sync."""
+        if not self._registry.connected:
+            return
+        try:
+            self.sync_registry(name)
+        except Exception as exc:  # MLflow raises its own exception types, not bankml's
+            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+            log.warning("could not mirror governance state to MLflow: %s", first)
+
+    def _mirror_head(self, name: str) -> tuple[int, str] | None:
+        """Ledger sequence and hash of the model's newest transition (None: no transitions)."""
+        with self._db.engine.connect() as conn:
+            row = conn.execute(
+                select(model_transitions.c.ledger_seq, model_transitions.c.ledger_hash)
+                .where(model_transitions.c.model_name == name)
+                .order_by(model_transitions.c.ledger_seq.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else (int(row.ledger_seq), str(row.ledger_hash))
+
+    def _mirrored_seq(self, name: str, watermark: str) -> int:
+        """The ledger sequence MLflow's mirror of ``name`` is up to, or 0 (mirror everything)
+        when the watermark is missing or names an entry this database does not have (MLflow
+        shared with another, or an older, database)."""
+        seq, _, digest = watermark.partition(":")
+        if not seq.isdigit():
+            return 0
+        with self._db.engine.connect() as conn:
+            row = conn.execute(
+                select(model_transitions.c.ledger_hash).where(
+                    model_transitions.c.model_name == name,
+                    model_transitions.c.ledger_seq == int(seq),
+                )
+            ).first()
+        return int(seq) if row is not None and str(row.ledger_hash) == digest else 0
+
+    def _versions_changed_since(self, name: str, seq: int) -> list[int]:
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(
+                select(model_transitions.c.version)
+                .where(
+                    model_transitions.c.model_name == name,
+                    model_transitions.c.ledger_seq > seq,
+                )
+                .distinct()
+            ).all()
+        return sorted(int(r.version) for r in rows)
+
     def _mirror_state(self, record: VersionRecord) -> None:
         """Mirror the record onto MLflow version tags, so a bank's MLflow UI shows it too."""
         tags = {STATE_TAG: record.state.value}
@@ -968,14 +1080,4 @@ class ModelGovernance:
                 tags["bankml.promoted_by"] = t.actor
                 tags["bankml.promoted_at"] = t.at
         for key, value in tags.items():
-            self._mirror(partial(self._registry.set_tag, record.name, record.version, key, value))
-
-    @staticmethod
-    def _mirror(action: Callable[[], None]) -> None:
-        # bankml's tables are the authority and are already committed; a mirror that fails
-        # (MLflow server down) is logged and repaired by the next transition of the version.
-        try:
-            action()
-        except Exception as exc:  # MLflow raises its own exception types, not bankml's
-            first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
-            log.warning("could not mirror governance state to MLflow: %s", first)
+            self._registry.set_tag(record.name, record.version, key, value)

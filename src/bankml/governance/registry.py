@@ -170,6 +170,22 @@ class ModelRegistry:
         self._timeout = timeout
         self._max_retries = max_retries
         self._client_obj: MlflowClient | None = None
+        self._on_connect: list[Callable[[], object]] = []
+
+    def on_connect(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` once, right after this process first connects to MLflow.
+
+        The wiring hangs the governance mirror's drain here (``ModelGovernance.sync_registry``):
+        lifecycle steps do not import MLflow, and the first command of a process that needs
+        MLflow anyway (train, triage, serve, replay, validate, docs, ``model sync``) brings
+        its tags and aliases up to date. A failing callback is logged, never raised.
+        """
+        self._on_connect.append(callback)
+
+    @property
+    def connected(self) -> bool:
+        """Whether this process already holds an MLflow client (its import cost is paid)."""
+        return self._client_obj is not None
 
     @property
     def remote(self) -> bool:
@@ -193,6 +209,13 @@ class ModelRegistry:
             logging.getLogger("mlflow").setLevel(logging.WARNING)
             logging.getLogger("alembic").setLevel(logging.WARNING)
             self._client_obj = MlflowClient(self.tracking_uri, self.tracking_uri)
+            callbacks, self._on_connect = self._on_connect, []
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception as exc:  # a mirror that lags must not fail the command
+                    first = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+                    log.warning("could not bring MLflow's mirror up to date: %s", first)
         return self._client_obj
 
     def _require_reachable(self) -> None:
@@ -358,6 +381,26 @@ class ModelRegistry:
     def set_tag(self, name: str, version: int, key: str, value: str) -> None:
         """Mirror a governance fact onto the version as a tag."""
         self._client.set_model_version_tag(name, str(version), key, value)
+
+    @_server_errors
+    def model_tags(self, name: str) -> dict[str, str] | None:
+        """The registered model's own tags; None when MLflow has no model of that name."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            model = self._client.get_registered_model(name)
+        except MlflowException as exc:
+            if self.remote and _is_connection_failure(exc):
+                raise
+            if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
+                return None
+            raise
+        return dict(model.tags or {})
+
+    @_server_errors
+    def set_model_tag(self, name: str, key: str, value: str) -> None:
+        """Set a tag on the registered model itself (not on one version)."""
+        self._client.set_registered_model_tag(name, key, value)
 
     def has_local_store(self) -> bool:
         """False when the tracking URI is a SQLite file that does not exist yet (no models),
