@@ -238,6 +238,26 @@ def test_receipt_verifies_offline_and_any_change_breaks_it(a: Anchored, tmp_path
     )
 
 
+def test_receipts_and_checkpoints_span_many_read_batches(a: Anchored) -> None:
+    a.fill(7_000)
+    a.anchor.checkpoint()
+    a.fill(4_001, start=7_000)
+    cp, written = a.anchor.checkpoint()  # extends the first checkpoint's frontier
+    assert written and cp.seq == 11_001
+    public = load_public_key(a.pub_file)
+    for seq in (1, 5_000, 5_001, 7_000, 10_000, 11_001):
+        receipt = json.loads(json.dumps(a.anchor.receipt(seq)))
+        assert len(receipt["inclusion_proof"]) <= 14  # ceil(log2(11,001))
+        check = verify_receipt(receipt, public)
+        assert check.ok and check.seq == seq and check.checkpoint_seq == 11_001
+    a.sql("UPDATE ledger_entries SET hash = 'ab' || substr(hash, 3) WHERE seq = 9")
+    with pytest.raises(IntegrityError, match="no longer matches checkpoint #11001"):
+        a.anchor.receipt(6_000)
+    a.sql("UPDATE ledger_entries SET hash = 'not hex' || substr(hash, 8) WHERE seq = 9")
+    with pytest.raises(IntegrityError, match="no longer matches checkpoint #11001"):
+        a.anchor.receipt(6_000)
+
+
 def test_scheduler_checkpoints_every_n_appends_in_the_background(a: Anchored) -> None:
     scheduler = CheckpointScheduler(a.anchor, every_appends=5, every_seconds=0)
     a.ledger.add_listener(scheduler)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bankml.core.clock import FixedClock
+from bankml.core.errors import IntegrityError
 from bankml.core.storage import Database
 from bankml.governance.ledger import GENESIS_HASH, DecisionLedger, Event, entry_hash
 
@@ -62,6 +63,34 @@ def test_verify_names_the_first_bad_entry(db: Database, statement: str, first_ba
     report = ledger.verify()
     assert not report.ok
     assert report.first_bad_seq == first_bad
+
+
+def test_verify_checks_the_chain_across_read_batches(db: Database) -> None:
+    # More entries than one read batch of the streamed scan (5,000), and the edit in the third.
+    ledger = DecisionLedger(db)
+    _fill(ledger, 12_345)
+    seen: list[tuple[int, int]] = []
+    report = ledger.verify(progress=lambda done, total: seen.append((done, total)))
+    assert report.ok and report.entries == 12_345 and report.head_seq == 12_345
+    assert seen[-1] == (12_345, 12_345) and len(seen) == 3
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 10001"))
+    report = ledger.verify()
+    assert not report.ok and report.first_bad_seq == 10_001 and report.entries == 10_000
+    assert report.problem == "entry #10001 was altered (hash mismatch)"
+    with pytest.raises(IntegrityError, match="entry #10001 is missing, altered or does not link"):
+        for _ in ledger.chain_hashes(9_000, 12_345, ledger.get(9_000).hash):
+            pass
+
+
+def test_a_column_edited_to_a_non_text_value_is_reported_not_raised(sqlite_db: Database) -> None:
+    ledger = DecisionLedger(sqlite_db)
+    _fill(ledger, 5)
+    with sqlite_db.engine.begin() as conn:  # SQLite keeps a blob a blob, even in a text column
+        conn.execute(text("UPDATE ledger_entries SET payload = X'7b7d' WHERE seq = 3"))
+    report = ledger.verify()
+    assert not report.ok and report.first_bad_seq == 3
+    assert report.problem == "entry #3 was altered (not text)"
 
 
 def test_verify_detects_reordering(db: Database) -> None:

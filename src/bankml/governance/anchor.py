@@ -48,9 +48,9 @@ from bankml.core.errors import ConfigError, InputError, IntegrityError, NotFound
 from bankml.governance.ledger import GENESIS_HASH, DecisionLedger, LedgerEntry, entry_hash
 from bankml.governance.merkle import (
     MerkleFrontier,
-    inclusion_proof,
+    inclusion_proof_stream,
     leaf_hash,
-    merkle_root,
+    leaf_hashes,
     verify_inclusion,
 )
 
@@ -338,9 +338,9 @@ class LedgerAnchor:
                 MerkleFrontier.from_hex(last.seq, last.frontier) if last else MerkleFrontier()
             )
             prev_hash = last.head_hash if last else GENESIS_HASH
-            for digest in self.ledger.chain_hashes(frontier.size, head_seq, prev_hash):
-                frontier.append(leaf_hash(digest))
-                prev_hash = digest
+            for batch in self.ledger.chain_hash_batches(frontier.size, head_seq, prev_hash):
+                frontier.extend(leaf_hashes(batch))
+                prev_hash = batch[-1]
             if frontier.size != head_seq or prev_hash != head_hash:
                 raise IntegrityError(
                     f"the ledger head #{head_seq} does not match its entries; run bankml audit "
@@ -390,12 +390,21 @@ class LedgerAnchor:
             raise IntegrityError(f"the anchor log is not trustworthy: {problem}")
         cp = covering[-1]
         entry = self.ledger.get(seq)
-        leaves = [leaf_hash(h) for _, h in self.ledger.iter_hashes(0, cp.seq)]
-        if len(leaves) != cp.seq or merkle_root(leaves).hex() != cp.merkle_root:
+        # Streamed: the stored hashes of the first cp.seq entries, leaf-hashed batch by batch
+        # and reduced block by block, so memory holds one block, not the whole tree.
+        try:
+            with contextlib.closing(self.ledger.hash_batches(0, cp.seq)) as batches:
+                proof, root, size = inclusion_proof_stream(map(leaf_hashes, batches), seq - 1)
+        except ValueError:  # a stored hash that is not hex, or fewer entries than signed
+            size, root, proof = -1, b"", []
+        if (
+            size != cp.seq
+            or root.hex() != cp.merkle_root
+            or not verify_inclusion(leaf_hash(entry.hash), seq - 1, size, proof, root)
+        ):
             raise IntegrityError(
                 f"the ledger no longer matches checkpoint #{cp.seq}; run bankml audit verify"
             )
-        proof = inclusion_proof(leaves, seq - 1)
         return {
             "format": RECEIPT_FORMAT,
             "entry": {
