@@ -18,6 +18,8 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "EMPTY_ROOT",
     "MerkleFrontier",
+    "audit_path",
+    "block_roots",
     "inclusion_proof",
     "inclusion_proof_stream",
     "leaf_hash",
@@ -75,28 +77,37 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
     return EMPTY_ROOT if not leaves else _reduce(leaves, None, [])
 
 
-def inclusion_proof_stream(
-    leaf_batches: Iterable[Sequence[bytes]], index: int, *, block_bits: int = 16
-) -> tuple[list[bytes], bytes, int]:
-    """RFC 6962 audit path for leaf ``index``, the root, and the number of leaves, from leaves
-    streamed in order in batches of any size.
+def audit_path(level: Sequence[bytes], index: int) -> tuple[list[bytes], bytes]:
+    """The RFC 6962 audit path of ``level[index]`` (bottom to top) and the root of ``level``."""
+    if not 0 <= index < len(level):
+        raise ValueError(f"leaf {index} is not in a tree of {len(level)}")
+    path: list[bytes] = []
+    root = _reduce(level, index, path)
+    return path, root
 
-    Holds one block of ``2**block_bits`` leaves and one node per block, not the whole tree:
-    blocks are aligned subtrees, so each reduces to its own root (and, for the block holding
-    ``index``, to the lower part of the path) before the block roots reduce to the top.
+
+def block_roots(
+    leaf_batches: Iterable[Sequence[bytes]], *, block_bits: int, index: int | None = None
+) -> tuple[list[bytes], list[bytes], int]:
+    """Roots of the consecutive aligned blocks of ``2**block_bits`` leaves streamed in order
+    (the last block may be partial), the audit path of leaf ``index`` inside its block (empty
+    when ``index`` is None or beyond the leaves), and the number of leaves.
+
+    Holds one block at a time. Aligned blocks are subtrees of every larger RFC 6962 tree, so
+    the tree's root and paths continue from these roots as if they were leaves.
     """
-    if index < 0:
-        raise ValueError(f"leaf {index} is not in the tree")
     block = 1 << block_bits
     path: list[bytes] = []
-    tops: list[bytes] = []
+    roots: list[bytes] = []
     pending: list[bytes] = []
-    done = 0  # leaves already reduced into tops
+    done = 0  # leaves already reduced into roots
 
     def close(leaves: Sequence[bytes]) -> None:
         nonlocal done
-        inside = index - done if done <= index < done + len(leaves) else None
-        tops.append(_reduce(leaves, inside, path))
+        inside = None
+        if index is not None and done <= index < done + len(leaves):
+            inside = index - done
+        roots.append(_reduce(leaves, inside, path))
         done += len(leaves)
 
     for batch in leaf_batches:
@@ -106,10 +117,22 @@ def inclusion_proof_stream(
             del pending[:block]
     if pending:
         close(pending)
-    if index >= done:
-        raise ValueError(f"leaf {index} is not in a tree of {done}")
-    root = _reduce(tops, index >> block_bits, path)
-    return path, root, done
+    return roots, path, done
+
+
+def inclusion_proof_stream(
+    leaf_batches: Iterable[Sequence[bytes]], index: int, *, block_bits: int = 16
+) -> tuple[list[bytes], bytes, int]:
+    """RFC 6962 audit path for leaf ``index``, the root, and the number of leaves, from leaves
+    streamed in order in batches of any size; memory holds one block of ``2**block_bits``
+    leaves and one root per block, not the whole tree."""
+    if index < 0:
+        raise ValueError(f"leaf {index} is not in the tree")
+    roots, lower, size = block_roots(leaf_batches, block_bits=block_bits, index=index)
+    if index >= size:
+        raise ValueError(f"leaf {index} is not in a tree of {size}")
+    upper, root = audit_path(roots, index >> block_bits)
+    return lower + upper, root, size
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
