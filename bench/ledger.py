@@ -489,25 +489,34 @@ def bench_checkpoint(path: Path, tmp: Path) -> list[list[str]]:
     anchor.checkpoint()
     incremental = time.perf_counter() - t0
     rss_before = _max_rss_mb()
-    samples = []
-    for seq in (1, cp.seq // 2, cp.seq):
-        t0 = time.perf_counter()
-        receipt = anchor.receipt(seq)
-        samples.append(time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    receipt = anchor.receipt(cp.seq // 2)  # no block cache yet: every stored hash is read
+    cold = time.perf_counter() - t0
     rss_after = _max_rss_mb()
-    receipt_s = statistics.median(samples)
+    samples = []
+    for seq in (1, cp.seq // 3, cp.seq // 2 + 1, cp.seq - 1, cp.seq):
+        t0 = time.perf_counter()
+        anchor.receipt(seq)
+        samples.append(time.perf_counter() - t0)
+    warm = statistics.median(samples)
+    total = cp.seq + 1_000
     rows = [
         ["sqlite", f"first checkpoint over {cp.seq:,} entries, now", f"{first:.1f} s"],
         ["sqlite", "next checkpoint, 1,000 new entries", f"{incremental * 1e3:,.0f} ms"],
         [
             "sqlite",
-            f"receipt (inclusion proof) in {cp.seq + 1_000:,} entries, now",
-            f"{receipt_s:.2f} s (median of 3), peak RSS +{max(0.0, rss_after - rss_before):.0f} MB",
+            f"receipt in {total:,} entries, now, first (builds the block cache)",
+            f"{cold:.2f} s, peak RSS +{max(0.0, rss_after - rss_before):.0f} MB",
+        ],
+        [
+            "sqlite",
+            f"receipt in {total:,} entries, now, with the block cache",
+            f"{warm * 1e3:.1f} ms (median of 5)",
         ],
     ]
     if cp.seq <= 2_000_000:  # the peer holds every leaf in memory and recurses: not at 10M
         t0 = time.perf_counter()
-        proof, root = legacy_receipt_proof(db, cp.seq, receipt["tree_size"])
+        proof, root = legacy_receipt_proof(db, cp.seq // 2, receipt["tree_size"])
         legacy = time.perf_counter() - t0
         assert [p.hex() for p in proof] == receipt["inclusion_proof"]  # same bytes, both ways
         assert root.hex() == receipt["checkpoint"]["merkle_root"]
@@ -515,7 +524,8 @@ def bench_checkpoint(path: Path, tmp: Path) -> list[list[str]]:
             [
                 "sqlite",
                 f"receipt in {cp.seq + 1_000:,} entries, main's code before this change",
-                f"{legacy:.2f} s (now is {legacy / receipt_s:.1f}x faster)",
+                f"{legacy:.2f} s (now: {legacy / cold:.1f}x faster first, "
+                f"{legacy / warm:,.0f}x with the cache)",
             ]
         )
     db.dispose()
