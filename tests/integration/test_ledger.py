@@ -260,3 +260,34 @@ def test_any_single_byte_edit_is_detected(
     report = ledger.verify()
     assert not report.ok
     assert report.first_bad_seq == seq
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(texts=st.lists(st.text(st.characters(codec="utf-8"), max_size=40), min_size=8, max_size=8))
+def test_verify_hashes_any_stored_text_exactly_as_entry_hash_does(
+    sqlite_db: Database, texts: list[str]
+) -> None:
+    # Rows written straight into the table (quotes, backslashes, control characters, NUL,
+    # any unicode), chained with the reference entry_hash: verify's own hashing must agree.
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries"))
+        conn.execute(text("DELETE FROM ledger_head"))
+        prev = GENESIS_HASH
+        for seq, (a, b) in enumerate(zip(texts[::2], texts[1::2], strict=True), start=1):
+            ts, kind, subject, payload = "2026-11-30T12:00:00.000000Z", "k" + a[:5], b, a + b
+            digest = entry_hash(seq, ts, kind, "svc", subject, payload, prev)
+            row = {"seq": seq, "ts": ts, "kind": kind, "actor": "svc", "subject": subject,
+                   "payload": payload, "prev": prev, "hash": digest}  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_entries VALUES "
+                    "(:seq, :ts, :kind, :actor, :subject, :payload, :prev, :hash)"
+                ),
+                row,
+            )
+            prev = digest
+        conn.execute(text("INSERT INTO ledger_head VALUES (1, 4, :h)"), {"h": prev})
+    report = DecisionLedger(sqlite_db).verify()
+    assert report.ok and report.entries == 4, report
