@@ -265,7 +265,17 @@ def test_any_single_byte_edit_is_detected(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(texts=st.lists(st.text(st.characters(codec="utf-8"), max_size=40), min_size=8, max_size=8))
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.text(st.characters(codec="utf-8"), max_size=40),
+            st.text(st.sampled_from('"\\{}:,a1 \n'), max_size=40),  # JSON's own characters
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40),
+        ),
+        min_size=8,
+        max_size=8,
+    )
+)
 def test_verify_hashes_any_stored_text_exactly_as_entry_hash_does(
     sqlite_db: Database, texts: list[str]
 ) -> None:
