@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -387,7 +387,7 @@ def _build_in_child(path: Path, n: int, make: Callable[[int], Event]) -> None:
         raise SystemExit(f"building the bench ledger failed (exit {child.exitcode})")
 
 
-def bench_verify(path: Path, n: int, make: Callable[[int], Event]) -> list[list[str]]:
+def bench_verify(path: Path, n: int, make: Callable[[int], Event]) -> Iterator[list[str]]:
     """Build an ``n``-entry ledger (kept between runs at the same path), then time verify
     against the 0004-era verify over (at most) its first 1M entries, in the same run."""
     _build_in_child(path, n, make)
@@ -399,13 +399,11 @@ def bench_verify(path: Path, n: int, make: Callable[[int], Event]) -> list[list[
     seconds = time.perf_counter() - t0
     rss_after = _max_rss_mb()
     assert report.ok, report
-    rows = [
-        [
-            "sqlite",
-            f"verify {report.entries:,} {make.__name__} entries, now",
-            f"{seconds:.1f} s ({seconds / report.entries * 1e6:.1f} µs/entry), "
-            f"peak RSS +{max(0.0, rss_after - rss_before):.0f} MB (of {rss_after:.0f} MB)",
-        ]
+    yield [
+        "sqlite",
+        f"verify {report.entries:,} {make.__name__} entries, now",
+        f"{seconds:.1f} s ({seconds / report.entries * 1e6:.1f} µs/entry), "
+        f"peak RSS +{max(0.0, rss_after - rss_before):.0f} MB (of {rss_after:.0f} MB)",
     ]
     sample = min(report.entries, 1_000_000)
     if sample < report.entries:
@@ -413,27 +411,22 @@ def bench_verify(path: Path, n: int, make: Callable[[int], Event]) -> list[list[
         for _ in ledger.chain_hash_batches(0, sample, GENESIS_HASH):
             pass
         part = time.perf_counter() - t0
-        rows.append(
-            [
-                "sqlite",
-                f"re-hash the first {sample:,} entries, now (the checkpoint path)",
-                f"{part:.1f} s ({part / sample * 1e6:.1f} µs/entry)",
-            ]
-        )
+        yield [
+            "sqlite",
+            f"re-hash the first {sample:,} entries, now (the checkpoint path)",
+            f"{part:.1f} s ({part / sample * 1e6:.1f} µs/entry)",
+        ]
     if sample:
         t0 = time.perf_counter()
         sample = legacy_verify(db, sample)
         legacy = time.perf_counter() - t0
-        rows.append(
-            [
-                "sqlite",
-                f"verify {sample:,} {make.__name__} entries, 0004 code",
-                f"{legacy:.1f} s ({legacy / sample * 1e6:.1f} µs/entry; "
-                f"now is {legacy / sample / (seconds / report.entries):.1f}x faster)",
-            ]
-        )
+        yield [
+            "sqlite",
+            f"verify {sample:,} {make.__name__} entries, 0004 code",
+            f"{legacy:.1f} s ({legacy / sample * 1e6:.1f} µs/entry; "
+            f"now is {legacy / sample / (seconds / report.entries):.1f}x faster)",
+        ]
     db.dispose()
-    return rows
 
 
 # --- main's receipt code before the DBAPI / streamed-Merkle change, kept as the receipt peer ------
@@ -587,6 +580,7 @@ def main() -> None:
         if args.verify_n:
             for row in bench_verify(verify_db, args.verify_n, make):
                 table.add_row(*row)
+                console.print(" | ".join(row))  # as it comes: the 10M run is long
             for row in [] if args.no_anchor else bench_checkpoint(verify_db, tmp):
                 table.add_row(*row)
     console.print(table)
