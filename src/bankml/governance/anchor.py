@@ -33,7 +33,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -394,7 +394,7 @@ class LedgerAnchor:
             return []
         return [data[i : i + 32] for i in range(0, len(data) - len(data) % 32, 32)]
 
-    def _leaf_batches(self, after: int, upto: int) -> Iterator[list[bytes]]:
+    def _leaf_batches(self, after: int, upto: int) -> Generator[list[bytes], None, None]:
         with contextlib.closing(self.ledger.hash_batches(after, upto)) as batches:
             for batch in batches:
                 yield leaf_hashes(batch)
@@ -410,18 +410,21 @@ class LedgerAnchor:
         usable = min(len(cached), size >> bits)
         block, done = index >> bits, usable << bits
         roots = cached[:usable]
+        # Each scan is closed on the way out, so a bad row never leaves a read transaction open.
         try:
             if block < usable:  # the leaf's block is cached: read its leaves for the path
-                leaves = [leaf for b in self._leaf_batches(block << bits, (block + 1) << bits)
-                          for leaf in b]  # fmt: skip
+                with contextlib.closing(
+                    self._leaf_batches(block << bits, (block + 1) << bits)
+                ) as batches:
+                    leaves = [leaf for batch in batches for leaf in batch]
                 if len(leaves) != 1 << bits:
                     return None
                 lower, roots[block] = audit_path(leaves, index - (block << bits))
-                rest, _, n = block_roots(self._leaf_batches(done, size), block_bits=bits)
+                with contextlib.closing(self._leaf_batches(done, size)) as batches:
+                    rest, _, n = block_roots(batches, block_bits=bits)
             else:
-                rest, lower, n = block_roots(
-                    self._leaf_batches(done, size), block_bits=bits, index=index - done
-                )
+                with contextlib.closing(self._leaf_batches(done, size)) as batches:
+                    rest, lower, n = block_roots(batches, block_bits=bits, index=index - done)
             if done + n != size:
                 return None
             roots += rest
