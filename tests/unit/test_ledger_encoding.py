@@ -4,16 +4,14 @@ every existing ledger still verifies (issue 9 item 10)."""
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bankml.core.canonical import canonical_json
 from bankml.core.pii import redact_payload, redact_text
-from bankml.governance.ledger import _json_escaped_utf8, encode_payload, entry_hash
+from bankml.governance.ledger import encode_payload, entry_hash
 
 
 def _legacy_entry_hash(
@@ -99,28 +97,3 @@ def test_identifiers_bankml_mints_are_not_scanned_but_pii_beside_them_is() -> No
     )
     assert redact_text(f"{token} 4111 1111 1111 1111") == f"{token} [PAN]"
     assert redact_text("tok_card_4111111111111111abcdef01 jane@example.com").endswith("[EMAIL]")
-
-
-# The verify loops escape the stored payload on its UTF-8 bytes (a private fast path): it must
-# give exactly the bytes encode_basestring gives, for any text, or old ledgers stop verifying.
-_any_text = st.text(
-    alphabet=st.one_of(
-        st.characters(codec="utf-8"),  # any code point UTF-8 can carry (incl. control chars)
-        st.sampled_from(['"', "\\", "\n", "\x00", "\x1f", "\x7f", "\u2028", "é", "€", "😀"]),
-    ),
-    max_size=60,
-)
-
-
-@settings(max_examples=500, deadline=None)
-@given(value=_any_text)
-def test_payload_escaping_on_bytes_equals_json_string_escaping(value: str) -> None:
-    expected = json.dumps(value, ensure_ascii=False)[1:-1].encode()
-    assert _json_escaped_utf8(value.encode()) == expected
-
-
-def test_payload_escaping_on_bytes_known_values() -> None:
-    assert _json_escaped_utf8(b'{"a":"x\\n"}') == b'{\\"a\\":\\"x\\\\n\\"}'
-    assert _json_escaped_utf8("é\x01\t".encode()) == b"\xc3\xa9\\u0001\\t"
-    with pytest.raises(UnicodeDecodeError):
-        _json_escaped_utf8(b"\xff\x01")  # not UTF-8: the row is reported as altered

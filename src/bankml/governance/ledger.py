@@ -32,7 +32,7 @@ import math
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from json.encoder import encode_basestring  # C-accelerated, as json.dumps uses
@@ -69,15 +69,8 @@ _SELECT_HEAD = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c
 _INSERT_HEAD = insert(ledger_head)
 _UPDATE_HEAD = update(ledger_head).where(ledger_head.c.id == _HEAD_ID)
 _INSERT_ENTRIES = insert(ledger_entries)
-# The columns an entry hash covers, in the order the verify loops unpack them; the payload is
-# read as its UTF-8 bytes ({payload} is filled in per database by ``_scan``).
-_HASHED_SQL = "seq, ts, kind, actor, subject, {payload}, prev_hash, hash"
-_PAYLOAD_BYTES = {
-    # A blob edited into the text column reads as NULL, so it is "not text", never its bytes.
-    "sqlite": "CASE WHEN typeof(payload) = 'text' THEN CAST(payload AS BLOB) END",
-    "postgresql": "convert_to(payload, 'UTF8')",
-}
-_CONTROL_BYTES = bytes(range(0x20))
+# The columns an entry hash covers, in the order the verify loops unpack them.
+_HASHED_SQL = "seq, ts, kind, actor, subject, payload, prev_hash, hash"
 
 
 @dataclass(frozen=True)
@@ -159,21 +152,6 @@ def entry_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _json_escaped_utf8(raw: bytes) -> bytes:
-    """``encode_basestring(raw.decode())`` without its quotes, as UTF-8: how a stored payload
-    appears inside the hashed JSON, computed on its bytes.
-
-    In ASCII without control characters JSON escapes only backslash and quote, and two
-    ``bytes.replace`` cost far less than decoding, escaping a str and encoding it again (the
-    verify loop's largest cost after reading and hashing). Anything else takes that exact
-    route; bytes that are not UTF-8 raise ``UnicodeDecodeError``. A property test holds the
-    two equal for any text.
-    """
-    if raw.isascii() and len(raw.translate(None, _CONTROL_BYTES)) == len(raw):
-        return raw.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
-    return _enc(raw.decode())[1:-1].encode()
-
-
 def _check_event(event: Event) -> None:
     for name in ("kind", "actor", "subject"):
         value = getattr(event, name)
@@ -226,17 +204,6 @@ def _prepare(events: Sequence[Event]) -> list[_Prepared]:
     return out
 
 
-@dataclass(frozen=True)
-class _Walk:
-    """Where one pass over the chain got to: entries seen, the last hash, the first problem."""
-
-    seen: int
-    prev: str
-    problem: str | None = None
-    bad_seq: int = 0
-    anchor_found: bool = True
-
-
 class _Waiter:
     """One caller's events in the group-commit queue."""
 
@@ -264,45 +231,26 @@ def _to_entry(m: RowMapping) -> LedgerEntry:
 
 
 def _scan(
-    conn: Connection,
-    columns: str,
-    after: int = 0,
-    upto: int | None = None,
-    *,
-    by_rowid: bool = False,
+    conn: Connection, columns: str, after: int, upto: int | None
 ) -> Generator[list[Any], None, None]:
     """Rows of ``ledger_entries`` with ``after < seq <= upto``, in seq order, in batches,
     read through the DBAPI cursor of ``conn``'s transaction (so within its snapshot).
 
     The hot loops (verify, checkpoint, receipt) spent more on SQLAlchemy's row objects than on
     hashing. PostgreSQL gets a named (server-side) cursor so the table streams instead of
-    being loaded whole (binary, so the payload's bytes arrive as they are); SQLite's cursor
-    steps through the table lazily by itself. ``by_rowid`` (SQLite, whole table): storage
-    order instead, one sequential pass without a lookup per row through the key's index; it
-    is seq order in any ledger bankml wrote, and the caller must not rely on it otherwise.
+    being loaded whole; SQLite's cursor steps through the table lazily by itself.
     """
     raw = conn.connection.driver_connection
-    dialect = conn.dialect.name
-    sqlite = dialect == "sqlite"
+    sqlite = conn.dialect.name == "sqlite"
     mark = "?" if sqlite else "%s"
-    select_ = f"SELECT {columns.format(payload=_PAYLOAD_BYTES.get(dialect, 'payload'))} FROM "
-    sql = f"{select_}{ledger_entries.name} WHERE seq > {mark}"
+    sql = f"SELECT {columns} FROM {ledger_entries.name} WHERE seq > {mark}"
     params: tuple[int, ...] = (after,)
     if upto is not None:
         sql, params = f"{sql} AND seq <= {mark}", (after, upto)
-    sql += " ORDER BY seq"
-    if by_rowid:
-        if not sqlite or after or upto is not None:
-            raise ValueError("a scan in storage order is for a whole SQLite table")
-        sql, params = f"{select_}{ledger_entries.name} ORDER BY rowid", ()
     assert raw is not None  # a live connection inside a transaction
-    if sqlite:
-        cur = raw.cursor()
-        cur.execute(sql, params)
-    else:
-        cur = raw.cursor(name=f"bankml_ledger_scan_{uuid.uuid4().hex}")
-        cur.execute(sql, params, binary=True)
+    cur = raw.cursor() if sqlite else raw.cursor(name=f"bankml_ledger_scan_{uuid.uuid4().hex}")
     try:
+        cur.execute(f"{sql} ORDER BY seq", params)
         while rows := cur.fetchmany(_VERIFY_BATCH):
             yield rows
     finally:
@@ -501,27 +449,22 @@ class DecisionLedger:
         (the first to ``prev_hash``), and yield their hashes in batches; ``IntegrityError`` at
         the first entry that is missing, altered or unlinked. What a checkpoint signs after this.
         """
-        expected, prev = after + 1, prev_hash
-        sha256, enc, esc = hashlib.sha256, _enc, _json_escaped_utf8
+        expected, prev, sha256, enc = after + 1, prev_hash, hashlib.sha256, _enc
         with self._db.snapshot() as conn, closing(_scan(conn, _HASHED_SQL, after, upto)) as scan:
             for rows in scan:
                 out: list[str] = []
                 try:
                     for seq, ts, kind, actor, subject, payload, prev_stored, stored in rows:
-                        # entry_hash, inlined (see verify).
-                        h = sha256(
-                            f'{prev}\n{{"actor":{enc(actor)},"kind":{enc(kind)},"payload":"'.encode()
-                        )
-                        h.update(esc(payload))
-                        h.update(
-                            f'","seq":{seq},"subject":{enc(subject)},"ts":{enc(ts)}}}'.encode()
-                        )
-                        digest = h.hexdigest()
+                        digest = sha256(
+                            f'{prev}\n{{"actor":{enc(actor)},"kind":{enc(kind)},'
+                            f'"payload":{enc(payload)},"seq":{seq},"subject":{enc(subject)},'
+                            f'"ts":{enc(ts)}}}'.encode()
+                        ).hexdigest()
                         if seq != expected or prev_stored != prev or digest != stored:
                             break
                         prev, expected = digest, expected + 1
                         out.append(digest)
-                except (TypeError, AttributeError, ValueError):  # edited to a non-text value
+                except (TypeError, AttributeError):  # a column edited to a non-text value
                     pass
                 if out:
                     yield out
@@ -548,60 +491,6 @@ class DecisionLedger:
             for rows in scan:
                 yield [r[0] for r in rows]
 
-    @staticmethod
-    def _walk(
-        conn: Connection,
-        anchors: Mapping[int, str],
-        expect_head: str | None,
-        progress: Callable[[int, int], None] | None,
-        stored_seq: int,
-        *,
-        by_rowid: bool = False,
-    ) -> _Walk:
-        """One pass over the chain, stopping at the first entry that breaks it."""
-        expected_seq, prev, seen = 1, GENESIS_HASH, 0
-        anchor_found = expect_head is None
-        sha256, enc, esc = hashlib.sha256, _enc, _json_escaped_utf8
-        with closing(_scan(conn, _HASHED_SQL, by_rowid=by_rowid)) as batches:
-            for rows in batches:
-                try:
-                    for seq, ts, kind, actor, subject, payload, prev_hash, stored in rows:
-                        if seq != expected_seq:
-                            problem = f"entry #{expected_seq} is missing"
-                            return _Walk(seen, prev, problem, expected_seq)
-                        if prev_hash != prev:
-                            problem = f"entry #{seq} does not link to entry #{seq - 1}"
-                            return _Walk(seen, prev, problem, seq)
-                        # entry_hash, inlined (this loop runs once per entry of the whole
-                        # ledger), with the payload escaped on its bytes: the same bytes hashed.
-                        h = sha256(
-                            f'{prev}\n{{"actor":{enc(actor)},"kind":{enc(kind)},"payload":"'.encode()
-                        )
-                        h.update(esc(payload))
-                        h.update(
-                            f'","seq":{seq},"subject":{enc(subject)},"ts":{enc(ts)}}}'.encode()
-                        )
-                        digest = h.hexdigest()
-                        if digest != stored:
-                            return _Walk(
-                                seen, prev, f"entry #{seq} was altered (hash mismatch)", seq
-                            )
-                        if anchors and seq in anchors and anchors[seq] != digest:
-                            problem = (
-                                f"entry #{seq} is not the entry the checkpoint of #{seq} signed "
-                                "(the history before it was rewritten)"
-                            )
-                            return _Walk(seen, prev, problem, seq)
-                        if not anchor_found and digest == expect_head:
-                            anchor_found = True
-                        prev, expected_seq, seen = digest, expected_seq + 1, seen + 1
-                except (TypeError, AttributeError, ValueError):  # edited to a non-text value
-                    problem = f"entry #{expected_seq} was altered (not text)"
-                    return _Walk(seen, prev, problem, expected_seq)
-                if progress is not None:
-                    progress(seen, max(seen, stored_seq))
-        return _Walk(seen, prev, anchor_found=anchor_found)
-
     def verify(
         self,
         *,
@@ -617,30 +506,55 @@ class DecisionLedger:
         counted as not yet anchored. ``expect_head`` is a bare head hash recorded elsewhere
         earlier: the chain must still contain it.
 
-        Streams the table through the driver's cursor (server-side on PostgreSQL) in batches
-        (bounded memory) and hashes the stored canonical bytes without parsing them; on SQLite
-        in storage order first, and again in seq order only if that pass finds a problem.
-        ``progress(done, total)`` is called after each batch; ``total`` is the head row's count
-        (no extra scan to count rows).
+        Streams the table through one server-side cursor in batches (bounded memory) and hashes
+        the stored canonical bytes without parsing them. ``progress(done, total)`` is called
+        after each batch; ``total`` is the head row's count (no extra scan to count rows).
         """
         anchors = dict(anchors or {})
         newest_anchor = max(anchors, default=None)
-        with self._db.snapshot() as conn:
-            # One snapshot: appends made while we walk neither help nor confuse the check.
-            stored_seq, stored_head = self._read_head(conn)
-            sqlite = conn.dialect.name == "sqlite"
-            # SQLite: walk in storage order first (one sequential pass); only if that finds a
-            # problem, walk again in seq order, which names the first bad entry exactly.
-            walk = self._walk(conn, anchors, expect_head, progress, stored_seq, by_rowid=sqlite)
-            if sqlite and walk.problem is not None:
-                walk = self._walk(conn, anchors, expect_head, progress, stored_seq)
-        seen, prev = walk.seen, walk.prev
+        expected_seq, prev, seen = 1, GENESIS_HASH, 0
+        anchor_found = expect_head is None
+        stored_seq, stored_head = 0, GENESIS_HASH
 
         def bad(seq: int, problem: str) -> VerifyReport:
             return VerifyReport(False, seen, stored_seq, stored_head, seq, problem, newest_anchor)
 
-        if walk.problem is not None:
-            return bad(walk.bad_seq, walk.problem)
+        sha256, enc = hashlib.sha256, _enc
+        with ExitStack() as stack:
+            conn = stack.enter_context(self._db.snapshot())
+            # One snapshot: appends made while we walk neither help nor confuse the check.
+            stored_seq, stored_head = self._read_head(conn)
+            # One ordered scan through the driver's own cursor (server-side on PostgreSQL), in
+            # batches: bounded memory, and no SQLAlchemy row objects on the per-entry path.
+            batches = stack.enter_context(closing(_scan(conn, _HASHED_SQL, 0, None)))
+            for rows in batches:
+                try:
+                    for seq, ts, kind, actor, subject, payload, prev_hash, stored in rows:
+                        if seq != expected_seq:
+                            return bad(expected_seq, f"entry #{expected_seq} is missing")
+                        if prev_hash != prev:
+                            return bad(seq, f"entry #{seq} does not link to entry #{seq - 1}")
+                        # entry_hash, inlined: this loop runs once per entry of the whole ledger.
+                        digest = sha256(
+                            f'{prev}\n{{"actor":{enc(actor)},"kind":{enc(kind)},'
+                            f'"payload":{enc(payload)},"seq":{seq},"subject":{enc(subject)},'
+                            f'"ts":{enc(ts)}}}'.encode()
+                        ).hexdigest()
+                        if digest != stored:
+                            return bad(seq, f"entry #{seq} was altered (hash mismatch)")
+                        if anchors and seq in anchors and anchors[seq] != digest:
+                            return bad(
+                                seq,
+                                f"entry #{seq} is not the entry the checkpoint of #{seq} signed "
+                                "(the history before it was rewritten)",
+                            )
+                        if not anchor_found and digest == expect_head:
+                            anchor_found = True
+                        prev, expected_seq, seen = digest, expected_seq + 1, seen + 1
+                except (TypeError, AttributeError):  # a column edited to a non-text value
+                    return bad(expected_seq, f"entry #{expected_seq} was altered (not text)")
+                if progress is not None:
+                    progress(seen, max(seen, stored_seq))
         if newest_anchor is not None and seen < newest_anchor:
             what = "is empty" if seen == 0 else f"ends at #{seen}"
             return bad(
@@ -660,7 +574,7 @@ class DecisionLedger:
                 f"the head row's hash does not match entry #{seen}: the head row is corrupted "
                 "(or the last entry was replaced)",
             )
-        if not walk.anchor_found:
+        if not anchor_found:
             return bad(seen, "the anchored head hash is not in the chain (history rewritten)")
         unanchored = 0 if newest_anchor is None else seen - newest_anchor
         return VerifyReport(
