@@ -14,6 +14,7 @@ from sqlalchemy import text
 from bankml.core.errors import ConfigError, IntegrityError, NotFoundError
 from bankml.core.storage import Database
 from bankml.governance.anchor import (
+    MERKLE_CACHE_FILE,
     AnchorLog,
     CheckpointScheduler,
     LedgerAnchor,
@@ -236,6 +237,72 @@ def test_receipt_verifies_offline_and_any_change_breaks_it(a: Anchored, tmp_path
     assert "signed by another key" in (
         verify_receipt(receipt, load_public_key(other.pub_file)).problem or ""
     )
+
+
+def test_receipts_and_checkpoints_span_many_read_batches(a: Anchored) -> None:
+    a.fill(7_000)
+    a.anchor.checkpoint()
+    a.fill(4_001, start=7_000)
+    cp, written = a.anchor.checkpoint()  # extends the first checkpoint's frontier
+    assert written and cp.seq == 11_001
+    public = load_public_key(a.pub_file)
+    for seq in (1, 5_000, 5_001, 7_000, 10_000, 11_001):
+        receipt = json.loads(json.dumps(a.anchor.receipt(seq)))
+        assert len(receipt["inclusion_proof"]) <= 14  # ceil(log2(11,001))
+        check = verify_receipt(receipt, public)
+        assert check.ok and check.seq == seq and check.checkpoint_seq == 11_001
+    # Edits in the receipt's own block of 1,024 (5,121-6,144) and in the uncached tail.
+    for seq in (6_001, 11_000):
+        a.sql("UPDATE ledger_entries SET hash = 'ab' || substr(hash, 3) WHERE seq = :s", s=seq)
+        with pytest.raises(IntegrityError, match="no longer matches checkpoint #11001"):
+            a.anchor.receipt(6_000)
+        a.sql("UPDATE ledger_entries SET hash = 'not hex' || substr(hash, 8) WHERE seq = :s", s=seq)
+        with pytest.raises(IntegrityError, match="no longer matches checkpoint #11001"):
+            a.anchor.receipt(6_000)
+
+
+def _receipt_ok(a: Anchored, seq: int) -> bool:
+    receipt = json.loads(json.dumps(a.anchor.receipt(seq)))
+    return verify_receipt(receipt, load_public_key(a.pub_file)).ok
+
+
+def test_receipts_cache_block_roots_and_extend_them_as_the_ledger_grows(a: Anchored) -> None:
+    cache = a.anchor.log.directory / MERKLE_CACHE_FILE
+    a.fill(2_500)
+    a.anchor.checkpoint()
+    assert _receipt_ok(a, 1_234) and cache.stat().st_size == 2 * 32  # blocks of 1,024 entries
+    a.fill(1_000, start=2_500)
+    a.anchor.checkpoint()
+    before = cache.read_bytes()
+    assert _receipt_ok(a, 3_500) and _receipt_ok(a, 7)
+    assert cache.stat().st_size == 3 * 32 and cache.read_bytes().startswith(before)
+
+
+def test_a_wrong_block_cache_is_detected_and_rebuilt(a: Anchored) -> None:
+    cache = a.anchor.log.directory / MERKLE_CACHE_FILE
+    a.fill(3_000)
+    a.anchor.checkpoint()
+    assert _receipt_ok(a, 10)
+    good = cache.read_bytes()
+    cache.write_bytes(bytes(32) + good[32:])  # block 0's root zeroed
+    assert _receipt_ok(a, 2_999) and _receipt_ok(a, 10)
+    assert cache.read_bytes() == good
+    cache.write_bytes(good[:40])  # a torn write: not a whole number of roots
+    assert _receipt_ok(a, 1_500) and cache.read_bytes() == good
+
+
+def test_a_receipt_rereads_its_own_block_and_the_tail_not_the_cached_rest(a: Anchored) -> None:
+    a.fill(3_000)
+    a.anchor.checkpoint()
+    assert _receipt_ok(a, 2_500)  # writes the cache
+    # An edit in the receipt's own block is caught; one in another, cached block is not the
+    # receipt's to find (the cached root still matches the signed one): audit verify finds it.
+    a.sql("UPDATE ledger_entries SET hash = 'ab' || substr(hash, 3) WHERE seq = 1100")
+    with pytest.raises(IntegrityError, match="no longer matches checkpoint #3000"):
+        a.anchor.receipt(1_500)  # same block of 1,024 (1,025-2,048)
+    assert _receipt_ok(a, 2_500) and _receipt_ok(a, 10)
+    report = a.verify()
+    assert not report.ok and report.first_bad_seq == 1_100
 
 
 def test_scheduler_checkpoints_every_n_appends_in_the_background(a: Anchored) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bankml.core.clock import FixedClock
+from bankml.core.errors import IntegrityError
 from bankml.core.storage import Database
 from bankml.governance.ledger import GENESIS_HASH, DecisionLedger, Event, entry_hash
 
@@ -62,6 +63,34 @@ def test_verify_names_the_first_bad_entry(db: Database, statement: str, first_ba
     report = ledger.verify()
     assert not report.ok
     assert report.first_bad_seq == first_bad
+
+
+def test_verify_checks_the_chain_across_read_batches(db: Database) -> None:
+    # More entries than one read batch of the streamed scan (5,000), and the edit in the third.
+    ledger = DecisionLedger(db)
+    _fill(ledger, 12_345)
+    seen: list[tuple[int, int]] = []
+    report = ledger.verify(progress=lambda done, total: seen.append((done, total)))
+    assert report.ok and report.entries == 12_345 and report.head_seq == 12_345
+    assert seen[-1] == (12_345, 12_345) and len(seen) == 3
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 10001"))
+    report = ledger.verify()
+    assert not report.ok and report.first_bad_seq == 10_001 and report.entries == 10_000
+    assert report.problem == "entry #10001 was altered (hash mismatch)"
+    with pytest.raises(IntegrityError, match="entry #10001 is missing, altered or does not link"):
+        for _ in ledger.chain_hashes(9_000, 12_345, ledger.get(9_000).hash):
+            pass
+
+
+def test_a_column_edited_to_a_non_text_value_is_reported_not_raised(sqlite_db: Database) -> None:
+    ledger = DecisionLedger(sqlite_db)
+    _fill(ledger, 5)
+    with sqlite_db.engine.begin() as conn:  # SQLite keeps a blob a blob, even in a text column
+        conn.execute(text("UPDATE ledger_entries SET payload = X'7b7d' WHERE seq = 3"))
+    report = ledger.verify()
+    assert not report.ok and report.first_bad_seq == 3
+    assert report.problem == "entry #3 was altered (not text)"
 
 
 def test_verify_detects_reordering(db: Database) -> None:
@@ -231,3 +260,44 @@ def test_any_single_byte_edit_is_detected(
     report = ledger.verify()
     assert not report.ok
     assert report.first_bad_seq == seq
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.text(st.characters(codec="utf-8"), max_size=40),
+            st.text(st.sampled_from('"\\{}:,a1 \n'), max_size=40),  # JSON's own characters
+            st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40),
+        ),
+        min_size=8,
+        max_size=8,
+    )
+)
+def test_verify_hashes_any_stored_text_exactly_as_entry_hash_does(
+    sqlite_db: Database, texts: list[str]
+) -> None:
+    # Rows written straight into the table (quotes, backslashes, control characters, NUL,
+    # any unicode), chained with the reference entry_hash: verify's own hashing must agree.
+    with sqlite_db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries"))
+        conn.execute(text("DELETE FROM ledger_head"))
+        prev = GENESIS_HASH
+        for seq, (a, b) in enumerate(zip(texts[::2], texts[1::2], strict=True), start=1):
+            ts, kind, subject, payload = "2026-11-30T12:00:00.000000Z", "k" + a[:5], b, a + b
+            digest = entry_hash(seq, ts, kind, "svc", subject, payload, prev)
+            row = {"seq": seq, "ts": ts, "kind": kind, "actor": "svc", "subject": subject,
+                   "payload": payload, "prev": prev, "hash": digest}  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO ledger_entries VALUES "
+                    "(:seq, :ts, :kind, :actor, :subject, :payload, :prev, :hash)"
+                ),
+                row,
+            )
+            prev = digest
+        conn.execute(text("INSERT INTO ledger_head VALUES (1, 4, :h)"), {"h": prev})
+    report = DecisionLedger(sqlite_db).verify()
+    assert report.ok and report.entries == 4, report

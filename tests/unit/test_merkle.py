@@ -10,7 +10,9 @@ from bankml.governance.merkle import (
     EMPTY_ROOT,
     MerkleFrontier,
     inclusion_proof,
+    inclusion_proof_stream,
     leaf_hash,
+    leaf_hashes,
     merkle_root,
     verify_inclusion,
 )
@@ -75,3 +77,57 @@ def test_every_leaf_has_a_proof_that_verifies_and_only_there(n: int) -> None:
             bent = [bytes([proof[0][0] ^ 1]) + proof[0][1:], *proof[1:]]
             assert not verify_inclusion(leaves[i], i, n, bent, root)
         assert not verify_inclusion(leaves[i], i, n, [*proof, root], root)  # too long
+
+
+def _oracle_path(m: int, data: list[bytes]) -> list[bytes]:
+    """RFC 6962 section 2.1.1 PATH(m, D[n]), written from the text: leaf to root."""
+    n = len(data)
+    if n == 1:
+        return []
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    if m < k:
+        return [*_oracle_path(m, data[:k]), _oracle_root(data[k:])]
+    return [*_oracle_path(m - k, data[k:]), _oracle_root(data[:k])]
+
+
+@pytest.mark.parametrize("block_bits", [0, 1, 2, 3, 16])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 33, 64, 65, 100])
+def test_streamed_proofs_and_roots_are_the_rfc_audit_paths(n: int, block_bits: int) -> None:
+    hashes = _entry_hashes(n)
+    data = [bytes.fromhex(h) for h in hashes]
+    leaves = leaf_hashes(hashes)
+    assert leaves == [leaf_hash(h) for h in hashes]
+    root = _oracle_root(data)
+    for i in range(n):
+        # Batches of an awkward size, so blocks and batches never line up.
+        batches = [leaves[j : j + 3] for j in range(0, n, 3)]
+        proof, got_root, size = inclusion_proof_stream(batches, i, block_bits=block_bits)
+        assert (proof, got_root, size) == (_oracle_path(i, data), root, n)
+        assert inclusion_proof(leaves, i) == proof
+
+
+def test_a_leaf_beyond_the_streamed_tree_is_refused() -> None:
+    leaves = leaf_hashes(_entry_hashes(5))
+    with pytest.raises(ValueError, match="leaf 5 is not in a tree of 5"):
+        inclusion_proof_stream([leaves], 5)
+    with pytest.raises(ValueError, match="leaf 3 is not in a tree of 0"):
+        inclusion_proof_stream([], 3)
+    with pytest.raises(ValueError, match="leaf -1 is not in the tree"):
+        inclusion_proof(leaves, -1)
+
+
+@pytest.mark.parametrize("start", [0, 1, 3, 8, 13])
+def test_frontier_extend_equals_appending_one_by_one(start: int) -> None:
+    leaves = leaf_hashes(_entry_hashes(start + 40))
+    one, many = MerkleFrontier(), MerkleFrontier()
+    for leaf in leaves[:start]:
+        one.append(leaf)
+        many.append(leaf)
+    for leaf in leaves[start:]:
+        one.append(leaf)
+    many.extend(leaves[start:])
+    assert many.size == one.size == start + 40
+    assert many.nodes_hex() == one.nodes_hex()
+    assert many.root() == _oracle_root([bytes.fromhex(h) for h in _entry_hashes(start + 40)])

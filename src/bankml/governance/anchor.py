@@ -33,7 +33,7 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,14 +48,16 @@ from bankml.core.errors import ConfigError, InputError, IntegrityError, NotFound
 from bankml.governance.ledger import GENESIS_HASH, DecisionLedger, LedgerEntry, entry_hash
 from bankml.governance.merkle import (
     MerkleFrontier,
-    inclusion_proof,
+    audit_path,
+    block_roots,
     leaf_hash,
-    merkle_root,
+    leaf_hashes,
     verify_inclusion,
 )
 
 __all__ = [
     "CHECKPOINT_FILE",
+    "MERKLE_CACHE_FILE",
     "AnchorLog",
     "Checkpoint",
     "CheckpointScheduler",
@@ -72,6 +74,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHECKPOINT_FILE = "checkpoints.jsonl"
+# Roots of complete blocks of 2**10 entries, 32 bytes each, in order: a cache for receipts,
+# checked against the signed Merkle root on every use (safe to delete).
+MERKLE_CACHE_FILE = "merkle-blocks-1024.bin"
+_CACHE_BLOCK_BITS = 10
 RECEIPT_FORMAT = "bankml-ledger-receipt/1"
 _FORMAT = 1
 
@@ -338,9 +344,9 @@ class LedgerAnchor:
                 MerkleFrontier.from_hex(last.seq, last.frontier) if last else MerkleFrontier()
             )
             prev_hash = last.head_hash if last else GENESIS_HASH
-            for digest in self.ledger.chain_hashes(frontier.size, head_seq, prev_hash):
-                frontier.append(leaf_hash(digest))
-                prev_hash = digest
+            for batch in self.ledger.chain_hash_batches(frontier.size, head_seq, prev_hash):
+                frontier.extend(leaf_hashes(batch))
+                prev_hash = batch[-1]
             if frontier.size != head_seq or prev_hash != head_hash:
                 raise IntegrityError(
                     f"the ledger head #{head_seq} does not match its entries; run bankml audit "
@@ -376,6 +382,103 @@ class LedgerAnchor:
             raise IntegrityError(f"the anchor log is not trustworthy: {problem}")
         return {cp.seq: cp.head_hash for cp in checkpoints}
 
+    # --- inclusion proofs, with a cache of block roots ----------------------------------------
+    @property
+    def _block_cache(self) -> Path:
+        return self.log.directory / MERKLE_CACHE_FILE
+
+    def _cached_blocks(self) -> list[bytes]:
+        try:
+            data = self._block_cache.read_bytes()
+        except OSError:
+            return []
+        return [data[i : i + 32] for i in range(0, len(data) - len(data) % 32, 32)]
+
+    def _leaf_batches(self, after: int, upto: int) -> Generator[list[bytes], None, None]:
+        with contextlib.closing(self.ledger.hash_batches(after, upto)) as batches:
+            for batch in batches:
+                yield leaf_hashes(batch)
+
+    def _proof_from(
+        self, cached: list[bytes], index: int, size: int
+    ) -> tuple[list[bytes], bytes, list[bytes]] | None:
+        """Audit path of leaf ``index`` in the tree of the first ``size`` entries, its root,
+        and the roots of its blocks; the cached block roots stand in for their leaves, except
+        the block holding ``index``, whose stored hashes are read to go down to the leaf.
+        None when the stored hashes cannot make that tree (too few, or not hex)."""
+        bits = _CACHE_BLOCK_BITS
+        usable = min(len(cached), size >> bits)
+        block, done = index >> bits, usable << bits
+        roots = cached[:usable]
+        # Each scan is closed on the way out, so a bad row never leaves a read transaction open.
+        try:
+            if block < usable:  # the leaf's block is cached: read its leaves for the path
+                with contextlib.closing(
+                    self._leaf_batches(block << bits, (block + 1) << bits)
+                ) as batches:
+                    leaves = [leaf for batch in batches for leaf in batch]
+                if len(leaves) != 1 << bits:
+                    return None
+                lower, roots[block] = audit_path(leaves, index - (block << bits))
+                with contextlib.closing(self._leaf_batches(done, size)) as batches:
+                    rest, _, n = block_roots(batches, block_bits=bits)
+            else:
+                with contextlib.closing(self._leaf_batches(done, size)) as batches:
+                    rest, lower, n = block_roots(batches, block_bits=bits, index=index - done)
+            if done + n != size:
+                return None
+            roots += rest
+            upper, root = audit_path(roots, block)
+        except ValueError:  # a stored hash that is not hex
+            return None
+        return lower + upper, root, roots
+
+    def _proof(self, index: int, cp: Checkpoint) -> list[bytes] | None:
+        """The audit path of leaf ``index`` to ``cp``'s signed root, or None if the ledger no
+        longer makes that root.
+
+        The roots of complete blocks of 1,024 entries are cached beside the checkpoints
+        (``MERKLE_CACHE_FILE``, appended as blocks complete), so a proof reads one block of
+        entry hashes and those since the cache, not the whole ledger. The cache is trusted for
+        nothing: a proof is returned only if it reaches the signed root; if a cached root is
+        wrong the proof is rebuilt from every stored hash and the cache rewritten.
+        """
+        cached = self._cached_blocks()
+        made, rewrite = self._proof_from(cached, index, cp.seq), False
+        if cached and (made is None or made[1].hex() != cp.merkle_root):
+            # A wrong cache, or a tampered ledger: tell them apart by the stored hashes alone.
+            made, rewrite = self._proof_from([], index, cp.seq), True
+        if made is None or made[1].hex() != cp.merkle_root:
+            return None
+        if rewrite:
+            log.warning("the Merkle block cache %s was wrong; rebuilt it", self._block_cache)
+        path, _, roots = made
+        complete = roots[: cp.seq >> _CACHE_BLOCK_BITS]
+        if rewrite or len(complete) > len(cached):
+            self._save_blocks(cached, complete, rewrite=rewrite)
+        return path
+
+    def _save_blocks(self, on_disk: list[bytes], complete: list[bytes], *, rewrite: bool) -> None:
+        """Append the newly complete block roots to the cache (or rewrite it when it was wrong).
+        A cache that cannot be written (a read-only anchor directory) only costs speed."""
+        path = self._block_cache
+        try:
+            with self.log.locked():  # two receipts at once must not append the same blocks
+                if self._cached_blocks() != on_disk:
+                    return  # another receipt updated it meanwhile
+                if on_disk and not rewrite and path.stat().st_size == 32 * len(on_disk):
+                    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+                    try:
+                        os.write(fd, b"".join(complete[len(on_disk) :]))
+                    finally:
+                        os.close(fd)
+                else:
+                    tmp = path.with_suffix(".tmp")
+                    tmp.write_bytes(b"".join(complete))
+                    os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write the Merkle block cache %s: %s", path, exc)
+
     def receipt(self, seq: int) -> dict[str, Any]:
         """A self-contained proof that entry ``seq`` is in the ledger a checkpoint signed."""
         checkpoints = self.log.read()
@@ -390,12 +493,13 @@ class LedgerAnchor:
             raise IntegrityError(f"the anchor log is not trustworthy: {problem}")
         cp = covering[-1]
         entry = self.ledger.get(seq)
-        leaves = [leaf_hash(h) for _, h in self.ledger.iter_hashes(0, cp.seq)]
-        if len(leaves) != cp.seq or merkle_root(leaves).hex() != cp.merkle_root:
+        proof = self._proof(seq - 1, cp)
+        if proof is None or not verify_inclusion(
+            leaf_hash(entry.hash), seq - 1, cp.seq, proof, bytes.fromhex(cp.merkle_root)
+        ):
             raise IntegrityError(
                 f"the ledger no longer matches checkpoint #{cp.seq}; run bankml audit verify"
             )
-        proof = inclusion_proof(leaves, seq - 1)
         return {
             "format": RECEIPT_FORMAT,
             "entry": {

@@ -30,7 +30,9 @@ import json
 import logging
 import math
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from json.encoder import encode_basestring  # C-accelerated, as json.dumps uses
@@ -67,16 +69,8 @@ _SELECT_HEAD = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c
 _INSERT_HEAD = insert(ledger_head)
 _UPDATE_HEAD = update(ledger_head).where(ledger_head.c.id == _HEAD_ID)
 _INSERT_ENTRIES = insert(ledger_entries)
-_HASHED_COLUMNS = (
-    ledger_entries.c.seq,
-    ledger_entries.c.ts,
-    ledger_entries.c.kind,
-    ledger_entries.c.actor,
-    ledger_entries.c.subject,
-    ledger_entries.c.payload,
-    ledger_entries.c.prev_hash,
-    ledger_entries.c.hash,
-)
+# The columns an entry hash covers, in the order the verify loops unpack them.
+_HASHED_SQL = "seq, ts, kind, actor, subject, payload, prev_hash, hash"
 
 
 @dataclass(frozen=True)
@@ -234,6 +228,33 @@ def _to_entry(m: RowMapping) -> LedgerEntry:
         prev_hash=str(m["prev_hash"]),
         hash=str(m["hash"]),
     )
+
+
+def _scan(
+    conn: Connection, columns: str, after: int, upto: int | None
+) -> Generator[list[Any], None, None]:
+    """Rows of ``ledger_entries`` with ``after < seq <= upto``, in seq order, in batches,
+    read through the DBAPI cursor of ``conn``'s transaction (so within its snapshot).
+
+    The hot loops (verify, checkpoint, receipt) spent more on SQLAlchemy's row objects than on
+    hashing. PostgreSQL gets a named (server-side) cursor so the table streams instead of
+    being loaded whole; SQLite's cursor steps through the table lazily by itself.
+    """
+    raw = conn.connection.driver_connection
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    sql = f"SELECT {columns} FROM {ledger_entries.name} WHERE seq > {mark}"
+    params: tuple[int, ...] = (after,)
+    if upto is not None:
+        sql, params = f"{sql} AND seq <= {mark}", (after, upto)
+    assert raw is not None  # a live connection inside a transaction
+    cur = raw.cursor() if sqlite else raw.cursor(name=f"bankml_ledger_scan_{uuid.uuid4().hex}")
+    try:
+        cur.execute(f"{sql} ORDER BY seq", params)
+        while rows := cur.fetchmany(_VERIFY_BATCH):
+            yield rows
+    finally:
+        cur.close()
 
 
 class DecisionLedger:
@@ -423,56 +444,52 @@ class DecisionLedger:
         with self._db.engine.connect() as conn:
             return [_to_entry(r._mapping) for r in conn.execute(query)]
 
-    def chain_hashes(self, after: int, upto: int, prev_hash: str) -> Iterator[str]:
+    def chain_hash_batches(self, after: int, upto: int, prev_hash: str) -> Iterator[list[str]]:
         """Re-hash entries ``after < seq <= upto`` in order, each linked to the one before
-        (the first to ``prev_hash``), and yield their hashes; ``IntegrityError`` at the first
-        entry that is missing, altered or unlinked. What a checkpoint signs after this."""
-        expected, prev, sha256 = after + 1, prev_hash, hashlib.sha256
-        with self._db.snapshot() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=_VERIFY_BATCH).execute(
-                select(*_HASHED_COLUMNS)
-                .where(ledger_entries.c.seq > after, ledger_entries.c.seq <= upto)
-                .order_by(ledger_entries.c.seq)
-            )
-            try:
-                for rows in result.partitions():
+        (the first to ``prev_hash``), and yield their hashes in batches; ``IntegrityError`` at
+        the first entry that is missing, altered or unlinked. What a checkpoint signs after this.
+        """
+        expected, prev, sha256, enc = after + 1, prev_hash, hashlib.sha256, _enc
+        with self._db.snapshot() as conn, closing(_scan(conn, _HASHED_SQL, after, upto)) as scan:
+            for rows in scan:
+                out: list[str] = []
+                try:
                     for seq, ts, kind, actor, subject, payload, prev_stored, stored in rows:
                         digest = sha256(
-                            f'{prev}\n{{"actor":{_enc(actor)},"kind":{_enc(kind)},'
-                            f'"payload":{_enc(payload)},"seq":{seq},"subject":{_enc(subject)},'
-                            f'"ts":{_enc(ts)}}}'.encode()
+                            f'{prev}\n{{"actor":{enc(actor)},"kind":{enc(kind)},'
+                            f'"payload":{enc(payload)},"seq":{seq},"subject":{enc(subject)},'
+                            f'"ts":{enc(ts)}}}'.encode()
                         ).hexdigest()
                         if seq != expected or prev_stored != prev or digest != stored:
-                            raise IntegrityError(
-                                f"entry #{expected} is missing, altered or does not link; run "
-                                "bankml audit verify"
-                            )
+                            break
                         prev, expected = digest, expected + 1
-                        yield digest
-            finally:
-                result.close()
+                        out.append(digest)
+                except (TypeError, AttributeError):  # a column edited to a non-text value
+                    pass
+                if out:
+                    yield out
+                if len(out) != len(rows):
+                    raise IntegrityError(
+                        f"entry #{expected} is missing, altered or does not link; run "
+                        "bankml audit verify"
+                    )
         if expected != upto + 1:
             raise IntegrityError(f"entry #{expected} is missing; run bankml audit verify")
 
-    def iter_hashes(self, after: int = 0, upto: int | None = None) -> Iterator[tuple[int, str]]:
-        """``(seq, hash)`` with ``after < seq <= upto`` in order, in chunks (Merkle leaves)."""
-        last = after
-        with self._db.snapshot() as conn:
-            while upto is None or last < upto:
-                cond = ledger_entries.c.seq > last
-                if upto is not None:
-                    cond = and_(cond, ledger_entries.c.seq <= upto)
-                rows = conn.execute(
-                    select(ledger_entries.c.seq, ledger_entries.c.hash)
-                    .where(cond)
-                    .order_by(ledger_entries.c.seq)
-                    .limit(_VERIFY_BATCH * 5)
-                ).all()
-                if not rows:
-                    return
-                for seq, digest in rows:
-                    yield int(seq), str(digest)
-                last = int(rows[-1][0])
+    def chain_hashes(self, after: int, upto: int, prev_hash: str) -> Iterator[str]:
+        """``chain_hash_batches``, one hash at a time."""
+        for batch in self.chain_hash_batches(after, upto, prev_hash):
+            yield from batch
+
+    def hash_batches(
+        self, after: int = 0, upto: int | None = None
+    ) -> Generator[list[str], None, None]:
+        """The stored hashes of entries ``after < seq <= upto`` in seq order, in batches
+        (Merkle leaves), read from one snapshot. Not checked: ``verify`` does that. Close it
+        (``contextlib.closing``) if you stop early: it holds a read transaction open."""
+        with self._db.snapshot() as conn, closing(_scan(conn, "hash", after, upto)) as scan:
+            for rows in scan:
+                yield [r[0] for r in rows]
 
     def verify(
         self,
@@ -489,8 +506,9 @@ class DecisionLedger:
         counted as not yet anchored. ``expect_head`` is a bare head hash recorded elsewhere
         earlier: the chain must still contain it.
 
-        Streams the table in keyset-paged chunks (bounded memory) and hashes the stored
-        canonical bytes without parsing them.
+        Streams the table through one server-side cursor in batches (bounded memory) and hashes
+        the stored canonical bytes without parsing them. ``progress(done, total)`` is called
+        after each batch; ``total`` is the head row's count (no extra scan to count rows).
         """
         anchors = dict(anchors or {})
         newest_anchor = max(anchors, default=None)
@@ -501,18 +519,16 @@ class DecisionLedger:
         def bad(seq: int, problem: str) -> VerifyReport:
             return VerifyReport(False, seen, stored_seq, stored_head, seq, problem, newest_anchor)
 
-        cols = _HASHED_COLUMNS
-        sha256 = hashlib.sha256
-        with self._db.snapshot() as conn:
+        sha256, enc = hashlib.sha256, _enc
+        with ExitStack() as stack:
+            conn = stack.enter_context(self._db.snapshot())
             # One snapshot: appends made while we walk neither help nor confuse the check.
             stored_seq, stored_head = self._read_head(conn)
-            total = int(conn.execute(select(func.count()).select_from(ledger_entries)).scalar_one())
-            # One ordered scan, streamed (a server-side cursor on PostgreSQL), read in chunks.
-            result = conn.execution_options(stream_results=True, yield_per=_VERIFY_BATCH).execute(
-                select(*cols).order_by(ledger_entries.c.seq)
-            )
-            try:
-                for rows in result.partitions():
+            # One ordered scan through the driver's own cursor (server-side on PostgreSQL), in
+            # batches: bounded memory, and no SQLAlchemy row objects on the per-entry path.
+            batches = stack.enter_context(closing(_scan(conn, _HASHED_SQL, 0, None)))
+            for rows in batches:
+                try:
                     for seq, ts, kind, actor, subject, payload, prev_hash, stored in rows:
                         if seq != expected_seq:
                             return bad(expected_seq, f"entry #{expected_seq} is missing")
@@ -520,9 +536,9 @@ class DecisionLedger:
                             return bad(seq, f"entry #{seq} does not link to entry #{seq - 1}")
                         # entry_hash, inlined: this loop runs once per entry of the whole ledger.
                         digest = sha256(
-                            f'{prev}\n{{"actor":{_enc(actor)},"kind":{_enc(kind)},'
-                            f'"payload":{_enc(payload)},"seq":{seq},"subject":{_enc(subject)},'
-                            f'"ts":{_enc(ts)}}}'.encode()
+                            f'{prev}\n{{"actor":{enc(actor)},"kind":{enc(kind)},'
+                            f'"payload":{enc(payload)},"seq":{seq},"subject":{enc(subject)},'
+                            f'"ts":{enc(ts)}}}'.encode()
                         ).hexdigest()
                         if digest != stored:
                             return bad(seq, f"entry #{seq} was altered (hash mismatch)")
@@ -535,10 +551,10 @@ class DecisionLedger:
                         if not anchor_found and digest == expect_head:
                             anchor_found = True
                         prev, expected_seq, seen = digest, expected_seq + 1, seen + 1
-                    if progress is not None:
-                        progress(seen, total)
-            finally:
-                result.close()  # a server-side cursor on PostgreSQL: free it early
+                except (TypeError, AttributeError):  # a column edited to a non-text value
+                    return bad(expected_seq, f"entry #{expected_seq} was altered (not text)")
+                if progress is not None:
+                    progress(seen, max(seen, stored_seq))
         if newest_anchor is not None and seen < newest_anchor:
             what = "is empty" if seen == 0 else f"ends at #{seen}"
             return bad(

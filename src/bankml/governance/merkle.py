@@ -18,8 +18,12 @@ from collections.abc import Iterable, Sequence
 __all__ = [
     "EMPTY_ROOT",
     "MerkleFrontier",
+    "audit_path",
+    "block_roots",
     "inclusion_proof",
+    "inclusion_proof_stream",
     "leaf_hash",
+    "leaf_hashes",
     "merkle_root",
     "node_hash",
     "verify_inclusion",
@@ -38,40 +42,102 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def _split(n: int) -> int:
-    """The largest power of two strictly below ``n`` (n >= 2)."""
-    return 1 << ((n - 1).bit_length() - 1)
+def leaf_hashes(entry_hashes_hex: Iterable[str]) -> list[bytes]:
+    """``leaf_hash`` of each entry hash, in one pass (the receipt and checkpoint paths)."""
+    sha256, fromhex = hashlib.sha256, bytes.fromhex
+    return [sha256(b"\x00" + fromhex(h)).digest() for h in entry_hashes_hex]
 
 
-def _mth(leaves: Sequence[bytes], lo: int, hi: int) -> bytes:
-    n = hi - lo
-    if n == 1:
-        return leaves[lo]
-    k = _split(n)
-    return node_hash(_mth(leaves, lo, lo + k), _mth(leaves, lo + k, hi))
+def _pair_up(level: Sequence[bytes]) -> list[bytes]:
+    """The next level up: each adjacent pair hashed into its parent, an unpaired last node
+    carried up as it is. Repeated to one node this gives the RFC 6962 root: the tree's split at
+    the largest power of two below ``n`` is exactly where bottom-up pairing puts it."""
+    sha256 = hashlib.sha256
+    it = iter(level)
+    out = [sha256(b"\x01" + left + right).digest() for left, right in zip(it, it, strict=False)]
+    if len(level) & 1:
+        out.append(level[-1])
+    return out
+
+
+def _reduce(level: Sequence[bytes], index: int | None, path: list[bytes]) -> bytes:
+    """Root of ``level`` (at least one node); appends the audit path of ``index`` to ``path``."""
+    while len(level) > 1:
+        if index is not None:
+            sibling = index ^ 1
+            if sibling < len(level):  # the last node of an odd level has none: carried up
+                path.append(level[sibling])
+            index >>= 1
+        level = _pair_up(level)
+    return level[0]
 
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
     """The RFC 6962 root of ``leaves`` (already leaf-hashed)."""
-    return EMPTY_ROOT if not leaves else _mth(leaves, 0, len(leaves))
+    return EMPTY_ROOT if not leaves else _reduce(leaves, None, [])
+
+
+def audit_path(level: Sequence[bytes], index: int) -> tuple[list[bytes], bytes]:
+    """The RFC 6962 audit path of ``level[index]`` (bottom to top) and the root of ``level``."""
+    if not 0 <= index < len(level):
+        raise ValueError(f"leaf {index} is not in a tree of {len(level)}")
+    path: list[bytes] = []
+    root = _reduce(level, index, path)
+    return path, root
+
+
+def block_roots(
+    leaf_batches: Iterable[Sequence[bytes]], *, block_bits: int, index: int | None = None
+) -> tuple[list[bytes], list[bytes], int]:
+    """Roots of the consecutive aligned blocks of ``2**block_bits`` leaves streamed in order
+    (the last block may be partial), the audit path of leaf ``index`` inside its block (empty
+    when ``index`` is None or beyond the leaves), and the number of leaves.
+
+    Holds one block at a time. Aligned blocks are subtrees of every larger RFC 6962 tree, so
+    the tree's root and paths continue from these roots as if they were leaves.
+    """
+    block = 1 << block_bits
+    path: list[bytes] = []
+    roots: list[bytes] = []
+    pending: list[bytes] = []
+    done = 0  # leaves already reduced into roots
+
+    def close(leaves: Sequence[bytes]) -> None:
+        nonlocal done
+        inside = None
+        if index is not None and done <= index < done + len(leaves):
+            inside = index - done
+        roots.append(_reduce(leaves, inside, path))
+        done += len(leaves)
+
+    for batch in leaf_batches:
+        pending.extend(batch)
+        while len(pending) >= block:
+            close(pending[:block])
+            del pending[:block]
+    if pending:
+        close(pending)
+    return roots, path, done
+
+
+def inclusion_proof_stream(
+    leaf_batches: Iterable[Sequence[bytes]], index: int, *, block_bits: int = 16
+) -> tuple[list[bytes], bytes, int]:
+    """RFC 6962 audit path for leaf ``index``, the root, and the number of leaves, from leaves
+    streamed in order in batches of any size; memory holds one block of ``2**block_bits``
+    leaves and one root per block, not the whole tree."""
+    if index < 0:
+        raise ValueError(f"leaf {index} is not in the tree")
+    roots, lower, size = block_roots(leaf_batches, block_bits=block_bits, index=index)
+    if index >= size:
+        raise ValueError(f"leaf {index} is not in a tree of {size}")
+    upper, root = audit_path(roots, index >> block_bits)
+    return lower + upper, root, size
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
-    """RFC 6962 audit path for ``leaves[index]`` in the tree of all ``leaves``."""
-    if not 0 <= index < len(leaves):
-        raise ValueError(f"leaf {index} is not in a tree of {len(leaves)}")
-    path: list[bytes] = []
-    lo, hi = 0, len(leaves)
-    while hi - lo > 1:
-        k = _split(hi - lo)
-        if index < lo + k:
-            path.append(_mth(leaves, lo + k, hi))
-            hi = lo + k
-        else:
-            path.append(_mth(leaves, lo, lo + k))
-            lo = lo + k
-    path.reverse()  # leaf to root
-    return path
+    """RFC 6962 audit path for ``leaves[index]`` in the tree of all ``leaves`` (leaf to root)."""
+    return inclusion_proof_stream([leaves], index)[0]
 
 
 def verify_inclusion(
@@ -119,6 +185,18 @@ class MerkleFrontier:
             right = self._nodes.pop()
             self._nodes[-1] = node_hash(self._nodes[-1], right)
             size >>= 1
+
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        """Add leaves in order: ``append`` for each, without a method call per leaf."""
+        nodes, size, sha256 = self._nodes, self.size, hashlib.sha256
+        for leaf in leaves:
+            size += 1
+            node, bits = leaf, size
+            while not bits & 1:  # merge into each completed perfect subtree on the edge
+                node = sha256(b"\x01" + nodes.pop() + node).digest()
+                bits >>= 1
+            nodes.append(node)
+        self.size = size
 
     def root(self) -> bytes:
         """The RFC 6962 root of all leaves appended so far."""
