@@ -95,6 +95,9 @@ def reference(df: pd.DataFrame, delay_days: int = 7, label_time: bool = True) ->
             ]
             n_known = int((fraud[delayed] & (known[delayed] <= t[i])).sum())
             row[f"terminal_fraud_rate_{w}"] = n_known / len(delayed) if len(delayed) else 0.0
+        # Fresh terminal risk: strictly earlier in time, within 7 days, known by t[i].
+        earlier = np.arange(len(df))[(term == term[i]) & (t > t[i] - 7 * DAY) & (t < t[i])]
+        row["terminal_known_frauds_7d"] = float((fraud[earlier] & (known[earlier] <= t[i])).sum())
         for w in ("10m", "1h"):
             sel = upto[(card[upto] == card[i]) & (t[upto] > t[i] - parse_window(w))]
             row[f"card_small_txn_count_{w}"] = float((amount[sel] < 5.0).sum())
@@ -183,6 +186,10 @@ def test_customer_spending_matches_brute_force(built: pd.DataFrame, expected: pd
 def test_terminal_risk_matches_brute_force(built: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert_features_equal(built, expected, family("terminal_"))
     assert built["terminal_fraud_rate_30d"].max() > 0  # the case is not vacuous
+    fresh = built["terminal_known_frauds_7d"]
+    # Known frauds of the last week count before the delayed windows can see them.
+    assert fresh.max() >= 2
+    assert ((fresh > 0) & (built["terminal_fraud_rate_7d"] == 0)).any()
 
 
 def test_card_testing_and_novelty_match_brute_force(

@@ -43,9 +43,13 @@ amount_to_customer_median_30d  amount / median amount of the customer's transact
 amount_zscore_customer_30d     (amount - mean) / standard deviation (population) of the
                                customer's amounts in ``(t - 30d, t]``, this one included;
                                0.0 when the deviation is below 1e-6
+terminal_known_frauds_7d       the terminal's transactions in ``(t - 7d, t)`` (strictly
+                               earlier in time) whose fraud label was known by ``t``; no
+                               label-delay window, so a skimmed terminal shows from its
+                               first confirmed fraud rather than a week later
 =============================  ============================================================
 
-The last four are *derived*: computed after the SQL engine, in pandas (offline) and from
+The last five are *derived*: computed after the SQL engine, in pandas (offline) and from
 the same per-entity history (online), and declared in :data:`DERIVED_FEATURES`.
 
 Clipping (issue 9 item 5): an amount enters the customer's rolling state at most at
@@ -85,6 +89,7 @@ from bankml.data.features import (
     FeatureDef,
     compute_features,
     definitions_hash,
+    parse_window,
     source_columns,
 )
 from bankml.fraud.mapping import (
@@ -104,6 +109,7 @@ __all__ = [
     "DERIVED_FEATURES",
     "FEATURE_NAMES",
     "FRAUD_FEATURES",
+    "FRESH_FRAUD_WINDOW",
     "GAP_CAP_HOURS",
     "SMALL_AMOUNT",
     "TERMINAL_WINDOWS",
@@ -121,6 +127,8 @@ CUSTOMER_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
 TERMINAL_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
 CARD_TESTING_WINDOWS: tuple[str, ...] = ("10m", "1h")
 VELOCITY_WINDOWS: tuple[str, ...] = ("1h",)
+FRESH_FRAUD_WINDOW = "7d"
+"""Look-back of ``terminal_known_frauds_7d`` (no label-delay window)."""
 GAP_CAP_HOURS = 720.0
 """Time-since-previous features stop at 30 days (the online store's history horizon)."""
 SPREAD_FLOOR = 1e-6
@@ -294,6 +302,13 @@ DERIVED_FEATURES: tuple[DerivedFeature, ...] = (
         "Amount minus the customer's 30-day mean, in standard deviations (this one "
         "included; 0.0 without spread).",
     ),
+    DerivedFeature(
+        f"terminal_known_frauds_{FRESH_FRAUD_WINDOW}",
+        "terminal",
+        FRESH_FRAUD_WINDOW,
+        f"The terminal's earlier transactions in the last {FRESH_FRAUD_WINDOW} whose fraud "
+        "was already confirmed at this transaction's time (no label-delay window).",
+    ),
 )
 
 FRAUD_FEATURES: tuple[FeatureDef, ...] = _declare()
@@ -386,6 +401,38 @@ def _customer_amount_stats(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]
     return ratio, zscore
 
 
+_FRESH_CHUNK = 4096
+
+
+def _terminal_known_frauds(frame: pd.DataFrame) -> np.ndarray:
+    """Per row: the terminal's frauds in ``(t - 7d, t)`` whose label was known by ``t``.
+
+    Only terminals with a labelled fraud can count anything; each is a small
+    (rows x frauds) comparison, done in chunks of rows.
+    """
+    us = frame["timestamp"].to_numpy(dtype="datetime64[us]").astype(np.int64)
+    known_at = frame["label_time"].to_numpy(dtype="datetime64[us]")
+    fraud = frame["label"].to_numpy(dtype=bool) & ~np.isnat(known_at)
+    known = known_at.astype(np.int64)
+    terminal = frame["terminal"]
+    out = np.where(terminal.isna().to_numpy(), np.nan, 0.0)
+    if not fraud.any():
+        return out
+    window = parse_window(FRESH_FRAUD_WINDOW)
+    hit = terminal.isin(pd.unique(terminal.to_numpy()[fraud])).to_numpy()
+    rows = np.flatnonzero(hit)
+    for positions in pd.Series(rows).groupby(terminal.to_numpy()[rows], sort=False).groups.values():
+        pos = rows[np.asarray(positions)]
+        q = pos[fraud[pos]]
+        f_ts, f_known = us[q], known[q]
+        for lo in range(0, len(pos), _FRESH_CHUNK):
+            p = pos[lo : lo + _FRESH_CHUNK]
+            t = us[p][:, None]
+            counted = (f_ts > t - window) & (f_ts < t) & (f_known <= t)
+            out[p] = counted.sum(axis=1)
+    return out
+
+
 def _derived(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """The derived features of a canonical frame sorted by (timestamp, transaction_id)."""
     ratio, zscore = _customer_amount_stats(frame)
@@ -394,6 +441,7 @@ def _derived(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "hours_since_terminal_txn": _gap_hours(frame, "terminal"),
         "amount_to_customer_median_30d": ratio,
         "amount_zscore_customer_30d": zscore,
+        f"terminal_known_frauds_{FRESH_FRAUD_WINDOW}": _terminal_known_frauds(frame),
     }
 
 

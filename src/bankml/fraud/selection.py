@@ -466,6 +466,7 @@ FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
         "amount_to_customer_median_30d",
         "amount_zscore_customer_30d",
     ),
+    "fresh terminal risk (known frauds, last 7 days)": ("terminal_known_frauds_7d",),
     "terminal risk (delayed windows)": (
         "terminal_fraud_rate_1d",
         "terminal_fraud_rate_7d",
