@@ -80,7 +80,8 @@ def train_cmd(
     select_metric: str = typer.Option(
         "average_precision",
         "--select-metric",
-        help="What the selection maximises: average_precision or card_precision_at_k.",
+        help="What the selection maximises: average_precision, card_precision_at_k or "
+        "card_average_precision (the whole daily card ranking card precision@k reads).",
     ),
     latency_budget_ms: float = typer.Option(
         2.0,

@@ -308,6 +308,7 @@ DERIVED_FEATURES: tuple[DerivedFeature, ...] = (
         FRESH_FRAUD_WINDOW,
         f"The terminal's earlier transactions in the last {FRESH_FRAUD_WINDOW} whose fraud "
         "was already confirmed at this transaction's time (no label-delay window).",
+        kind="known_label_count",
     ),
 )
 

@@ -76,9 +76,12 @@ _AUC_SAMPLE_ROWS = 200_000  # cap for the single-feature AUC (sampled with a fix
 _WINDOW_DAYS = {"10m": 1, "1h": 1, "1d": 1, "7d": 7, "30d": 30}
 
 # A declared label-rate feature (terminal_fraud_rate_*) reads labels only once they were known
-# (the feature engine's delayed window), so its name is vouched for by its definition, as a
-# schema role vouches for a column in the data-quality leakage scan.
-_VOUCHED_KINDS = frozenset({"label_rate"})
+# (the feature engine's delayed window), and so does the derived count of a terminal's known
+# frauds (terminal_known_frauds_7d: labels known by the scoring time, strictly earlier
+# transactions), so their names are vouched for by their definitions, as a schema role
+# vouches for a column in the data-quality leakage scan. The single-feature AUC check
+# still applies to them.
+_VOUCHED_KINDS = frozenset({"label_rate", "known_label_count"})
 
 PURPOSE = (
     "Rank card transactions by their probability of being fraudulent so that the fraud "
@@ -223,7 +226,7 @@ def leakage_scan(train_part: pd.DataFrame, names: list[str]) -> dict[str, Any]:
     Catches some leakage, cannot prove there is none (a leak spread over several features
     passes). ``train_part`` needs a boolean ``label`` column and the named feature columns.
     """
-    kinds = {d.name: d.kind for d in FRAUD_FEATURES}
+    kinds = {d.name: d.kind for d in (*FRAUD_FEATURES, *DERIVED_FEATURES)}
     findings: list[dict[str, Any]] = []
     part = train_part
     if len(part) > _AUC_SAMPLE_ROWS:
