@@ -165,12 +165,12 @@ def _load() -> str:
 
 def _select_into_home(
     home: Path, source: Path, config: TrainConfig, selection: SelectionConfig
-) -> tuple[SelectionResult, TrainingResult, int]:
+) -> tuple[SelectionResult, TrainingResult, int | None]:
     """Select, train and register through the service in ``home``; promote the version.
 
     The users are the ones bench/scoring.py expects (``bench-dev`` trains and promotes,
     ``bench-validator`` validates and approves). Returns the selection, the chosen model's
-    training result and its registered version.
+    training result and its version (None when it failed its gates: not promoted).
     """
     from bankml.app import Services
     from bankml.core.identity import Role
@@ -202,13 +202,14 @@ def _select_into_home(
         )
         svc.governance.submit("fraud", version, dev)
         report, _ = svc.lifecycle.validate("fraud", version, checker)
-        if not report.passed:
-            raise SystemExit(f"the selected model failed its gates: {report.failed}")
-        svc.lifecycle.approve("fraud", version, checker, "bench: selected model")
-        svc.governance.promote("fraud", version, dev, "bench: selected model")
+        if report.passed:
+            svc.lifecycle.approve("fraud", version, checker, "bench: selected model")
+            svc.governance.promote("fraud", version, dev, "bench: selected model")
+        else:  # the figures still print; the home has no champion
+            console.print(f"[red]the selected model failed its gates: {report.failed}[/]")
     finally:
         svc.close()
-    return outcome.selection, outcome.result, version
+    return outcome.selection, outcome.result, version if report.passed else None
 
 
 def main() -> None:
