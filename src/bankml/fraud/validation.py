@@ -226,7 +226,8 @@ def leakage_scan(train_part: pd.DataFrame, names: list[str]) -> dict[str, Any]:
     Catches some leakage, cannot prove there is none (a leak spread over several features
     passes). ``train_part`` needs a boolean ``label`` column and the named feature columns.
     """
-    kinds = {d.name: d.kind for d in (*FRAUD_FEATURES, *DERIVED_FEATURES)}
+    declared: list[FeatureDef | DerivedFeature] = [*FRAUD_FEATURES, *DERIVED_FEATURES]
+    kinds = {d.name: d.kind for d in declared}
     findings: list[dict[str, Any]] = []
     part = train_part
     if len(part) > _AUC_SAMPLE_ROWS:
