@@ -11,17 +11,25 @@ Generates the synthetic bank (or reads ``--transactions``), builds the features 
 4. measures the chosen model's single-row serving latency (``FraudModel.score_row``, and
    score + exact explanation as the API does) against its peer in the same run: raw
    ``Booster.predict`` on one row, one thread (a logistic model's peer is a bare dot product);
-5. with ``--ablation``: each feature group's gain on the held-back folds.
+5. with ``--ablation``: each feature group's gain on the held-back folds;
+6. with ``--keep-home DIR``: the bank, the selection and the chosen model's training run go
+   through the service into a bankml home at ``DIR`` (``train_and_register`` with the
+   selection, as ``bankml fraud train --select`` does), and the chosen version is submitted,
+   validated against ``policies/fraud.toml``, approved and promoted to champion, so that
+   ``python bench/scoring.py --home DIR`` measures the scoring API with the selected model.
 
     python bench/fraud_quality.py                 # the README tour's bank and periods
     python bench/fraud_quality.py --ablation      # plus the feature-group ablation
     python bench/fraud_quality.py --json out.json
+    python bench/fraud_quality.py --keep-home /tmp/selected && \
+        python bench/scoring.py --home /tmp/selected
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from dataclasses import replace
@@ -30,24 +38,36 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from bankml.data.generator import generate_bank
+from bankml.fraud.evaluation import (
+    card_average_precision,
+    exclude_known_compromised,
+    first_known_compromise,
+)
 from bankml.fraud.features import build_fraud_features
 from bankml.fraud.model import FraudModel
-from bankml.fraud.selection import SelectionConfig, feature_ablation, select
+from bankml.fraud.selection import SelectionConfig, SelectionResult, feature_ablation, select
 from bankml.fraud.training import TrainConfig, TrainingResult, split, train
 
 console = Console()
+# The same secret as bench/scoring.py, which reopens a kept home with it.
+SECRET = "bench-secret-key-bench-secret-key-0123456789"
 
 
-def _figures(result: TrainingResult) -> dict[str, float]:
+def _figures(result: TrainingResult, first_known: pd.Series) -> dict[str, float]:
     ev, raw = result.evaluation, result.evaluation_unfiltered
     assert raw is not None
+    honest = exclude_known_compromised(result.test_scored, first_known)
     return {
         "average_precision": ev.average_precision,
         "card_precision_at_k": ev.card_precision_at_k,
+        # The count behind card precision@k: compromised cards in the daily top k, all days.
+        "compromised_cards_in_top_k": round(ev.card_precision_at_k * ev.k * ev.test_days),
+        "card_average_precision": card_average_precision(honest, ev.k),
         "roc_auc": ev.roc_auc,
         "average_precision_unfiltered": raw.average_precision,
         "card_precision_at_k_unfiltered": raw.card_precision_at_k,
@@ -104,6 +124,7 @@ def _print_selection(sel: dict[str, Any]) -> None:
         "candidate",
         "AP",
         f"card P@{sel['k']}",
+        "card AP",
         "ROC-AUC",
         "folds",
         "score p50 µs",
@@ -116,6 +137,7 @@ def _print_selection(sel: dict[str, Any]) -> None:
             r["candidate"],
             f"{r['average_precision']:.4f}",
             f"{r['card_precision_at_k']:.4f}",
+            f"{r['card_average_precision']:.4f}",
             f"{r['roc_auc']:.4f}",
             str(r["folds_run"]),
             f"{r['score_p50_us']:,.0f}",
@@ -136,6 +158,60 @@ def _print_selection(sel: dict[str, Any]) -> None:
     console.print(cal)
 
 
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
+
+
+def _select_into_home(
+    home: Path, source: Path, config: TrainConfig, selection: SelectionConfig
+) -> tuple[SelectionResult, TrainingResult, int | None]:
+    """Select, train and register through the service in ``home``; promote the version.
+
+    The users are the ones bench/scoring.py expects (``bench-dev`` trains and promotes,
+    ``bench-validator`` validates and approves). Returns the selection, the chosen model's
+    training result and its version (None when it failed its gates: not promoted).
+    """
+    from bankml.app import Services
+    from bankml.core.identity import Role
+    from bankml.core.settings import load_settings
+    from bankml.fraud.mapping import DEFAULT_MAPPING
+    from bankml.fraud.service import train_and_register
+
+    if (home / "mlflow.db").exists():
+        raise SystemExit(f"{home} already holds a bankml home; give --keep-home a new folder")
+    svc = Services(load_settings(home=home, env="test", secret_key=SECRET))
+    try:
+        dev = svc.users.add("bench-dev", Role.MODEL_DEVELOPER)
+        checker = svc.users.add("bench-validator", Role.VALIDATOR)
+        admin = svc.users.add("bench-admin", Role.ADMIN)
+        outcome = train_and_register(
+            source,
+            DEFAULT_MAPPING,
+            config,
+            registry=svc.registry,
+            ledger=svc.ledger,
+            actor="bench-dev",
+            out_dir=home / "run",
+            selection=selection,
+        )
+        assert outcome.version is not None and outcome.selection is not None
+        version = outcome.version.version
+        svc.lifecycle.install_policy(
+            "fraud", Path(__file__).parents[1] / "policies" / "fraud.toml", admin
+        )
+        svc.governance.submit("fraud", version, dev)
+        report, _ = svc.lifecycle.validate("fraud", version, checker)
+        if report.passed:
+            svc.lifecycle.approve("fraud", version, checker, "bench: selected model")
+            svc.governance.promote("fraud", version, dev, "bench: selected model")
+        else:  # the figures still print; the home has no champion
+            console.print(f"[red]the selected model failed its gates: {report.failed}[/]")
+    finally:
+        svc.close()
+    return outcome.selection, outcome.result, version if report.passed else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=Path, help="a transactions table to use")
@@ -153,13 +229,23 @@ def main() -> None:
     parser.add_argument("--latency-rows", type=int, default=2000)
     parser.add_argument("--ablation", action="store_true", help="feature-group ablation too")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
+    parser.add_argument(
+        "--keep-home",
+        type=Path,
+        help="leave a bankml home here whose champion is the selected model "
+        "(for bench/scoring.py --home)",
+    )
     args = parser.parse_args()
+    console.print(f"start: {_load()}")
 
     with tempfile.TemporaryDirectory() as tmp:
         source = args.transactions
+        bank_dir = args.keep_home / "bank" if args.keep_home else Path(tmp)
         if source is None:
-            generate_bank(Path(tmp), customers=args.customers, days=args.days, seed=args.seed)
-            source = Path(tmp) / "transactions.parquet"
+            generate_bank(bank_dir, customers=args.customers, days=args.days, seed=args.seed)
+            source = bank_dir / "transactions.parquet"
+        elif args.keep_home:
+            raise SystemExit("--keep-home needs the generated bank (leave out --transactions)")
         started = time.perf_counter()
         features = build_fraud_features(source, label_delay_days=max(args.delay_days, 1))
         console.print(
@@ -180,13 +266,21 @@ def main() -> None:
     selection = SelectionConfig(
         metric=args.metric, folds=args.folds, latency_budget_ms=args.latency_budget_ms
     )
-    result = select(frame, names, fixed, selection)
+    version = None
+    if args.keep_home:
+        # One run through the service: features, selection, training, registration.
+        started = time.perf_counter()
+        result, chosen, version = _select_into_home(args.keep_home, source, fixed, selection)
+        chosen_s = time.perf_counter() - started - result.seconds
+    else:
+        result = select(frame, names, fixed, selection)
     sel = result.to_dict()
     _print_selection(sel)
     chosen_config = result.apply(fixed)
-    started = time.perf_counter()
-    chosen = train(frame, names, chosen_config)
-    chosen_s = time.perf_counter() - started
+    if not args.keep_home:
+        started = time.perf_counter()
+        chosen = train(frame, names, chosen_config)
+        chosen_s = time.perf_counter() - started
 
     compare = Table(
         "test period",
@@ -194,12 +288,21 @@ def main() -> None:
         f"selected: {result.chosen.label} ({result.calibration})",
         title=f"same test period, k = {args.capacity}",
     )
-    fb, fc = _figures(baseline), _figures(chosen)
+    first_known = first_known_compromise(frame)
+    fb, fc = _figures(baseline, first_known), _figures(chosen, first_known)
     for key in fb:
-        compare.add_row(key, f"{fb[key]:.4f}", f"{fc[key]:.4f}")
-    compare.add_row("training seconds", f"{baseline_s:.1f}", f"{chosen_s:.1f}")
+        compare.add_row(
+            key, *(f"{v:.4f}" if isinstance(v, float) else str(v) for v in (fb[key], fc[key]))
+        )
+    note = " (+ features, registering)" if args.keep_home else ""
+    compare.add_row("training seconds", f"{baseline_s:.1f}", f"{chosen_s:.1f}{note}")
     console.print(compare)
-    console.print(f"selection took {result.seconds:.0f} s")
+    console.print(f"selection took {result.seconds:.0f} s; {_load()}")
+    if version is not None:
+        console.print(
+            f"{args.keep_home}: fraud v{version} ({result.chosen.label}, {result.calibration}) "
+            f"is champion; measure it with: python bench/scoring.py --home {args.keep_home}"
+        )
 
     _, _, test = split(frame, fixed)
     latency = _latency(chosen.model, test[names].to_numpy(np.float64), args.latency_rows)
@@ -239,6 +342,7 @@ def main() -> None:
                     "selection": sel,
                     "latency": latency,
                     "ablation": ablation,
+                    "load_average": os.getloadavg(),
                 },
                 indent=2,
                 default=str,

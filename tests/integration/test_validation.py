@@ -149,6 +149,10 @@ def test_leakage_scan_flags_a_label_copy_and_a_target_like_name() -> None:
             "chargeback_flag": rng.random(2000),
             "days_to_dispute": np.where(label, 1.0, 0.0) + rng.normal(0, 0.01, 2000),
             "terminal_fraud_rate_7d": rng.random(2000),
+            # Declared (a count of frauds known by the scoring time): vouched by its kind.
+            "terminal_known_frauds_7d": rng.poisson(0.1, 2000).astype(float),
+            # The same words, undeclared: flagged.
+            "terminal_known_frauds_3d": rng.poisson(0.1, 2000).astype(float),
         }
     )
     scan = leakage_scan(frame, [c for c in frame.columns if c != "label"])
@@ -157,6 +161,7 @@ def test_leakage_scan_flags_a_label_copy_and_a_target_like_name() -> None:
         ("chargeback_flag", "target_like_name"),
         ("days_to_dispute", "target_like_name"),
         ("days_to_dispute", "single_feature_auc"),
+        ("terminal_known_frauds_3d", "target_like_name"),
     }
 
 

@@ -144,6 +144,70 @@ def test_history_kinds_leave_later_tied_peers_out(engine: str, tmp_path: Path) -
     assert np.isnan(rows.loc[4, ["gap", "to_median", "z", "z_capped"]].to_numpy(float)).all()
 
 
+def _terminal_frauds() -> pd.DataFrame:
+    # Terminal 5: frauds at t0 (known at t0 + 2h) and t0 + 3h (known at once); id 4 at
+    # t0 + 3h too (its peer's fraud is not strictly earlier); id 6 at t0 + 7d (t0 leaves
+    # the window, exclusive); id 7 has no terminal; id 8 at t0 + 7d + 3h (the last fraud
+    # leaves the window exactly then).
+    t0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
+    h = pd.Timedelta(hours=1)
+    d7 = pd.Timedelta(days=7)
+    return pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4, 5, 6, 7, 8],
+            "t": [
+                t0,
+                t0 + h,
+                t0 + 2 * h,
+                t0 + 3 * h,
+                t0 + 3 * h,
+                t0 + d7,
+                t0 + 4 * h,
+                t0 + d7 + 3 * h,
+            ],
+            "term": pd.array([5, 5, 5, 5, 5, 5, None, 5], dtype="Int64"),
+            "fraud": [True, False, False, False, True, False, True, False],
+            "known": [t0 + 2 * h, t0, t0, t0, t0 + 3 * h, t0, t0 + 4 * h, t0],
+        }
+    )
+
+
+_KNOWN_DEFS = [
+    FeatureDef("known_7d", "term", "7d", "known frauds", "known_label_count"),
+    FeatureDef("rate_1d", "term", "1d", "delayed rate", "label_rate"),
+]
+_KNOWN_TABLE = EventTable(
+    {"id": "id", "time": "t", "term": "term", "fraud": "fraud", "known": "known"},
+    label="fraud",
+    label_time="known",
+    label_delay=pd.Timedelta(hours=1).to_pytimedelta(),
+)
+
+
+@pytest.mark.parametrize("engine", ["in-memory", "streamed"])
+def test_known_label_count_counts_strictly_earlier_frauds_known_by_now(
+    engine: str, tmp_path: Path
+) -> None:
+    df = _terminal_frauds()
+    if engine == "in-memory":
+        got = compute_features(df, _KNOWN_DEFS, _KNOWN_TABLE)
+    else:
+        compute_features_to_parquet(df, _KNOWN_DEFS, _KNOWN_TABLE, tmp_path / "f.parquet")
+        got = pq.read_table(tmp_path / "f.parquet").to_pandas()
+    k = got.set_index("id")["known_7d"]
+    assert k[1] == 0.0  # its own fraud: never
+    assert k[2] == 0.0  # id 1's fraud is not known yet (t0 + 2h)
+    assert k[3] == 1.0  # known exactly at t: counts
+    assert k[4] == 1.0  # id 5 shares the timestamp: not strictly earlier
+    assert k[5] == 1.0
+    assert k[6] == 1.0  # t0 is at t - 7d exactly: out; t0 + 3h in
+    assert np.isnan(k[7])
+    assert k[8] == 0.0
+    # The label_rate of the same entity still reads its delayed window beside it:
+    # id 3 at t0 + 2h sees (t0 + 1h - 1d, t0 + 1h] = ids 1, 2, fraud 1 known at t0 + 2h.
+    assert got.set_index("id").loc[3, "rate_1d"] == 0.5
+
+
 def test_streamed_features_without_a_label_time_column(tmp_path: Path) -> None:
     df = transactions(n=300, seed=5).drop(columns=["label_available_at"])
     source = tmp_path / "t.parquet"

@@ -95,6 +95,9 @@ def reference(df: pd.DataFrame, delay_days: int = 7, label_time: bool = True) ->
             ]
             n_known = int((fraud[delayed] & (known[delayed] <= t[i])).sum())
             row[f"terminal_fraud_rate_{w}"] = n_known / len(delayed) if len(delayed) else 0.0
+        # Fresh terminal risk: strictly earlier in time, within 7 days, known by t[i].
+        earlier = np.arange(len(df))[(term == term[i]) & (t > t[i] - 7 * DAY) & (t < t[i])]
+        row["terminal_known_frauds_7d"] = float((fraud[earlier] & (known[earlier] <= t[i])).sum())
         for w in ("10m", "1h"):
             sel = upto[(card[upto] == card[i]) & (t[upto] > t[i] - parse_window(w))]
             row[f"card_small_txn_count_{w}"] = float((amount[sel] < 5.0).sum())
@@ -183,6 +186,10 @@ def test_customer_spending_matches_brute_force(built: pd.DataFrame, expected: pd
 def test_terminal_risk_matches_brute_force(built: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert_features_equal(built, expected, family("terminal_"))
     assert built["terminal_fraud_rate_30d"].max() > 0  # the case is not vacuous
+    fresh = built["terminal_known_frauds_7d"]
+    # Known frauds of the last week count before the delayed windows can see them.
+    assert fresh.max() >= 2
+    assert ((fresh > 0) & (built["terminal_fraud_rate_7d"] == 0)).any()
 
 
 def test_card_testing_and_novelty_match_brute_force(
@@ -491,13 +498,25 @@ def test_a_zero_label_delay_is_refused_so_no_event_sees_its_own_label() -> None:
 def test_models_trained_before_the_history_kinds_keep_their_definitions_hash() -> None:
     # Literal hashes of main before the four history features became engine kinds: a model
     # trained then must still validate (validation recomputes and compares this hash).
+    # Validation rebuilds with the model's feature names: terminal_known_frauds_7d, added
+    # later, enters the hash only for the models that read it.
     df = transactions(n=200, seed=1)
-    assert build_fraud_features(df).definitions_hash == (
+    old = [n for n in FEATURE_NAMES if n != "terminal_known_frauds_7d"]
+    assert build_fraud_features(df, model_features=old).definitions_hash == (
         "a1aaca8ae601a2249a5979c2f22ca0e437991753893d6779aa7bfea0619fabe4"
     )
     no_label_time = df.drop(columns=["label_available_at"])
-    assert build_fraud_features(no_label_time, label_delay_days=3).definitions_hash == (
-        "5470f5bf93f98eb228e2dabe4c380ea2ccd4d6ce01d80accb234f4e2f3cb844e"
+    assert build_fraud_features(
+        no_label_time, label_delay_days=3, model_features=old
+    ).definitions_hash == ("5470f5bf93f98eb228e2dabe4c380ea2ccd4d6ce01d80accb234f4e2f3cb844e")
+    # A model that reads it (what training records: every enabled feature) hashes apart.
+    new = build_fraud_features(df)
+    assert "terminal_known_frauds_7d" in new.feature_names
+    assert (
+        new.definitions_hash != "a1aaca8ae601a2249a5979c2f22ca0e437991753893d6779aa7bfea0619fabe4"
+    )
+    assert build_fraud_features(df, model_features=new.feature_names).definitions_hash == (
+        new.definitions_hash
     )
 
 

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from bankml.core.errors import InputError
 from bankml.fraud.capacity import choose_threshold, recall_cost
 from bankml.fraud.evaluation import (
+    card_average_precision,
     card_precision_at_k,
     evaluate,
     expected_calibration_error,
     precision_at_k,
 )
 from bankml.fraud.model import FraudModel
-from bankml.fraud.training import TrainConfig, split, train
+from bankml.fraud.training import TrainConfig, card_day_weights, split, train
 
 
 def _toy(n: int = 6000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +96,21 @@ def test_card_precision_at_k_removes_cards_found_earlier() -> None:
     assert per_day2 == [0.5, 0.5]  # day 1: A, B; day 2: D, C
 
 
+def test_card_average_precision_scores_the_whole_daily_card_ranking() -> None:
+    # Day 1 cards: A fraud 0.9, B legit 0.8, C fraud 0.3 -> AP (1/1 + 2/3) / 2 = 5/6.
+    # Day 2 (A found on day 1 at k = 1, so it leaves): D legit 0.7, C fraud 0.6 -> AP 1/2.
+    assert card_average_precision(_scored(), k=1) == pytest.approx((5 / 6 + 1 / 2) / 2)
+    # With k = 2, C is not found on day 1 either (it ranks 3rd), so day 2 is the same.
+    assert card_average_precision(_scored(), k=2) == pytest.approx((5 / 6 + 1 / 2) / 2)
+    # With k = 3, C is found on day 1 too: day 2 has no compromised card left and is skipped.
+    assert card_average_precision(_scored(), k=3) == pytest.approx(5 / 6)
+    # Day 1 with C above B: card precision@1 sees the same day (A on top), card AP does not.
+    better = _scored()
+    better.loc[better["transaction_id"] == 2, "score"] = 0.2
+    assert card_precision_at_k(better, 1)[1] == card_precision_at_k(_scored(), 1)[1]
+    assert card_average_precision(better, k=1) == pytest.approx((1.0 + 1 / 2) / 2)
+
+
 def test_precision_at_k_is_daily_share_of_fraud_in_top_k() -> None:
     assert precision_at_k(_scored(), 2) == pytest.approx((0.5 + 0.5) / 2)
 
@@ -162,6 +180,63 @@ def _feature_frame(days: int = 40) -> pd.DataFrame:
             "f2": rng.normal(size=n),
         }
     )
+
+
+def test_card_day_weights_count_each_compromised_card_day_once() -> None:
+    t0 = pd.Timestamp("2026-03-01 10:00", tz="UTC")
+    part = pd.DataFrame(
+        {
+            # A: a burst of 4 frauds on day 1 and 1 on day 2; B: 2 frauds on day 1; C legit.
+            "card": ["A", "A", "A", "A", "A", "B", "B", "C", "A"],
+            "timestamp": [t0] * 4 + [t0 + pd.Timedelta(days=1)] + [t0] * 3 + [t0],
+        }
+    )
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 0, 0], dtype=np.int8)
+    w = card_day_weights(part, y)
+    assert w.tolist() == [0.25, 0.25, 0.25, 0.25, 1.0, 0.5, 0.5, 1.0, 1.0]
+    # Without a card column the customer stands in for the card.
+    by_customer = card_day_weights(part.rename(columns={"card": "customer"}), y)
+    assert by_customer.tolist() == w.tolist()
+
+
+def test_row_weights_change_the_fit_and_are_checked() -> None:
+    x, y = _toy()
+    plain = FraudModel(n_estimators=30, calibrate=False).fit(x, y)
+    ones = FraudModel(n_estimators=30, calibrate=False).fit(x, y, sample_weight=np.ones(len(y)))
+    # Unit weights fit a model that ranks like the unweighted one, with sane margins (the
+    # degenerate fit weights once caused on the synthetic bank: test_fraud_selection).
+    auc = roc_auc_score(y, plain.margin(x))
+    assert roc_auc_score(y, ones.margin(x)) == pytest.approx(auc, abs=0.01)
+    assert np.abs(ones.margin(x)).max() < 10
+    w = np.where(x[:, 1] > 0, 3.0, 1.0)
+    weighted = FraudModel(n_estimators=30, calibrate=False).fit(x, y, sample_weight=w)
+    assert not np.array_equal(plain.margin(x), weighted.margin(x))
+    # The prior-shift undo counts rows, not weights: the same offset either way.
+    assert weighted.calibration_ == plain.calibration_
+    linear = FraudModel(family="logistic", calibrate=False)
+    assert linear.fit(x, y, sample_weight=w).margin(x).shape == (len(y),)
+    with pytest.raises(InputError, match="sample_weight"):
+        FraudModel().fit(x, y, sample_weight=np.zeros(len(y)))
+
+
+def test_card_day_weighting_trains_and_unknown_weighting_is_refused() -> None:
+    frame = _feature_frame()
+    config = TrainConfig(
+        train_start=date(2026, 1, 1),
+        train_days=20,
+        delay_days=7,
+        test_days=10,
+        capacity=10,
+        n_estimators=30,
+    )
+    plain = train(frame, ["f1", "f2"], config)
+    weighted = train(frame, ["f1", "f2"], replace(config, weighting="card_day"))
+    assert weighted.config.to_dict()["weighting"] == "card_day"
+    assert not np.array_equal(
+        plain.test_scored["score"].to_numpy(), weighted.test_scored["score"].to_numpy()
+    )
+    with pytest.raises(InputError, match="weighting"):
+        replace(config, weighting="per_euro")
 
 
 def test_training_uses_only_labels_known_at_go_live() -> None:

@@ -80,7 +80,8 @@ def train_cmd(
     select_metric: str = typer.Option(
         "average_precision",
         "--select-metric",
-        help="What the selection maximises: average_precision or card_precision_at_k.",
+        help="What the selection maximises: average_precision, card_precision_at_k or "
+        "card_average_precision (the whole daily card ranking card precision@k reads).",
     ),
     latency_budget_ms: float = typer.Option(
         2.0,
@@ -173,6 +174,7 @@ def _print_selection(sel: dict[str, Any], report: str) -> None:
         "candidate",
         "AP",
         f"card P@{sel['k']}",
+        "card AP",
         "ROC-AUC",
         "score+explain p50 µs",
         "within budget",
@@ -184,6 +186,7 @@ def _print_selection(sel: dict[str, Any], report: str) -> None:
             r["candidate"],
             f"{r['average_precision']:.4f}",
             f"{r['card_precision_at_k']:.4f}",
+            f"{r.get('card_average_precision', float('nan')):.4f}",
             f"{r['roc_auc']:.4f}",
             f"{r['decision_p50_us']:,.0f}",
             mark,

@@ -22,6 +22,9 @@ functions feature expressions use (``isodow``). The point-in-time rules are thos
   label_time) <= t``) and until it leaves the delayed window (``time + delay + w <= t``): each
   positive becomes a +1 and a -1 step on its entity's time line, merged with the entity's
   events and summed in time order (steps first at equal times);
+* ``known_label_count`` is the same construction with the steps at ``max(time + 1us,
+  label_time)`` and ``time + w``: the positives of ``(t - w, t)`` known by ``t``, in the
+  memory of the positives (rare), not of a self-join;
 * ``first_seen`` is ``row_number() = 1`` over (entity, key) in (time, id) order;
 * ``hours_since_prior`` reads ``lag(time)`` over the entity in (time, id) order;
 * ``ratio_to_median`` and ``zscore`` read the median, mean and population standard deviation
@@ -42,6 +45,7 @@ from dataclasses import dataclass
 from bankml.core.errors import InputError
 from bankml.data.features import (
     HISTORY,
+    LABELLED,
     NEEDS_EXPR,
     ROLLING,
     SPREAD_FLOOR,
@@ -149,9 +153,8 @@ def compile_feature_steps(
     q = d.q
     ident, time = q(table.id), q(table.time)
     delay = table.label_delay_us
-    label_rates = [f for f in defs if f.kind == "label_rate"]
-    if label_rates and table.label is None:
-        raise InputError("label_rate features need a label column")
+    if table.label is None and any(f.kind in LABELLED for f in defs):
+        raise InputError("label_rate and known_label_count features need a label column")
 
     # 1. the events, renamed and typed, with time (and label knowledge) in microseconds
     cols = []
@@ -182,9 +185,7 @@ def compile_feature_steps(
     joins: list[str] = []
     by_entity: dict[str, list[FeatureDef]] = {}
     for f in defs:
-        if f.entity is not None and (
-            f.kind in ROLLING or f.kind in HISTORY or f.kind == "label_rate"
-        ):
+        if f.entity is not None and (f.kind in ROLLING or f.kind in HISTORY or f.kind in LABELLED):
             by_entity.setdefault(f.entity, []).append(f)
     tie_ctes: list[tuple[str, str]] = []
     for e_i, (entity, group) in enumerate(by_entity.items()):
@@ -199,8 +200,8 @@ def compile_feature_steps(
         ctes += values  # read from _ev, before _agg
         tie_ctes += tied  # read _agg's peer counts
         joins += [f"LEFT JOIN {name} USING ({ident})" for name, _sql in tied]
-        if win.delayed:
-            ctes += _known_positive_ctes(d, entity, ident, win.prefix, win.delayed, table)
+        if win.known:
+            ctes += _known_positive_ctes(d, entity, ident, win.prefix, win.known, table)
             joins.append(f"LEFT JOIN {win.prefix}_known USING ({ident})")
 
     # 3. first_seen and row features
@@ -249,7 +250,9 @@ class _EntityWindows:
         self.prefix = prefix
         self.aggs: list[str] = []
         self.later: list[str] = []  # later-peer aggregates, computed over tied events only
-        self.delayed: list[int] = []  # label_rate windows, in first-use order
+        # Known positives counted per (lag, span) after their time, in first-use order:
+        # label_rate's delayed window (delay, delay + w), known_label_count's (1 us, w).
+        self.known: list[tuple[int, int]] = []
         self.stats: list[tuple[str, int]] = []  # (expr, window) of median/mean/std features
         self._aliases: dict[tuple[str, str | None, int], str] = {}
 
@@ -362,6 +365,12 @@ class _EntityWindows:
         sql = f"count(*) OVER {self.frame(delay + w)} - count(*) OVER {self.frame(delay)}"
         return self._agg("d", None, w, sql)
 
+    def known_count(self, lag: int, span: int) -> str:
+        """Positives with time in ``(t - span, t - lag]`` whose label was known by ``t``."""
+        if (lag, span) not in self.known:
+            self.known.append((lag, span))
+        return f"coalesce({self.prefix}_k{self.known.index((lag, span))}, 0)"
+
     def feature(self, f: FeatureDef, delay: int) -> str:
         """The SQL value of one windowed feature (NULL where its entity is missing)."""
         w = f.window_us
@@ -396,13 +405,15 @@ class _EntityWindows:
             return f"CASE WHEN {missing} THEN NULL ELSE CAST({self.count(None, w)} AS DOUBLE) END"
         if f.kind == "label_rate":
             events = self.delayed_count(w, delay)
-            if w not in self.delayed:
-                self.delayed.append(w)
-            known = f"coalesce({self.prefix}_k{self.delayed.index(w)}, 0)"
+            known = self.known_count(delay, delay + w)
             return (
                 f"CASE WHEN {missing} THEN NULL"
                 f" WHEN {events} > 0 THEN {known} / {events} ELSE 0.0 END"
             )
+        if f.kind == "known_label_count":
+            # Strictly earlier in time: (t - w, t) is one microsecond of lag, span w.
+            known = self.known_count(1, w)
+            return f"CASE WHEN {missing} THEN NULL ELSE CAST({known} AS DOUBLE) END"
         assert f.expr is not None
         n, s = self.count(f.expr, w), self.total(f.expr, w)
         if f.kind == "sum":
@@ -426,25 +437,30 @@ def _known_positive_ctes(
     entity: str,
     ident: str,
     prefix: str,
-    windows: list[int],
+    specs: list[tuple[int, int]],
     table: EventTable,
 ) -> list[tuple[str, str]]:
-    """CTEs giving, per event, the entity's positives known by ``t`` in each delayed window."""
+    """CTEs giving, per event and ``(lag, span)``, the entity's positives with time ``s`` in
+    ``(t - span, t - lag]`` whose label was known by ``t``.
+
+    Each positive is +1 from ``max(s + lag, label_time)`` and -1 from ``s + span`` on its
+    entity's time line (when the first comes before the second), merged with the entity's
+    events and summed in time order, steps first at equal times.
+    """
     q = d.q
     ent = q(entity)
     label = q(table.label or "")
-    delay = table.label_delay_us
-    ks = [f"_k{i}" for i in range(len(windows))]
-    starts = ", ".join(
-        f"CASE WHEN _a < _s + {w} THEN 1 ELSE 0 END AS {k}"
-        for w, k in zip(windows, ks, strict=True)
-    )
-    ends = [
-        f"SELECT _e, _s + {w} AS _time, "
-        + ", ".join(f"-1 AS {c}" if j == i else f"0 AS {c}" for j, c in enumerate(ks))
-        + f" FROM {prefix}_pos WHERE _a < _s + {w}"
-        for i, w in enumerate(windows)
-    ]
+    ks = [f"_k{i}" for i in range(len(specs))]
+
+    def one(i: int, value: int) -> str:
+        return ", ".join(f"{value} AS {c}" if j == i else f"0 AS {c}" for j, c in enumerate(ks))
+
+    steps = []
+    for i, (lag, span) in enumerate(specs):
+        start, end = f"greatest(_s + {lag}, _a)", f"_s + {span}"
+        where = f"FROM {prefix}_pos WHERE {start} < {end}"
+        steps.append(f"SELECT _e, {start} AS _time, {one(i, 1)} {where}")
+        steps.append(f"SELECT _e, {end} AS _time, {one(i, -1)} {where}")
     zeros = ", ".join(f"0 AS {k}" for k in ks)
     running = ", ".join(
         f"sum({k}) OVER (PARTITION BY _e ORDER BY _time, _o ROWS BETWEEN UNBOUNDED PRECEDING"
@@ -454,14 +470,10 @@ def _known_positive_ctes(
     return [
         (
             f"{prefix}_pos",
-            f"""SELECT {ent} AS _e, greatest(_t + {delay}, _known) AS _a, _t + {delay} AS _s
+            f"""SELECT {ent} AS _e, _known AS _a, _t AS _s
             FROM _ev WHERE {label} AND _known IS NOT NULL AND {ent} IS NOT NULL""",
         ),
-        (
-            f"{prefix}_steps",
-            f"""SELECT _e, _a AS _time, {starts} FROM {prefix}_pos
-            UNION ALL {" UNION ALL ".join(ends)}""",
-        ),
+        (f"{prefix}_steps", " UNION ALL ".join(steps)),
         (
             f"{prefix}_known",
             f"""SELECT {ident}, {", ".join(prefix + k for k in ks)} FROM (

@@ -41,6 +41,9 @@ Kinds:
 ``zscore``               ``key`` (or ``expr``) minus the mean of ``expr`` over the window
                          (the event included), in population standard deviations of the
                          same; 0.0 when the deviation is below :data:`SPREAD_FLOOR`.
+``known_label_count``    the entity's positives with time in ``(t - w, t)`` (strictly earlier
+                         in time, so never the event itself or its peers) whose label was
+                         known by ``t`` (``label_time <= t``); no delayed window.
 
 An event whose entity (or ``first_seen`` key) is null gets NaN for that feature.
 
@@ -101,6 +104,7 @@ FeatureKind = Literal[
     "hours_since_prior",
     "ratio_to_median",
     "zscore",
+    "known_label_count",
 ]
 FEATURE_KINDS: tuple[str, ...] = get_args(FeatureKind)
 
@@ -108,6 +112,8 @@ ROLLING = frozenset({"count", "sum", "mean", "ratio_to_prior_mean"})
 HISTORY = frozenset({"hours_since_prior", "ratio_to_median", "zscore"})
 """Kinds read from the entity's own history in (time, id) order: the previous event, or the
 window's median and spread (no running sum gives them, so they are not ``ROLLING``)."""
+LABELLED = frozenset({"label_rate", "known_label_count"})
+"""Kinds that read labels (only once known): they need a label column."""
 NEEDS_EXPR = frozenset({"sum", "mean", "ratio_to_prior_mean", "row", "ratio_to_median", "zscore"})
 SPREAD_FLOOR = 1e-6
 """A ``zscore`` window whose standard deviation is below this has no spread (z-score 0.0)."""
@@ -163,7 +169,7 @@ class FeatureDef:
             raise InputError(f"feature {self.name}: unknown kind {self.kind!r}")
         if self.kind != "row" and not self.entity:
             raise InputError(f"feature {self.name}: kind {self.kind} needs an entity")
-        windowed = self.kind in ROLLING or self.kind in HISTORY or self.kind == "label_rate"
+        windowed = self.kind in ROLLING or self.kind in HISTORY or self.kind in LABELLED
         if windowed and self.window is None:
             raise InputError(f"feature {self.name}: kind {self.kind} needs a window")
         if not windowed and self.window is not None:
@@ -482,7 +488,7 @@ def _compute(
     out: dict[str, np.ndarray] = {}
     by_entity: dict[str, list[FeatureDef]] = {}
     for d in defs:
-        if d.entity is not None and (d.kind in ROLLING or d.kind == "label_rate"):
+        if d.entity is not None and (d.kind in ROLLING or d.kind in LABELLED):
             by_entity.setdefault(d.entity, []).append(d)
     for entity, group in by_entity.items():
         out.update(_rolling(con, entity, group, table, n))
@@ -592,15 +598,24 @@ def _rolling(
         assert w is not None
         if d.kind == "label_rate":
             delayed.setdefault(w, f"d{len(delayed)}")
+        elif d.kind == "known_label_count":
+            continue  # no frame: steps only (see _known_positives)
         elif d.kind == "count":
             counts.setdefault((None, w), f"c{len(counts)}")
         else:
             assert d.expr is not None
             counts.setdefault((d.expr, w), f"c{len(counts)}")
             sums.setdefault((d.expr, w), f"s{len(sums)}")
-    if delayed and table.label is None:
-        raise InputError("label_rate features need a label column")
+    if table.label is None and any(d.kind in LABELLED for d in defs):
+        raise InputError("label_rate and known_label_count features need a label column")
     delay = table.label_delay_us
+    # Known positives as (start lag, end span) after each positive's time: label_rate's
+    # delayed window (delay, delay + w), known_label_count's (t - w, t) as (1 us, w).
+    spans_known = {
+        d.name: (delay, delay + w) if d.kind == "label_rate" else (1, w)
+        for d in defs
+        if d.kind in LABELLED and (w := d.window_us) is not None
+    }
     ent = _q(entity)
     part = f"PARTITION BY {ent} ORDER BY _t RANGE BETWEEN"
     # Every frame ends at CURRENT ROW: DuckDB is several times faster on those than on
@@ -616,17 +631,19 @@ def _rolling(
     select += [
         f"count(*) OVER w{delay + w} - count(*) OVER w{delay} AS {a}" for w, a in delayed.items()
     ]
-    rel = con.execute(
-        f"SELECT {', '.join(select)} FROM ev WHERE {ent} IS NOT NULL WINDOW {', '.join(frames)}"
-    ).fetchnumpy()
-    rn = np.asarray(rel["_rn"], dtype=np.int64)
     raw: dict[str, np.ndarray] = {}
-    for alias in [*counts.values(), *sums.values(), *delayed.values()]:
-        full = np.full(n, np.nan)
-        full[rn] = np.asarray(rel[alias], dtype=np.float64)
-        raw[alias] = full
-    del rel
-    known = _known_positives(con, entity, list(delayed), table, n) if delayed else {}
+    if frames:
+        rel = con.execute(
+            f"SELECT {', '.join(select)} FROM ev WHERE {ent} IS NOT NULL WINDOW {', '.join(frames)}"
+        ).fetchnumpy()
+        rn = np.asarray(rel["_rn"], dtype=np.int64)
+        for alias in [*counts.values(), *sums.values(), *delayed.values()]:
+            full = np.full(n, np.nan)
+            full[rn] = np.asarray(rel[alias], dtype=np.float64)
+            raw[alias] = full
+        del rel
+    specs = list(dict.fromkeys(spans_known.values()))
+    known = _known_positives(con, entity, specs, table, n) if specs else {}
 
     # Later peers: same entity, same timestamp, larger id. Same correction for every window.
     exprs = list(dict.fromkeys(e for (e, _w) in counts))
@@ -672,8 +689,11 @@ def _rolling(
             assert w is not None
             if d.kind == "label_rate":
                 events = raw[delayed[w]]
-                rate = np.where(events > 0, known[w] / events, 0.0)
+                rate = np.where(events > 0, known[spans_known[d.name]] / events, 0.0)
                 result[d.name] = np.where(np.isnan(events), np.nan, rate)
+                continue
+            if d.kind == "known_label_count":
+                result[d.name] = known[spans_known[d.name]]
                 continue
             count = raw[counts[(d.expr if d.kind != "count" else None, w)]]
             if d.kind == "count":
@@ -696,37 +716,42 @@ def _rolling(
 
 
 def _known_positives(
-    con: duckdb.DuckDBPyConnection, entity: str, windows: list[int], table: EventTable, n: int
-) -> dict[int, np.ndarray]:
-    """Per window ``w``: the entity's positives in ``(t - delay - w, t - delay]`` known by ``t``.
+    con: duckdb.DuckDBPyConnection,
+    entity: str,
+    specs: list[tuple[int, int]],
+    table: EventTable,
+    n: int,
+) -> dict[tuple[int, int], np.ndarray]:
+    """Per ``(lag, span)``: the entity's positives with time ``s`` in ``(t - span, t - lag]``
+    whose label was known by ``t``; NaN where the entity is missing.
 
-    No frame can express "label_time <= t" (it depends on the current row), so each known
-    positive becomes steps on its entity's time line: +1 when it starts to count
-    (``max(time + delay, label_time)``) and -1 when it leaves the window
-    (``time + delay + w``). One ASOF join reads the running totals of every window at
-    ``t``. Positives are rare, so the step table is small next to the events.
+    ``label_rate``'s delayed window is ``(delay, delay + w)``; ``known_label_count``'s
+    ``(t - w, t)`` is ``(1, w)`` (one microsecond: strictly earlier in time). No frame can
+    express "label_time <= t" (it depends on the current row), so each known positive becomes
+    steps on its entity's time line: +1 when it starts to count (``max(s + lag,
+    label_time)``) and -1 when it leaves the window (``s + span``). One ASOF join reads the
+    running totals at ``t``. Positives are rare, so the step table is small next to the
+    events.
     """
     assert table.label is not None
-    delay = table.label_delay_us
     ent = _q(entity)
-    cols = [f"k{i}" for i in range(len(windows))]
-    starts = ", ".join(f"(a < s + {w})::INTEGER AS k{i}" for i, w in enumerate(windows))
-    ends = [
-        f"SELECT e, s + {w} AS t, "
-        + ", ".join(f"-1 AS {c}" if j == i else f"0 AS {c}" for j, c in enumerate(cols))
-        + f" FROM pos WHERE a < s + {w}"
-        for i, w in enumerate(windows)
-    ]
+    cols = [f"k{i}" for i in range(len(specs))]
+
+    def one(i: int, value: int) -> str:
+        return ", ".join(f"{value} AS {c}" if j == i else f"0 AS {c}" for j, c in enumerate(cols))
+
+    steps = []
+    for i, (lag, span) in enumerate(specs):
+        start, end = f"greatest(s + {lag}, a)", f"s + {span}"
+        steps.append(f"SELECT e, {start} AS t, {one(i, 1)} FROM pos WHERE {start} < {end}")
+        steps.append(f"SELECT e, {end} AS t, {one(i, -1)} FROM pos WHERE {start} < {end}")
     rel = con.execute(
         f"""
         WITH pos AS (
-            SELECT {ent} AS e, greatest(_t + {delay}, _known) AS a, _t + {delay} AS s
+            SELECT {ent} AS e, _known AS a, _t AS s
             FROM ev WHERE {_q(table.label)} AND _known IS NOT NULL AND {ent} IS NOT NULL
         ),
-        steps AS (
-            SELECT e, a AS t, {starts} FROM pos
-            UNION ALL {" UNION ALL ".join(ends)}
-        ),
+        steps AS ({" UNION ALL ".join(steps)}),
         grouped AS (
             SELECT e, t, {", ".join(f"sum({c}) AS {c}" for c in cols)} FROM steps GROUP BY e, t
         ),
@@ -740,11 +765,11 @@ def _known_positives(
         """
     ).fetchnumpy()
     rn = np.asarray(rel["_rn"], dtype=np.int64)
-    out: dict[int, np.ndarray] = {}
-    for w, c in zip(windows, cols, strict=True):
+    out: dict[tuple[int, int], np.ndarray] = {}
+    for spec, c in zip(specs, cols, strict=True):
         full = np.full(n, np.nan)
         full[rn] = np.asarray(rel[c], dtype=np.float64)
-        out[w] = full
+        out[spec] = full
     return out
 
 

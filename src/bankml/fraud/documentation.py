@@ -106,12 +106,21 @@ def _selection(selection: Any) -> DocSection:
         "ms (median, measured on the candidate)."
     )
     s.table(
-        ["candidate", "AP", "card precision@k", "decision p50 µs", "within budget", "chosen"],
+        [
+            "candidate",
+            "AP",
+            "card precision@k",
+            "card AP",
+            "decision p50 µs",
+            "within budget",
+            "chosen",
+        ],
         [
             (
                 r.get("candidate"),
                 r.get("average_precision"),
                 r.get("card_precision_at_k"),
+                r.get("card_average_precision"),
                 r.get("decision_p50_us"),
                 "yes" if r.get("within_budget") else "no",
                 "✓" if r.get("chosen") else "",

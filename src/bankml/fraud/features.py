@@ -43,14 +43,19 @@ amount_to_customer_median_30d  amount / median amount of the customer's transact
 amount_zscore_customer_30d     (amount - mean) / standard deviation (population) of the
                                customer's amounts in ``(t - 30d, t]``, this one included;
                                0.0 when the deviation is below 1e-6
+terminal_known_frauds_7d       the terminal's transactions in ``(t - 7d, t)`` (strictly
+                               earlier in time) whose fraud label was known by ``t``; no
+                               label-delay window, so a skimmed terminal shows from its
+                               first confirmed fraud rather than a week later
 =============================  ============================================================
 
-The last four read the entity's own history (the engine's ``hours_since_prior``,
-``ratio_to_median`` and ``zscore`` kinds): every engine computes them from the same
-declarations (pandas in memory, generated SQL when streamed or on Spark), the online store
-from the same per-entity history. They were added after the first models as *derived*
-features (:data:`DERIVED_FEATURES`) and keep hashing as such, so older models' feature
-hashes still match.
+The last five read the entity's own history (the engine's ``hours_since_prior``,
+``ratio_to_median``, ``zscore`` and ``known_label_count`` kinds): every engine computes them
+from the same declarations (pandas in memory, generated SQL when streamed or on Spark), the
+online store from the same per-entity history. The first four were added after the first
+models as *derived* features (:data:`DERIVED_FEATURES`) and keep hashing as such, so older
+models' feature hashes still match; ``terminal_known_frauds_7d`` enters a model's feature
+hash only when the model uses it (see :func:`build_fraud_features`).
 
 Clipping (issue 9 item 5): an amount enters the customer's rolling state at most at
 ``CUSTOMER_AMOUNT_CAP``, so one absurd transaction (1e12) cannot inflate a customer's means
@@ -74,6 +79,7 @@ mapped column, or ``timestamp + label_delay_days``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -108,6 +114,8 @@ __all__ = [
     "DERIVED_FEATURES",
     "FEATURE_NAMES",
     "FRAUD_FEATURES",
+    "FRESH_FRAUD_FEATURE",
+    "FRESH_FRAUD_WINDOW",
     "GAP_CAP_HOURS",
     "SMALL_AMOUNT",
     "TERMINAL_WINDOWS",
@@ -125,6 +133,9 @@ CUSTOMER_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
 TERMINAL_WINDOWS: tuple[str, ...] = ("1d", "7d", "30d")
 CARD_TESTING_WINDOWS: tuple[str, ...] = ("10m", "1h")
 VELOCITY_WINDOWS: tuple[str, ...] = ("1h",)
+FRESH_FRAUD_WINDOW = "7d"
+"""Look-back of ``terminal_known_frauds_7d`` (no label-delay window)."""
+FRESH_FRAUD_FEATURE = f"terminal_known_frauds_{FRESH_FRAUD_WINDOW}"
 GAP_CAP_HOURS = 720.0
 """Time-since-previous features stop at 30 days (the online store's history horizon)."""
 _GAP_WINDOW = "30d"  # GAP_CAP_HOURS as the engine's window (a test holds them equal)
@@ -295,6 +306,17 @@ def _declare() -> tuple[FeatureDef, ...]:
             key="amount",
         ),
     ]
+    # Added after the history kinds: hashed only for the models that use it.
+    defs.append(
+        FeatureDef(
+            FRESH_FRAUD_FEATURE,
+            "terminal",
+            FRESH_FRAUD_WINDOW,
+            f"The terminal's earlier transactions in the last {FRESH_FRAUD_WINDOW} whose fraud "
+            "was already confirmed at this transaction's time (no label-delay window).",
+            "known_label_count",
+        )
+    )
     return tuple(defs)
 
 
@@ -343,6 +365,9 @@ FRAUD_FEATURES: tuple[FeatureDef, ...] = _declare()
 FEATURE_NAMES: tuple[str, ...] = tuple(d.name for d in FRAUD_FEATURES)
 """Every fraud feature in the model's column order (a table may enable fewer)."""
 _DERIVED_NAMES = frozenset(d.name for d in DERIVED_FEATURES)
+_HASHED_WHEN_USED = frozenset({FRESH_FRAUD_FEATURE})
+"""Features added after models were trained without them: a model's feature hash covers
+them only when the model reads them, so those models' hashes do not change."""
 
 
 def resolve(mapping: ColumnMapping, available_columns: set[str]) -> tuple[ColumnMapping, list[str]]:
@@ -435,6 +460,7 @@ def build_fraud_features(
     *,
     label_delay_days: int = 7,
     options: EngineOptions | None = None,
+    model_features: Sequence[str] | None = None,
 ) -> FeatureFrame:
     """Compute the fraud features for every transaction in a Parquet/CSV file or frame.
 
@@ -442,6 +468,11 @@ def build_fraud_features(
     :class:`InputError`; missing optional column -> features disabled, reason in
     ``warnings``). ``label_delay_days`` is the delay of the terminal-risk window and, for
     tables without a label-time column, when a label counts as known.
+
+    ``definitions_hash`` covers every enabled feature, except that a feature added later
+    (``terminal_known_frauds_7d``) is left out when ``model_features`` (a model's feature
+    names, for checking a trained model) does not hold it: a model trained without it keeps
+    the hash it was registered with.
     """
     if isinstance(label_delay_days, bool) or not isinstance(label_delay_days, int):
         raise InputError("label_delay_days must be a whole number of days")
@@ -469,7 +500,17 @@ def build_fraud_features(
         warnings=warnings,
         # Hashed as before the history features joined the engine (they are in params).
         definitions_hash=definitions_hash(
-            [d for d in defs if d.name not in _DERIVED_NAMES], params
+            [
+                d
+                for d in defs
+                if d.name not in _DERIVED_NAMES
+                and (
+                    d.name not in _HASHED_WHEN_USED
+                    or model_features is None
+                    or d.name in model_features
+                )
+            ],
+            params,
         ),
         mapping=resolved,
         label_delay_days=label_delay_days,

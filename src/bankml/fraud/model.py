@@ -153,34 +153,63 @@ class FraudModel:
                 f"calibration {self.calibration!r} is not one of {', '.join(CALIBRATIONS)}"
             )
 
-    def _fit_core(self, x: NDArray[np.float64], t: NDArray[np.int8], names: list[str]) -> float:
-        """Fit the family's model on (x, t); returns the positive-class weight used."""
-        pos = float(t.sum())
+    def _fit_core(
+        self,
+        x: NDArray[np.float64],
+        t: NDArray[np.int8],
+        names: list[str],
+        w: NDArray[np.float64] | None = None,
+    ) -> float:
+        """Fit the family's model on (x, t[, row weights w]); returns the positive-class weight.
+
+        With row weights the classes are balanced on their weighted totals.
+        """
+        pos = float(t.sum()) if w is None else float(w[t == 1].sum())
+        neg = float(len(t) - t.sum()) if w is None else float(w[t == 0].sum())
         weighted = self.balance_classes and self.family != "rf"
-        pos_weight = (len(t) - pos) / pos if weighted else 1.0
+        pos_weight = neg / pos if weighted else 1.0
         if self.family in _TREE_FAMILIES:
+            params, row_w = self._lgb_params(pos_weight), w
+            if w is not None:
+                # LightGBM's scale_pos_weight together with row weights gave margins in the
+                # thousands (a degenerate model, measured on the synthetic bank); the class
+                # weight folded into the row weights is the same objective and fits normally.
+                params["scale_pos_weight"] = 1.0
+                row_w = np.where(t == 1, w * pos_weight, w)
             self.booster_: lgb.Booster | None = lgb.train(
-                self._lgb_params(pos_weight),
-                lgb.Dataset(x, t, feature_name=names, free_raw_data=True),
+                params,
+                lgb.Dataset(x, t, weight=row_w, feature_name=names, free_raw_data=True),
                 num_boost_round=self.n_estimators,
             )
             self.linear_: dict[str, NDArray[np.float64]] | None = None
         else:
             self.booster_ = None
-            self.linear_ = _fit_logistic(x, t, self.reg_lambda, pos_weight)
+            self.linear_ = _fit_logistic(x, t, self.reg_lambda, pos_weight, w)
         return pos_weight
 
-    def fit(self, X: ArrayLike, y: ArrayLike, feature_names: list[str] | None = None) -> FraudModel:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        feature_names: list[str] | None = None,
+        sample_weight: ArrayLike | None = None,
+    ) -> FraudModel:
         """Train on rows in time order; the last ``calibration_fraction`` calibrates.
 
         Rows must be in time order: the calibration slice is the most recent part of the
-        training period, which is what the model will face next.
+        training period, which is what the model will face next. ``sample_weight`` weighs
+        rows in the model's fit (classes are balanced on weighted totals); Platt scaling and
+        the prior-shift undo count rows unweighted, so scores stay per-transaction
+        probabilities.
         """
         self._check()
         x = np.asarray(X, dtype=np.float64)
         t = np.asarray(y).astype(np.int8)
         if x.ndim != 2 or len(x) != len(t) or len(x) == 0:
             raise InputError("training data must be a non-empty 2-D array with one label per row")
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if w is not None and (w.shape != t.shape or not np.all(w > 0)):
+            raise InputError("sample_weight needs one positive weight per training row")
         if t.min() == t.max():
             raise InputError("training data has only one class; widen the training period")
         method = self.calibration_method
@@ -193,15 +222,18 @@ class FraudModel:
         self.classes_ = np.array([0, 1])
         self.calibration_: tuple[float, float] = (1.0, 0.0)
         if n_cal:
-            self._fit_core(x[:-n_cal], t[:-n_cal], names)
+            self._fit_core(x[:-n_cal], t[:-n_cal], names, None if w is None else w[:-n_cal])
             self.calibration_ = _fit_platt(self._margin(x[-n_cal:]), t[-n_cal:])
             if method == "refit":
-                self._fit_core(x, t, names)
+                self._fit_core(x, t, names, w)
             return self
-        pos_weight = self._fit_core(x, t, names)
-        if method == "none" and self.balance_classes:
-            # Undo the prior shift of class weighting so scores stay probabilities.
-            self.calibration_ = (1.0, -float(np.log(pos_weight)))
+        self._fit_core(x, t, names, w)
+        if method == "none" and self.balance_classes and self.family != "rf":
+            # Undo the prior shift of class balancing so scores stay probabilities. Balancing
+            # makes the weighted classes equal, so the shift is the *unweighted* odds of the
+            # data (with row weights too, to first order): log(legitimate / fraud rows).
+            pos = float(t.sum())
+            self.calibration_ = (1.0, -float(np.log((len(t) - pos) / pos)))
         return self
 
     def margin(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -316,7 +348,11 @@ def _standardise(
 
 
 def _fit_logistic(
-    x: NDArray[np.float64], t: NDArray[np.int8], reg_lambda: float, pos_weight: float
+    x: NDArray[np.float64],
+    t: NDArray[np.int8],
+    reg_lambda: float,
+    pos_weight: float,
+    w: NDArray[np.float64] | None = None,
 ) -> dict[str, NDArray[np.float64]]:
     """L2 logistic regression (lbfgs, deterministic) on log-compressed standardised features."""
     from sklearn.linear_model import LogisticRegression
@@ -329,7 +365,7 @@ def _fit_logistic(
     lin = {"center": center, "scale": scale}
     z = _standardise(x, lin)
     lr = LogisticRegression(C=1.0 / max(reg_lambda, 1e-6), max_iter=500)
-    weights = np.where(t == 1, pos_weight, 1.0)
+    weights = np.where(t == 1, pos_weight, 1.0) * (1.0 if w is None else w)
     lr.fit(z, t, sample_weight=weights)
     lin["coef"] = np.asarray(lr.coef_[0], np.float64)
     lin["intercept"] = np.asarray(lr.intercept_, np.float64)

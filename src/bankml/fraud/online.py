@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +41,7 @@ from bankml.fraud.features import (
     CARD_TESTING_WINDOWS,
     CUSTOMER_AMOUNT_CAP,
     CUSTOMER_WINDOWS,
+    FRESH_FRAUD_WINDOW,
     GAP_CAP_HOURS,
     SMALL_AMOUNT,
     TERMINAL_WINDOWS,
@@ -66,6 +67,8 @@ _TERMINAL_MAX_US = max(_TERMINAL_W_US)
 _CARD_W = [(w, parse_window(w)) for w in CARD_TESTING_WINDOWS]
 _VELOCITY_W = [(w, parse_window(w)) for w in VELOCITY_WINDOWS]
 _RATIO_W = parse_window("30d")
+_FRESH_US = parse_window(FRESH_FRAUD_WINDOW)
+_FRESH_NAME = f"terminal_known_frauds_{FRESH_FRAUD_WINDOW}"
 _COMPACT_AT = 256  # drop trimmed list heads once this many have piled up
 
 MSG_MISSING_FIELD = "transaction lacks {role!r} (column {column!r})"
@@ -372,12 +375,20 @@ class OnlineFeatureStore:
         if terminal is None:
             for w, _w_us in _TERMINAL_W:
                 out[f"terminal_txn_count_{w}"] = out[f"terminal_fraud_rate_{w}"] = nan
+            out[_FRESH_NAME] = nan
         else:
             # Delayed window (t - d - w, t - d]: all strictly before t, so the current
             # transaction never counts towards its own terminal's fraud rate.
             end = t - self._delay
             known = dict.fromkeys(_TERMINAL_W_US, 0)
             frauds = self._frauds.get(terminal)
+            fresh = 0
+            if frauds is not None and frauds.ts:
+                # Frauds in (t - 7d, t) already known at t: no delayed window.
+                f_lo = bisect_right(frauds.ts, t - _FRESH_US)
+                for rec in frauds.records[f_lo : bisect_left(frauds.ts, t, lo=f_lo)]:
+                    fresh += rec.fraud_at(t)
+            out[_FRESH_NAME] = float(fresh)
             if frauds is not None and frauds.ts:
                 lo = bisect_right(frauds.ts, end - _TERMINAL_MAX_US)
                 f_hi = bisect_right(frauds.ts, end, lo=lo)

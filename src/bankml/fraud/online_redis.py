@@ -303,7 +303,8 @@ class RedisFeatureStore(OnlineFeatureStore):
         if terminal is not None:
             low = end - TERMINAL_LOOKBACK_US
             pipe.zrangebyscore(k("t", terminal), f"({low}", t, withscores=True)
-            pipe.zrangebyscore(k("f", terminal), f"({low}", end, withscores=True)
+            # Up to t (exclusive): the delayed windows end at t - d, the fresh count at t.
+            pipe.zrangebyscore(k("f", terminal), f"({low}", f"({t}", withscores=True)
             asks += ["t", "f"]
         if self._has_card and card is not None:
             pipe.zrangebyscore(k("s", card), f"({t - CARD_LOOKBACK_US}", t, withscores=True)

@@ -45,13 +45,14 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 
 from bankml.core.errors import InputError
 from bankml.fraud.evaluation import (
+    card_average_precision,
     card_precision_at_k,
     exclude_known_compromised,
     expected_calibration_error,
     first_known_compromise,
 )
 from bankml.fraud.model import CALIBRATIONS, FAMILIES, FraudModel
-from bankml.fraud.training import TrainConfig, fit_model, score_frame
+from bankml.fraud.training import WEIGHTINGS, TrainConfig, fit_model, score_frame
 
 __all__ = [
     "BASELINE",
@@ -69,7 +70,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-METRICS: tuple[str, ...] = ("card_precision_at_k", "average_precision")
+METRICS: tuple[str, ...] = ("card_precision_at_k", "average_precision", "card_average_precision")
 """Metrics the bank can name for the choice."""
 _LATENCY_ROWS = 200
 Progress = Callable[[str, int, int], None]
@@ -86,20 +87,24 @@ class Candidate:
     min_child_samples: int = 50
     feature_fraction: float = 1.0
     reg_lambda: float = 1.0
+    weighting: str = "transaction"
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
             raise InputError(f"model family {self.family!r} is not one of {', '.join(FAMILIES)}")
+        if self.weighting not in WEIGHTINGS:
+            raise InputError(f"weighting {self.weighting!r} is not one of {', '.join(WEIGHTINGS)}")
 
     @property
     def label(self) -> str:
-        """A short human name, e.g. ``gbdt 300x31 lr0.05``."""
+        """A short human name, e.g. ``gbdt 300x31 lr0.05`` (``, card-day`` when so weighted)."""
+        suffix = ", card-day" if self.weighting == "card_day" else ""
         if self.family == "logistic":
-            return f"logistic l2={self.reg_lambda:g}"
+            return f"logistic l2={self.reg_lambda:g}{suffix}"
         size = f"{self.n_estimators}x{self.num_leaves}"
         if self.family == "gbdt":
-            return f"gbdt {size} lr{self.learning_rate:g}"
-        return f"{self.family} {size}"
+            return f"gbdt {size} lr{self.learning_rate:g}{suffix}"
+        return f"{self.family} {size}{suffix}"
 
     def apply(self, config: TrainConfig) -> TrainConfig:
         """``config`` with this candidate's family and hyperparameters."""
@@ -241,6 +246,7 @@ def _rank_metrics(scored: pd.DataFrame, k: int) -> dict[str, float]:
     return {
         "average_precision": float(average_precision_score(y, s)),
         "card_precision_at_k": card_precision_at_k(scored, k)[0],
+        "card_average_precision": card_average_precision(scored, k),
         "roc_auc": float(roc_auc_score(y, s)),
     }
 
@@ -460,6 +466,7 @@ FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
         "amount_to_customer_median_30d",
         "amount_zscore_customer_30d",
     ),
+    "fresh terminal risk (known frauds, last 7 days)": ("terminal_known_frauds_7d",),
     "terminal risk (delayed windows)": (
         "terminal_fraud_rate_1d",
         "terminal_fraud_rate_7d",

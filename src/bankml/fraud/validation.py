@@ -71,9 +71,12 @@ _AUC_SAMPLE_ROWS = 200_000  # cap for the single-feature AUC (sampled with a fix
 _WINDOW_DAYS = {"10m": 1, "1h": 1, "1d": 1, "7d": 7, "30d": 30}
 
 # A declared label-rate feature (terminal_fraud_rate_*) reads labels only once they were known
-# (the feature engine's delayed window), so its name is vouched for by its definition, as a
-# schema role vouches for a column in the data-quality leakage scan.
-_VOUCHED_KINDS = frozenset({"label_rate"})
+# (the feature engine's delayed window), and so does the engine's count of a terminal's known
+# frauds (terminal_known_frauds_7d: labels known by the scoring time, strictly earlier
+# transactions), so their names are vouched for by their definitions, as a schema role
+# vouches for a column in the data-quality leakage scan. The single-feature AUC check
+# still applies to them.
+_VOUCHED_KINDS = frozenset({"label_rate", "known_label_count"})
 
 PURPOSE = (
     "Rank card transactions by their probability of being fraudulent so that the fraud "
@@ -449,7 +452,10 @@ def _recompute(
         mapping = ColumnMapping(**meta["mapping"])
         config = _config(meta)
         features = build_fraud_features(
-            Path(meta["data_path"]), mapping, label_delay_days=int(meta["label_delay_days"])
+            Path(meta["data_path"]),
+            mapping,
+            label_delay_days=int(meta["label_delay_days"]),
+            model_features=names,
         )
     except (InputError, KeyError, TypeError, ValueError) as exc:
         return f"cannot rebuild features from the recorded inputs: {exc}"
