@@ -20,8 +20,9 @@ import httpx
 import pandas as pd
 import pytest
 
-from bankml.api.app import create_app
+from bankml.api.app import create_app, score_threads
 from bankml.app import Services
+from bankml.core.errors import ConfigError
 from bankml.core.identity import Role
 from bankml.core.settings import load_settings
 from bankml.data.generator import generate_bank
@@ -203,3 +204,17 @@ def test_concurrent_requests_get_the_decisions_they_would_get_one_at_a_time(home
         assert check.ledger.verify().ok
     finally:
         check.close()
+
+
+def test_scoring_threads_come_from_settings_and_redis_never_scores_on_the_loop(
+    tmp_path: Path,
+) -> None:
+    def threads(**kw: object) -> int:
+        return score_threads(load_settings(home=tmp_path, env="test", secret_key=TEST_SECRET, **kw))
+
+    assert threads() == 4
+    assert threads(score_threads=0) == 0  # in-process store: inline on the event loop
+    assert threads(online_store="redis", score_threads=0) == 1  # it waits on the network
+    assert threads(online_store="redis", score_threads=3) == 3
+    with pytest.raises(ConfigError, match="score_threads"):
+        load_settings(home=tmp_path, env="test", secret_key=TEST_SECRET, score_threads=-1)
