@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 MLFLOW_VENV  := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean install lock chromium
+.PHONY: demo test lint bench clean install lock chromium mlflow-venv
 
 # requirements.lock pins every third-party package (`make lock` rewrites it): installs are
 # reproducible; a dependency added to pyproject.toml but not yet locked still installs.
@@ -24,11 +24,15 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps $(EMBEDDING_MODEL)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-$(MLFLOW_STAMP): $(STAMP)
+# lightgbm beside it: bench/scoring.py serves bankml's booster with `mlflow models serve`.
+$(MLFLOW_STAMP): $(STAMP) Makefile
 	@test -x $(MLFLOW_VENV)/bin/python || $(PYTHON) -m venv $(MLFLOW_VENV)
 	$(MLFLOW_VENV)/bin/python -m pip install --quiet \
-	  "mlflow==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("mlflow-skinny"))')"
+	  "mlflow==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("mlflow-skinny"))')" \
+	  "lightgbm==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("lightgbm"))')"
 	@rm -f $(MLFLOW_VENV)/.installed-* && touch $(MLFLOW_STAMP)
+
+mlflow-venv: $(MLFLOW_STAMP)
 
 install: $(STAMP)
 
@@ -50,7 +54,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(STAMP) $(MLFLOW_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 

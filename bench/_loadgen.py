@@ -6,7 +6,7 @@ advance, responses read by Content-Length): a general-purpose client such as htt
 about a millisecond of Python per request, and on a 2-core machine that time and its jitter
 would be measured as the server's.
 
-usage: _loadgen.py URL KEY RATE SECONDS CLIENTS TXNS.json   (RATE 0 = closed loop)
+usage: _loadgen.py URL KEY RATE SECONDS CLIENTS BODIES.json   (RATE 0 = closed loop; KEY - = none)
 """
 
 import asyncio
@@ -25,8 +25,9 @@ HOST, PORT, PATH = target.hostname, target.port or 80, target.path
 requests = []
 for t in txns:
     body = json.dumps(t).encode()
+    auth = f"X-API-Key: {key}\r\n" if key != "-" else ""
     head = (
-        f"POST {PATH} HTTP/1.1\r\nHost: {HOST}:{PORT}\r\nX-API-Key: {key}\r\n"
+        f"POST {PATH} HTTP/1.1\r\nHost: {HOST}:{PORT}\r\n{auth}"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     requests.append(head.encode() + body)

@@ -11,6 +11,7 @@ ledger. In one run:
 
     python bench/replicas.py                       # defaults: 100 req/s, 8 clients, 10 s
     python bench/replicas.py --workers 1 4 --seconds 20
+    python bench/replicas.py --home H --schema S   # reuse a prepared home and schema (kept)
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
-from scoring import LOADGEN, SECRET, _env, prepare, transactions
+from scoring import LOADGEN, _env, prepare, service_key, transactions
 
-console = Console()
+console = Console(width=200 if not sys.stdout.isatty() else None)
 PG_URL = os.environ.get("BANKML_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BANKML_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -94,7 +95,9 @@ def run_workers(home: Path, workers: int, rate: float, seconds: float, clients: 
                 text=True,
                 check=True,
             )
-            out.append(json.loads(res.stdout))
+            m = json.loads(res.stdout)
+            m["loadavg"] = os.getloadavg()[0]
+            out.append(m)
             time.sleep(0.5)
         return out
     finally:
@@ -109,14 +112,21 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 4])
+    ap.add_argument("--home", type=Path, help="Reuse (or prepare and keep) this home.")
+    ap.add_argument(
+        "--schema", help="Reuse (or create and keep) this PostgreSQL schema; with --home."
+    )
     args = ap.parse_args()
+    if (args.home is None) != (args.schema is None):
+        raise SystemExit("--home and --schema go together (the home's model is in the schema)")
     import redis
     from sqlalchemy import create_engine, text
 
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    keep = args.schema is not None
+    schema = args.schema or f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     r = redis.Redis.from_url(REDIS_URL)
     before = set(r.scan_iter(match="bankml:online:*:ready"))
     os.environ.update(
@@ -128,17 +138,11 @@ def main() -> None:
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp)
+            home = args.home or Path(tmp)
             prepare(home)
-            from bankml.app import Services
-            from bankml.core.identity import Role
-            from bankml.core.settings import load_settings
-
-            svc = Services(load_settings(home=home, env="test", secret_key=SECRET))
-            svc.users.add("bench-switch", Role.SERVICE)
-            key = svc.users.issue_key("bench-switch")
-            svc.close()
+            key = service_key(home)
             (home / "bench_txns.json").write_text(json.dumps(transactions(home, 20_000)))
+            console.print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores, shared)")
             t = Table(
                 "workers",
                 "load",
@@ -148,10 +152,13 @@ def main() -> None:
                 "p95 ms",
                 "p99 ms",
                 "errors",
+                "load avg",
                 title="POST /v1/fraud/score, PostgreSQL + Redis online store (same run)",
             )
+            closed_rps: dict[int, float] = {}
             for n in args.workers:
                 open_loop, closed = run_workers(home, n, args.rate, args.seconds, args.clients, key)
+                closed_rps[n] = float(closed["rps"])
                 for label, m in (
                     (f"open loop {args.rate:.0f} req/s", open_loop),
                     (f"closed loop, {args.clients} clients", closed),
@@ -165,16 +172,24 @@ def main() -> None:
                         f"{m['p95']:.1f}",
                         f"{m['p99']:.1f}",
                         str(m["errors"]),
+                        f"{m['loadavg']:.1f}",
                     )
             console.print(t)
+            base = args.workers[0]
+            for n in args.workers[1:]:
+                console.print(
+                    f"closed-loop throughput, {n} workers vs {base}: "
+                    f"{closed_rps[n] / closed_rps[base]:.1f}x"
+                )
     finally:
         for ready in set(r.scan_iter(match="bankml:online:*:ready")) - before:
             prefix = ready.decode().removesuffix(":ready")
             keys = list(r.scan_iter(match=f"{prefix}:*", count=1000))
             for i in range(0, len(keys), 1000):
                 r.delete(*keys[i : i + 1000])
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if not keep:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
 
 

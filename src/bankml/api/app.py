@@ -35,13 +35,15 @@ from bankml.api.policy import router as policy_router
 from bankml.app import Services
 from bankml.core.errors import BankmlError
 from bankml.core.identity import Role, User
+from bankml.core.settings import Settings
 
-__all__ = ["BodyLimit", "Problem", "create_app", "problem"]
+__all__ = ["BodyLimit", "Problem", "create_app", "problem", "score_threads"]
 
 log = logging.getLogger(__name__)
 
-# Scoring requests in flight at once per worker with the shared (Redis) feature store.
-SCORE_THREADS = 4
+# Worker threads for scoring with the shared (Redis) store when settings ask for none: it
+# waits on the network, which must never block the event loop.
+MIN_REDIS_SCORE_THREADS = 1
 PROBLEM_JSON = "application/problem+json"
 MSG_TOO_LARGE = "the request body is larger than {limit} bytes"
 
@@ -248,6 +250,13 @@ class MeOut(BaseModel):
     groups: list[str]
 
 
+def score_threads(settings: Settings) -> int:
+    """Worker threads for scoring requests (0: inline on the event loop, in-process store)."""
+    if settings.online_store == "redis":
+        return max(settings.score_threads, MIN_REDIS_SCORE_THREADS)
+    return settings.score_threads
+
+
 def _poll_champion(svc: Services, stop: threading.Event, seconds: float) -> None:
     """Pick up a promotion or rollback of any kind's champion without a restart."""
     while not stop.wait(seconds):
@@ -266,10 +275,13 @@ def create_app(svc: Services, *, poll_seconds: float = 10.0) -> FastAPI:
         svc.db.start_background_checkpoints()  # open, migrate; WAL checkpoints off-path
         svc.serving.start()  # every kind's champion loads once (not per request), warmed up
         svc.start_ledger_checkpoints()  # signed ledger checkpoints on a schedule (settings)
-        if svc.settings.online_store == "redis":
-            # Scoring waits on the shared store's network round trips: bounded worker
-            # threads (api/fraud.py) instead of blocking the event loop.
-            app.state.score_limiter = anyio.CapacityLimiter(SCORE_THREADS)
+        threads = score_threads(svc.settings)
+        if threads:
+            # Scoring (features, TreeSHAP, the ledger commit) runs in at most ``threads``
+            # worker threads (api/fraud.py), never on the event loop: a slow request cannot
+            # stall the others' parsing and replies, LightGBM and SQLite release the GIL
+            # while they work, and concurrent ledger appends share one commit.
+            app.state.score_limiter = anyio.CapacityLimiter(threads)
         # The online feature store is hundreds of thousands of long-lived objects; left in
         # the collected generations, every full GC pass walks them all (tens of ms of p99).
         gc.collect()

@@ -134,11 +134,12 @@ async def score(
 ) -> dict[str, Any]:
     """Score one transaction with the served model; the decision is written to the ledger.
 
-    With the in-process feature store the (CPU-bound, ~4 ms) work runs inline on the event
-    loop: requests are served in arrival order instead of contending for the GIL in a thread
-    pool, which keeps tail latency close to the service time. With the shared (Redis) store
-    each request also waits on the network, so it runs in worker threads, at most
-    ``SCORE_THREADS`` at once, and the event loop keeps accepting requests meanwhile.
+    The work (online features, the calibrated score, exact TreeSHAP contributions and
+    reasons, the ledger commit) runs in worker threads, at most ``score_threads`` at once
+    (settings), so the event loop keeps reading and answering other requests meanwhile;
+    LightGBM and SQLite release the GIL while they compute and commit, and concurrent ledger
+    appends share one commit (group commit). ``score_threads = 0`` runs it inline on the
+    event loop instead (in-process store only).
     """
     txn.check(s.settings)
     limiter = getattr(request.app.state, "score_limiter", None)

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         default="redis://127.0.0.1:6379/0",
         description="The shared online store's Redis (used when online_store is 'redis').",
     )
+    score_threads: int = Field(
+        default=4,
+        ge=0,
+        le=64,
+        description="Scoring requests computed at once per API worker, in threads off the event "
+        "loop (features, TreeSHAP, ledger commit; concurrent commits share one transaction). "
+        "0 computes inline on the event loop (in-process store only; with Redis it means 1).",
+    )
     policy_dir: Path = Field(
         default=Path("policies"),
         description="Where each model's official gate policy NAME.toml lives (versioned).",
