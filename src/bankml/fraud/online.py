@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import threading
 from bisect import bisect_left, bisect_right
 from collections import deque
@@ -484,13 +485,13 @@ class OnlineFeatureStore:
         if hist is not None and hist.values is not None:
             lo = hist.after(t - _RATIO_W, hi)
             window = [*hist.values[lo:hi], clipped]
-        values = np.asarray(window, dtype=np.float64)
-        median = float(np.median(values))
+        # Plain Python: a window holds a few dozen amounts, where numpy's per-call overhead
+        # was two thirds of the online features' time (125 us per transaction).
+        median = statistics.median(window)
         out["amount_to_customer_median_30d"] = amount / median if median > 0 else 1.0
-        sd = float(values.std())
-        out["amount_zscore_customer_30d"] = (
-            (amount - float(values.mean())) / sd if sd >= SPREAD_FLOOR else 0.0
-        )
+        mean = math.fsum(window) / len(window)
+        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in window) / len(window))
+        out["amount_zscore_customer_30d"] = (amount - mean) / sd if sd >= SPREAD_FLOOR else 0.0
 
     def add(self, txn: Transaction | Mapping[str, Any]) -> bool:
         """Store a scored transaction so later transactions see it; False if already stored.
