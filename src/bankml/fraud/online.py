@@ -42,6 +42,7 @@ from bankml.fraud.features import (
     CARD_TESTING_WINDOWS,
     CUSTOMER_AMOUNT_CAP,
     CUSTOMER_WINDOWS,
+    FRESH_FRAUD_FEATURE,
     FRESH_FRAUD_WINDOW,
     GAP_CAP_HOURS,
     SMALL_AMOUNT,
@@ -69,7 +70,6 @@ _CARD_W = [(w, parse_window(w)) for w in CARD_TESTING_WINDOWS]
 _VELOCITY_W = [(w, parse_window(w)) for w in VELOCITY_WINDOWS]
 _RATIO_W = parse_window("30d")
 _FRESH_US = parse_window(FRESH_FRAUD_WINDOW)
-_FRESH_NAME = f"terminal_known_frauds_{FRESH_FRAUD_WINDOW}"
 _COMPACT_AT = 256  # drop trimmed list heads once this many have piled up
 
 MSG_MISSING_FIELD = "transaction lacks {role!r} (column {column!r})"
@@ -376,7 +376,7 @@ class OnlineFeatureStore:
         if terminal is None:
             for w, _w_us in _TERMINAL_W:
                 out[f"terminal_txn_count_{w}"] = out[f"terminal_fraud_rate_{w}"] = nan
-            out[_FRESH_NAME] = nan
+            out[FRESH_FRAUD_FEATURE] = nan
         else:
             # Delayed window (t - d - w, t - d]: all strictly before t, so the current
             # transaction never counts towards its own terminal's fraud rate.
@@ -389,7 +389,7 @@ class OnlineFeatureStore:
                 f_lo = bisect_right(frauds.ts, t - _FRESH_US)
                 for rec in frauds.records[f_lo : bisect_left(frauds.ts, t, lo=f_lo)]:
                     fresh += rec.fraud_at(t)
-            out[_FRESH_NAME] = float(fresh)
+            out[FRESH_FRAUD_FEATURE] = float(fresh)
             if frauds is not None and frauds.ts:
                 lo = bisect_right(frauds.ts, end - _TERMINAL_MAX_US)
                 f_hi = bisect_right(frauds.ts, end, lo=lo)
