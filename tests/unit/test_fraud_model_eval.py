@@ -290,3 +290,41 @@ def test_plan_lays_out_tradeoffs_around_the_threshold() -> None:
     assert thresholds == sorted(thresholds, reverse=True)
     alerts = [r.alerts_per_day for r in result.capacity_plan.rows]
     assert alerts == sorted(alerts)
+
+
+def test_single_row_fast_path_is_bit_identical_to_booster_predict() -> None:
+    # Live decisions and replays go through LightGBM's single-row C API; a replay must
+    # reproduce the logged score bit for bit, so the fast path may not differ in any bit.
+    x, y = _toy()
+    model = FraudModel(n_estimators=60).fit(x, y)
+    rows = np.random.default_rng(5).normal(size=(300, 4)) * 3
+    rows[::7, 2] = np.nan  # missing values take LightGBM's default branch on both paths
+    a, b = model.calibration_
+    margins = model.booster_.predict(rows, raw_score=True, num_threads=1)
+    contribs = model.booster_.predict(rows, pred_contrib=True, num_threads=1)
+    for i, row in enumerate(rows):
+        assert model.score_row(row) == 1.0 / (1.0 + float(np.exp(-(a * margins[i] + b))))
+        assert np.array_equal(model.contributions(row.reshape(1, -1))[0], contribs[i])
+
+
+def test_single_row_fast_path_is_safe_across_threads_and_pickles() -> None:
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    x, y = _toy()
+    model = FraudModel(n_estimators=60).fit(x, y)
+    rows = np.random.default_rng(6).normal(size=(800, 4))
+    expected = model.booster_.predict(rows, pred_contrib=True, num_threads=1)
+
+    def check(start: int) -> int:
+        return sum(
+            not np.array_equal(model.contributions(rows[i : i + 1])[0], expected[i])
+            for i in range(start, len(rows), 4)
+        )
+
+    with ThreadPoolExecutor(4) as pool:  # each concurrent caller gets its own C handle
+        assert sum(pool.map(check, range(4))) == 0
+    copy = pickle.loads(pickle.dumps(model))  # Spark ships models: no C handles in the pickle
+    assert copy.score_row(rows[0]) == model.score_row(rows[0])
+    with pytest.raises(InputError, match="3 values for a model of 4 features"):
+        model.score_row(rows[0, :3])

@@ -72,3 +72,41 @@ def test_uvicorn_tracebacks_go_through_the_redacting_handler(
         bankml_logging._listener = None
     assert "4111" not in err and "[PAN]" in err
     assert json.loads(err.strip().splitlines()[-1])["logger"] == "uvicorn.error"
+
+
+def test_background_writer_keeps_every_record_in_order_from_many_threads(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The service's writer drains its queue in batches; nothing may be lost or reordered
+    # within a thread, and a PAN in any of them is still redacted.
+    import threading
+
+    from bankml.core import logging as bankml_logging
+    from bankml.core.logging import configure_logging
+
+    log = logging.getLogger("bankml")
+    saved = (log.handlers[:], log.propagate, log.level)
+    try:
+        configure_logging("INFO", json_lines=True, background=True)
+
+        def emit(t: int) -> None:
+            for i in range(300):
+                logging.getLogger("bankml.test.batch").info(
+                    "thread %d record %d card %s", t, i, PAN
+                )
+
+        threads = [threading.Thread(target=emit, args=(t,)) for t in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        bankml_logging._stop_listener()  # flush what is still queued
+        lines = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
+    finally:
+        log.handlers[:], log.propagate, log.level = saved
+        bankml_logging._listener = None
+    msgs = [x["msg"] for x in lines if x["logger"] == "bankml.test.batch"]
+    assert len(msgs) == 1200 and not any("4111" in m for m in msgs)
+    for t in range(4):
+        mine = [int(m.split()[3]) for m in msgs if m.startswith(f"thread {t} ")]
+        assert mine == list(range(300))

@@ -33,7 +33,10 @@ FIELD_NOTES: the sklearn wrapper on a one-row DataFrame costs 1-12 ms; the Boost
 
 from __future__ import annotations
 
+import ctypes
 import json
+import queue
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,86 @@ FAMILIES: tuple[str, ...] = ("gbdt", "rf", "extra_trees", "logistic")
 CALIBRATIONS: tuple[str, ...] = ("holdout", "refit", "none")
 """Calibration methods (see the module docstring)."""
 _TREE_FAMILIES = frozenset({"gbdt", "rf", "extra_trees"})
+
+
+# LightGBM's C API prediction types (c_api.h) and its float64 data type.
+_PREDICT_RAW_SCORE, _PREDICT_CONTRIB, _DTYPE_FLOAT64 = 1, 3, 1
+
+
+def _free_fast_configs(handles: list[ctypes.c_void_p], booster: lgb.Booster) -> None:
+    # A FastConfig holds a shared lock on its booster: free them all before the booster goes
+    # (the booster argument keeps it alive until this has run).
+    from lightgbm import basic, libpath
+
+    for handle in handles:
+        basic._safe_call(libpath._LIB.LGBM_FastConfigFree(handle))
+    handles.clear()
+    del booster
+
+
+class _FastRowPredictor:
+    """One row at a time through LightGBM's single-row C API (``FastConfig``): the serving path.
+
+    ``Booster.predict`` on one row builds a new predictor and checks its input in Python on
+    every call: ~50 µs for a raw score against ~17 µs here, measured on the champion, with
+    bit-identical results (a test holds it). A ``FastConfig`` keeps per-call buffers, so
+    concurrent callers must not share one: each call takes a handle from a pool (making one
+    when all are busy, so the pool grows to the number of scoring threads) and gives it back.
+    ctypes releases the GIL for the call, as ``Booster.predict`` does.
+    """
+
+    def __init__(self, booster: lgb.Booster, predict_type: int) -> None:
+        from lightgbm import basic, libpath  # the C library lightgbm itself calls through
+
+        self._lib, self._c_str, self._safe_call = libpath._LIB, basic._c_str, basic._safe_call
+        self._booster = booster
+        self._type = predict_type
+        self._ncol = booster.num_feature()
+        self._out_len = self._ncol + 1 if predict_type == _PREDICT_CONTRIB else 1
+        self._idle: queue.SimpleQueue[ctypes.c_void_p] = queue.SimpleQueue()
+        self._handles: list[ctypes.c_void_p] = []
+        weakref.finalize(self, _free_fast_configs, self._handles, booster)
+
+    def _new_handle(self) -> ctypes.c_void_p:
+        handle = ctypes.c_void_p()
+        self._safe_call(
+            self._lib.LGBM_BoosterPredictForMatSingleRowFastInit(
+                self._booster._handle,
+                ctypes.c_int(self._type),
+                ctypes.c_int(0),  # start iteration
+                ctypes.c_int(-1),  # every iteration
+                ctypes.c_int(_DTYPE_FLOAT64),
+                ctypes.c_int32(self._ncol),
+                self._c_str("num_threads=1"),  # one row: threads would only add overhead
+                ctypes.byref(handle),
+            )
+        )
+        self._handles.append(handle)  # list.append is atomic under the GIL
+        return handle
+
+    def __call__(self, row: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The prediction for one row of ``num_feature`` float64 values."""
+        x = np.ascontiguousarray(row, dtype=np.float64).reshape(-1)
+        if x.shape[0] != self._ncol:
+            raise InputError(f"a row of {x.shape[0]} values for a model of {self._ncol} features")
+        out = np.empty(self._out_len, dtype=np.float64)
+        n = ctypes.c_int64()
+        try:
+            handle = self._idle.get_nowait()
+        except queue.Empty:
+            handle = self._new_handle()
+        try:
+            self._safe_call(
+                self._lib.LGBM_BoosterPredictForMatSingleRowFast(
+                    handle,
+                    x.ctypes.data_as(ctypes.c_void_p),
+                    ctypes.byref(n),
+                    out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                )
+            )
+        finally:
+            self._idle.put(handle)
+        return out
 
 
 class FraudModel:
@@ -265,15 +348,28 @@ class FraudModel:
     def score_row(self, row: NDArray[np.float64]) -> float:
         """Fraud probability of one feature row: the serving hot path."""
         if self.booster_ is not None:
-            margin = float(
-                self.booster_.predict(row.reshape(1, -1), raw_score=True, num_threads=1)[0]
-            )
+            margin = float(self._fast(_PREDICT_RAW_SCORE)(row)[0])
         else:
             lin = self._lin()
             z = _standardise(row.reshape(1, -1), lin)[0]
             margin = float(z @ lin["coef"] + lin["intercept"][0])
         a, b = self.calibration_
         return 1.0 / (1.0 + float(np.exp(-(a * margin + b))))
+
+    def _fast(self, predict_type: int) -> _FastRowPredictor:
+        """The single-row predictor of ``predict_type`` for the current booster (made once)."""
+        cache: dict[int, _FastRowPredictor] = self.__dict__.setdefault("_fast_predictors", {})
+        predictor = cache.get(predict_type)
+        if predictor is None or predictor._booster is not self.booster_:
+            assert self.booster_ is not None
+            predictor = cache[predict_type] = _FastRowPredictor(self.booster_, predict_type)
+        return predictor
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the C handles of the single-row predictors (Spark ships the model)."""
+        state = dict(self.__dict__)
+        state.pop("_fast_predictors", None)
+        return state
 
     def contributions(self, X: ArrayLike) -> NDArray[np.float64]:
         """Exact per-feature contributions (log-odds) plus the bias as last column.
@@ -283,6 +379,8 @@ class FraudModel:
         """
         x = np.asarray(X, dtype=np.float64)
         if self.booster_ is not None:
+            if x.ndim == 2 and x.shape[0] == 1:  # a live decision: the single-row path
+                return self._fast(_PREDICT_CONTRIB)(x[0]).reshape(1, -1)
             out = self.booster_.predict(x, pred_contrib=True, num_threads=1)
             return np.asarray(out, np.float64)
         lin = self._lin()

@@ -38,7 +38,7 @@ from datetime import datetime
 from json.encoder import encode_basestring  # C-accelerated, as json.dumps uses
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, and_, func, select
 
 from bankml.core.canonical import to_jsonable
 from bankml.core.clock import Clock, SystemClock, utc_iso
@@ -66,9 +66,31 @@ _VERIFY_BATCH = 5_000
 _enc: Callable[[str], str] = encode_basestring
 # Built once: constructing SQLAlchemy statements per append cost more than running them.
 _SELECT_HEAD = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == _HEAD_ID)
-_INSERT_HEAD = insert(ledger_head)
-_UPDATE_HEAD = update(ledger_head).where(ledger_head.c.id == _HEAD_ID)
-_INSERT_ENTRIES = insert(ledger_entries)
+
+
+@dataclass(frozen=True)
+class _WriteSQL:
+    """The append's statements in one driver's parameter style (run on its cursor)."""
+
+    select_head: str
+    insert_entry: str
+    insert_head: str
+    update_head: str
+
+    @classmethod
+    def with_marker(cls, mark: str) -> _WriteSQL:
+        entries, head = ledger_entries.name, ledger_head.name
+        columns = "seq, ts, kind, actor, subject, payload, prev_hash, hash"
+        return cls(
+            select_head=f"SELECT seq, hash FROM {head} WHERE id = {_HEAD_ID}",
+            insert_entry=f"INSERT INTO {entries} ({columns}) VALUES ({', '.join([mark] * 8)})",
+            insert_head=f"INSERT INTO {head} (id, seq, hash) VALUES ({_HEAD_ID}, {mark}, {mark})",
+            update_head=f"UPDATE {head} SET seq = {mark}, hash = {mark} WHERE id = {_HEAD_ID}",
+        )
+
+
+_SQLITE_WRITE = _WriteSQL.with_marker("?")
+_PG_WRITE = _WriteSQL.with_marker("%s")  # psycopg
 # The columns an entry hash covers, in the order the verify loops unpack them.
 _HASHED_SQL = "seq, ts, kind, actor, subject, payload, prev_hash, hash"
 
@@ -360,44 +382,42 @@ class DecisionLedger:
         return out
 
     def _write(self, conn: Connection, prepared: Sequence[_Prepared]) -> list[LedgerEntry]:
-        seq, prev = self._read_head(conn)
-        ts = utc_iso(self._clock.now())
-        out: list[LedgerEntry] = []
-        for kind, actor, subject, payload_json in prepared:
-            seq += 1
-            digest = entry_hash(seq, ts, kind, actor, subject, payload_json, prev)
-            out.append(LedgerEntry(seq, ts, kind, actor, subject, payload_json, prev, digest))
-            prev = digest
-        conn.execute(
-            _INSERT_ENTRIES,
-            [
-                {
-                    "seq": e.seq,
-                    "ts": e.ts,
-                    "kind": e.kind,
-                    "actor": e.actor,
-                    "subject": e.subject,
-                    "payload": e.payload_json,
-                    "prev_hash": e.prev_hash,
-                    "hash": e.hash,
-                }
+        # Through the driver's cursor, inside ``conn``'s transaction: SQLAlchemy's statement
+        # execution cost more than SQLite's own work for these three small statements, on
+        # the path of every decision.
+        raw = conn.connection.driver_connection
+        assert raw is not None  # a live connection inside the write transaction
+        sql = _SQLITE_WRITE if conn.dialect.name == "sqlite" else _PG_WRITE
+        cur = raw.cursor()
+        try:
+            cur.execute(sql.select_head)
+            row = cur.fetchone()
+            seq, prev = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+            ts = utc_iso(self._clock.now())
+            out: list[LedgerEntry] = []
+            for kind, actor, subject, payload_json in prepared:
+                seq += 1
+                digest = entry_hash(seq, ts, kind, actor, subject, payload_json, prev)
+                out.append(LedgerEntry(seq, ts, kind, actor, subject, payload_json, prev, digest))
+                prev = digest
+            rows = [
+                (e.seq, e.ts, e.kind, e.actor, e.subject, e.payload_json, e.prev_hash, e.hash)
                 for e in out
-            ],
-        )
-        self._write_head(conn, out[-1].seq, out[-1].hash, first=out[0].seq == 1)
+            ]
+            if len(rows) == 1:
+                cur.execute(sql.insert_entry, rows[0])
+            else:
+                cur.executemany(sql.insert_entry, rows)
+            head = (out[-1].seq, out[-1].hash)
+            cur.execute(sql.insert_head if row is None else sql.update_head, head)
+        finally:
+            cur.close()
         return out
 
     @staticmethod
     def _read_head(conn: Connection) -> tuple[int, str]:
         row = conn.execute(_SELECT_HEAD).first()
         return (0, GENESIS_HASH) if row is None else (int(row.seq), str(row.hash))
-
-    @staticmethod
-    def _write_head(conn: Connection, seq: int, digest: str, *, first: bool) -> None:
-        if first:
-            conn.execute(_INSERT_HEAD, {"id": _HEAD_ID, "seq": seq, "hash": digest})
-        else:
-            conn.execute(_UPDATE_HEAD, {"seq": seq, "hash": digest})
 
     def head(self) -> tuple[int, str]:
         """The last sequence number and hash (0 and the genesis hash when empty)."""
