@@ -412,7 +412,11 @@ class DenseIndex:
         return [SearchHit(rows[c].chunk(), s, rank) for rank, (c, s) in enumerate(ranked, start=1)]
 
     def catalogue(self) -> Catalogue:
-        """Titles, groups and chunk ids per document (memoised until the index changes)."""
+        """Titles, groups and chunk ids per document (memoised until the index changes).
+
+        Every hybrid question looks at the titles, so this is built on the first one after a
+        change (with each document's row numbers, for questions that name a document).
+        """
         with self._lock:
             self._load()
             if self._catalogue is None:
@@ -428,6 +432,7 @@ class DenseIndex:
                     groups,
                     {d: tuple(c) for d, c in chunk_ids.items()},
                 )
+                self._rows_by_document()  # with the titles: a question naming one needs both
             return self._catalogue
 
     def structures(self) -> StructureIndex:
@@ -484,13 +489,23 @@ class DenseIndex:
         return cached
 
     def _rows_by_document(self) -> dict[str, np.ndarray]:
-        """Row numbers of each document's chunks, in the document's chunk order."""
+        """Row numbers of each document's chunks, in the order they were added.
+
+        Built in numpy (a dict of 100k positions took ~0.3 s): a stable sort of the insertion
+        order by document, split per document, mapped to the (audience-grouped) row numbers.
+        """
         if self._doc_rows is None:
-            position = self._positions()
-            self._doc_rows = {
-                d: np.fromiter((position[c] for c in cids), dtype=np.int64, count=len(cids))
-                for d, cids in self.catalogue().chunk_ids.items()
-            }
+            code: dict[str, int] = {}
+            docs = np.fromiter(
+                (code.setdefault(r.doc_id, len(code)) for r in self._rows.values()),
+                dtype=np.int64,
+                count=len(self._rows),
+            )
+            inserted = np.empty_like(self._order)
+            inserted[self._order] = np.arange(len(self._order))  # insertion index -> row
+            by_doc = np.argsort(docs, kind="stable")
+            bounds = np.searchsorted(docs[by_doc], np.arange(1, len(code)))
+            self._doc_rows = dict(zip(code, np.split(inserted[by_doc], bounds), strict=True))
         return self._doc_rows
 
     def chunks(self) -> list[IndexedChunk]:
