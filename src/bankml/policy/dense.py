@@ -132,7 +132,6 @@ class DenseIndex:
         self._permitted_cache: dict[frozenset[str], _Permitted] = {}
         self._mask_cache: dict[frozenset[str], np.ndarray] = {}
         self._doc_rows: dict[str, np.ndarray] | None = None
-        self._position: dict[str, int] | None = None
         self._catalogue: Catalogue | None = None
         self._structure_index: StructureIndex | None = None
         # Chunk structures by fingerprint (title, path, text): kept across index changes, so
@@ -234,7 +233,6 @@ class DenseIndex:
         self._permitted_cache = {}
         self._mask_cache = {}
         self._doc_rows = None
-        self._position = None
         self._catalogue = None
         self._structure_index = None
         self._reduced, self._basis = None, None
@@ -338,35 +336,6 @@ class DenseIndex:
                 hits.append(SearchHit(chunk, float(scores[best[i]]), len(hits) + 1))
         return hits
 
-    def similarities(
-        self,
-        query: str,
-        chunk_ids: Sequence[str],
-        reading_groups: frozenset[str],
-        *,
-        vector: np.ndarray | None = None,
-    ) -> dict[str, float]:
-        """Exact cosine of ``query`` with each named chunk the groups may read.
-
-        For fusion: a chunk the BM25 list found but the dense top k did not still has a
-        known similarity. Chunks not indexed, or outside the groups, are left out.
-        """
-        if not query.strip() or not reading_groups or not chunk_ids:
-            return {}
-        with self._lock:
-            self._load()
-            mask = self._mask(reading_groups)
-            position = self._positions()
-            rows = [position[c] for c in chunk_ids if c in position and mask[position[c]]]
-            matrix, ids = self._matrix, self._ids
-        if not rows:
-            return {}
-        if vector is None:
-            vector = self.embed([query])[0]
-        with blas_threads(1):
-            scores = matrix[rows] @ vector
-        return {ids[r]: float(s) for r, s in zip(rows, scores, strict=True)}
-
     def document_search(
         self,
         query: str,
@@ -452,12 +421,6 @@ class DenseIndex:
                     self._structures[r.fingerprint] = found[r.chunk_id] = s
                 self._structure_index = StructureIndex(found)
             return self._structure_index
-
-    def _positions(self) -> dict[str, int]:
-        """Row number of each chunk id (rebuilt lazily after a change)."""
-        if self._position is None:
-            self._position = {c: i for i, c in enumerate(self._ids)}
-        return self._position
 
     def _permitted(self, reading_groups: frozenset[str]) -> _Permitted:
         """The blocks of rows the groups may read (memoised per group set until a change)."""
