@@ -16,7 +16,13 @@ Figures printed:
   peer bm25s (ACL applied with its ``weights_mask``, i.e. also inside scoring), on the same
   chunks and queries in the same run. bm25s is in the ``bench`` extra;
 - hybrid on questions that name a policy by title ("What does the <title> say about …"),
-  which take the within-document searches as well (``--queries`` / 2 of them).
+  which take the within-document searches as well (``--queries`` / 2 of them);
+- dense alone (``mode="dense"``, query embedding included), the dense search alone on a
+  memoised query vector (two-stage and exact), and the query embedding alone.
+
+Every row gives wall-clock p50/p99 and the CPU time of the calling thread (p50/p99): on a
+shared machine the wall clock includes waiting for a core, the CPU time does not. The load
+average is printed before and after each size.
 
 Vectors at 10k/100k chunks: the ~500 distinct chunks of the generated corpus are embedded with
 MiniLM for real; each synthesized copy of a chunk gets its original's vector plus small noise
@@ -28,13 +34,16 @@ inside the timed call (the per-process memo is cleared between sizes).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,6 +108,25 @@ def to_chunks(docs: list[tuple[str, str]]) -> list[IndexedChunk]:
 def pct(values: list[float], q: float) -> float:
     """Percentile in milliseconds."""
     return float(np.percentile(np.array(values) * 1e3, q))
+
+
+Row = tuple[float, float, float, float, float]  # build s, p50, p99, cpu p50, cpu p99 (ms)
+
+
+def timed(build: float, calls: list[Callable[[], object]]) -> Row:
+    """Run each call once; wall-clock and thread CPU percentiles."""
+    wall, cpu = [], []
+    for call in calls:
+        t, c = time.perf_counter(), time.thread_time()
+        call()
+        cpu.append(time.thread_time() - c)
+        wall.append(time.perf_counter() - t)
+    return (build, pct(wall, 50), pct(wall, 99), pct(cpu, 50), pct(cpu, 99))
+
+
+def load() -> str:
+    """The 1-minute load average, for the figures' context."""
+    return f"{os.getloadavg()[0]:.2f}"
 
 
 def bench_ingest(docs: list[tuple[str, str]], work: Path, retrieval: str) -> tuple[int, int, float]:
@@ -166,8 +194,8 @@ def bench_queries(
     work: Path,
     noisy: NoisyCopies | None,
     named: list[tuple[str, frozenset[str]]] | None = None,
-) -> dict[str, tuple[float, float, float]]:
-    results: dict[str, tuple[float, float, float]] = {}
+) -> dict[str, Row]:
+    results: dict[str, Row] = {}
     # ours: tantivy with the ACL inside the query
     index = TantivyIndex(work / f"tantivy-{len(chunks)}")
     t0 = time.perf_counter()
@@ -177,12 +205,11 @@ def bench_queries(
     index.replace_documents(by_doc)
     build = time.perf_counter() - t0
     index.search("warm up", frozenset({"everyone"}), 10)
-    lat = []
-    for q, groups in queries:
-        t = time.perf_counter()
-        index.search(q, groups, 10)
-        lat.append(time.perf_counter() - t)
-    results["BM25 (tantivy)"] = (build, pct(lat, 50), pct(lat, 99))
+
+    def search(target: Any, q: str, groups: frozenset[str], **kw: Any) -> Callable[[], object]:
+        return lambda: target.search(q, groups, 10, **kw)
+
+    results["BM25 (tantivy)"] = timed(build, [search(index, q, g) for q, g in queries])
     if noisy is not None:
         for c in chunks:
             noisy.register(c)
@@ -192,36 +219,33 @@ def bench_queries(
         dense.catalogue()  # titles per document, built on the first hybrid query otherwise
         build = time.perf_counter() - t0
         hybrid = HybridIndex(index, dense)
-        noisy.model._memo.clear()  # every query embedded inside the timed call
+        memo = noisy.model._memo
+
+        def cold(call: Callable[[], object]) -> Callable[[], object]:
+            # Every query is embedded inside the timed call: the memo is emptied before it.
+            return lambda: (memo.clear(), call())
+
         hybrid.search("warm up", frozenset({"everyone"}), 10)
-        lat, embed = [], []
-        for q, groups in queries:
-            t = time.perf_counter()
-            hybrid.search(q, groups, 10)
-            lat.append(time.perf_counter() - t)
-        noisy.model._memo.clear()
-        for q, _groups in queries:
-            t = time.perf_counter()
-            noisy.model.encode([q])
-            embed.append(time.perf_counter() - t)
-        results["hybrid"] = (build, pct(lat, 50), pct(lat, 99))
-        results["  of which embed"] = (0.0, pct(embed, 50), pct(embed, 99))
+        results["hybrid"] = timed(build, [cold(search(hybrid, q, g)) for q, g in queries])
+        results["dense"] = timed(
+            0.0, [cold(search(hybrid, q, g, mode="dense")) for q, g in queries]
+        )
+        results["  query embedding"] = timed(
+            0.0, [cold(lambda q=q: noisy.model.encode([q])) for q, _ in queries]
+        )
         # The two-stage dense search (large indexes) against the exact product over all rows:
         # same top-10 chunks? (query vectors are memoised now: this times the search alone)
         exact = DenseIndex(None, noisy, reduce_above=len(chunks) + 1)
         exact.replace_documents(by_doc)
-        same = 0
-        lat, exact_lat = [], []
-        for q, groups in queries:
-            t = time.perf_counter()
-            got = dense.search(q, groups, 10)
-            lat.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            want = exact.search(q, groups, 10)
-            exact_lat.append(time.perf_counter() - t)
-            same += [h.chunk.chunk_id for h in got] == [h.chunk.chunk_id for h in want]
-        results["  dense search"] = (0.0, pct(lat, 50), pct(lat, 99))
-        results["  dense exact"] = (0.0, pct(exact_lat, 50), pct(exact_lat, 99))
+        for q, _ in queries:
+            noisy.model.encode([q])
+        results["  dense search"] = timed(0.0, [search(dense, q, g) for q, g in queries])
+        results["  dense exact"] = timed(0.0, [search(exact, q, g) for q, g in queries])
+        same = sum(
+            [h.chunk.chunk_id for h in dense.search(q, g, 10)]
+            == [h.chunk.chunk_id for h in exact.search(q, g, 10)]
+            for q, g in queries
+        )
         print(
             f"  dense top-10 identical to the exact search for {same}/{len(queries)} queries"
             f" ({'two-stage' if dense._reduced is not None else 'exact'} search at this size)"
@@ -234,15 +258,9 @@ def bench_queries(
             # reference lookups) are parsed once per index change, on first need: timed apart.
             t = time.perf_counter()
             dense.structures()
-            results["  structures"] = (time.perf_counter() - t, 0.0, 0.0)
-            noisy.model._memo.clear()
-            lat = []
-            for q, groups in named:
-                t = time.perf_counter()
-                hybrid.search(q, groups, 10)
-                lat.append(time.perf_counter() - t)
-            results["hybrid, titled"] = (0.0, pct(lat, 50), pct(lat, 99))
-        noisy.model._memo.clear()
+            results["  structures"] = (time.perf_counter() - t, 0.0, 0.0, 0.0, 0.0)
+            results["hybrid, titled"] = timed(0.0, [cold(search(hybrid, q, g)) for q, g in named])
+        memo.clear()
     try:
         import bm25s
     except ImportError:
@@ -256,17 +274,21 @@ def bench_queries(
     retriever.index(corpus_tokens, show_progress=False)
     group_masks = {g: np.array([g in c.groups for c in chunks], dtype=np.float32) for g in GROUPS}
     build = time.perf_counter() - t0
-    lat = []
-    for q, groups in queries:
-        t = time.perf_counter()
-        mask = np.zeros(len(chunks), dtype=np.float32)
-        for g in groups:
-            if g in group_masks:
-                mask = np.maximum(mask, group_masks[g])
-        tokens = bm25s.tokenize([" ".join(query_terms(q))], stopwords="en", show_progress=False)
-        retriever.retrieve(tokens, k=10, weight_mask=mask, show_progress=False, n_threads=1)
-        lat.append(time.perf_counter() - t)
-    results["bm25s (peer)"] = (build, pct(lat, 50), pct(lat, 99))
+
+    def peer(q: str, groups: frozenset[str]) -> Callable[[], object]:
+        def call() -> object:
+            mask = np.zeros(len(chunks), dtype=np.float32)
+            for g in groups:
+                if g in group_masks:
+                    mask = np.maximum(mask, group_masks[g])
+            tokens = bm25s.tokenize([" ".join(query_terms(q))], stopwords="en", show_progress=False)
+            return retriever.retrieve(
+                tokens, k=10, weight_mask=mask, show_progress=False, n_threads=1
+            )
+
+        return call
+
+    results["bm25s (peer)"] = timed(build, [peer(q, g) for q, g in queries])
     return results
 
 
@@ -301,7 +323,10 @@ def main() -> None:
         if embedder_available():
             model = MiniLMEmbedder()
             noisy = NoisyCopies(model, base_vectors(model, args.seed), args.seed)
-        print(f"{'chunks':>8} {'index':<16} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        print(
+            f"{'chunks':>8} {'index':<18} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+            f" {'cpu p50':>8} {'cpu p99':>8}"
+        )
         for size in sizes:
             chunks = to_chunks(synth_docs(size, args.seed))
             queries = []
@@ -317,9 +342,14 @@ def main() -> None:
                 titled_rng.shuffle(words)
                 groups = frozenset({"everyone", titled_rng.choice(GROUPS)})
                 named.append((f"What does the {title} say about {' '.join(words[:3])}?", groups))
+            before = load()
             timings = bench_queries(chunks, queries, work, noisy, named)
-            for name, (build, p50, p99) in timings.items():
-                print(f"{len(chunks):>8,} {name:<16} {build:>8.1f} {p50:>8.2f} {p99:>8.2f}")
+            for name, (build, p50, p99, c50, c99) in timings.items():
+                print(
+                    f"{len(chunks):>8,} {name:<18} {build:>8.1f} {p50:>8.2f} {p99:>8.2f}"
+                    f" {c50:>8.2f} {c99:>8.2f}"
+                )
+            print(f"  load average {before} before, {load()} after ({os.cpu_count()} cores)")
     print(f"python {sys.version.split()[0]} on {sys.platform}; {len(queries)} queries per size")
 
 

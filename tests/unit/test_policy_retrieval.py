@@ -423,3 +423,190 @@ def test_dense_index_parses_chunk_structures_once_and_again_only_when_changed() 
     assert second.structures[AML.chunk_id] is first.structures[AML.chunk_id]  # reused
     assert second.structures[changed.chunk_id].refs == frozenset({"4", "4.1"})
     assert "POL-AML-002#definitions" in second.structures
+
+
+class TableEmbedder:
+    """Fixed random unit vectors per text (no ties between different texts), counting calls."""
+
+    name, dim = "table", 16
+
+    def __init__(self, seed: int = 3) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.vectors: dict[str, np.ndarray] = {}
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        for t in texts:
+            if t not in self.vectors:
+                v = self.rng.normal(size=self.dim).astype(np.float32)
+                self.vectors[t] = v / np.linalg.norm(v)
+        return np.stack([self.vectors[t] for t in texts]).reshape(len(texts), self.dim)
+
+
+AUDIENCES = [{"b"}, {"a", "b"}, {"c"}, {"a"}, set(), {"b", "c"}, {"everyone"}]
+
+
+def _audience_chunks(n: int) -> list[IndexedChunk]:
+    """Chunks with mixed, overlapping audiences (one readable by nobody) in insertion order."""
+    return [_chunk(f"D{i}#1", f"text {i}", AUDIENCES[(i * 5) % len(AUDIENCES)]) for i in range(n)]
+
+
+def _oracle(
+    model: TableEmbedder, chunks: list[IndexedChunk], query: str, groups: frozenset[str], k: int
+) -> list[tuple[str, float]]:
+    """Brute force: cosine of every readable chunk, best first, floor applied, in float64."""
+    q = model.vectors[query].astype(np.float64)
+    scored = [
+        (c.chunk_id, float(model.vectors[f"{c.title}. {c.section}.\n{c.text}"] @ q))
+        for c in chunks
+        if c.groups & groups
+    ]
+    scored.sort(key=lambda cs: -cs[1])
+    return [cs for cs in scored if cs[1] >= 0.0][:k]
+
+
+def test_dense_search_over_audience_blocks_equals_a_brute_force_oracle() -> None:
+    chunks = _audience_chunks(300)
+    model = TableEmbedder()
+    index = DenseIndex(None, model, min_similarity=0.0)
+    index.replace_documents({c.doc_id: [c] for c in chunks})
+    # Rows are stored grouped by audience: a group set's rows are a few contiguous spans.
+    assert [sorted(a) for a, _, _ in index._blocks] == [
+        ["a"],
+        ["a", "b"],
+        ["b"],
+        ["b", "c"],
+        ["c"],
+        ["everyone"],
+    ]
+    # Rows readable by nobody sort first (and are in no block); then a, a+b, b, b+c: one span.
+    nobody = sum(not c.groups for c in chunks)
+    ab = sum(bool(c.groups & {"a", "b"}) for c in chunks)
+    assert index._permitted(frozenset({"a", "b"})).spans == [(nobody, nobody + ab)]
+    assert len(index._permitted(frozenset({"a", "c"})).spans) == 2  # a, a+b | b+c, c
+    for groups in ({"a"}, {"a", "c"}, {"b"}, {"c", "everyone"}, {"a", "b", "c", "everyone"}):
+        for query in ("q1", "q2", "q3"):
+            model.encode([query])
+            want = _oracle(model, chunks, query, frozenset(groups), 12)
+            got = index.search(query, frozenset(groups), 12)
+            assert [h.chunk.chunk_id for h in got] == [c for c, _ in want], (groups, query)
+            assert [h.score for h in got] == pytest.approx([s for _, s in want], abs=1e-6)
+    assert index.search("q1", frozenset({"nobody"}), 5) == []
+
+
+def test_two_stage_search_maps_candidates_back_through_separate_audience_blocks() -> None:
+    chunks = _audience_chunks(400)
+    model = TableEmbedder()
+    fast = DenseIndex(
+        None, model, min_similarity=0.0, reduce_above=100, reduced_dim=8, candidates=40
+    )
+    fast.replace_documents({c.doc_id: [c] for c in chunks})
+    groups = frozenset({"a", "c"})  # two separate spans of the stored rows
+    assert fast._basis is not None and len(fast._permitted(groups).spans) == 2
+    readable = [c for c in chunks if c.groups & groups]
+    rows = np.stack([model.vectors[f"{c.title}. {c.section}.\n{c.text}"] for c in readable])
+    for query in (f"q{i}" for i in range(20)):
+        q = model.encode([query])[0]
+        # Oracle, chunk by chunk: the 40 best on the projection, then the 5 best exact cosines.
+        projected = (rows @ fast._basis) @ (q @ fast._basis)
+        candidates = sorted(range(len(readable)), key=lambda i: -projected[i])[:40]
+        exact = sorted(
+            ((readable[i].chunk_id, float(rows[i] @ q)) for i in candidates), key=lambda cs: -cs[1]
+        )[:5]
+        got = fast.search(query, groups, 5)
+        assert [h.chunk.chunk_id for h in got] == [c for c, _ in exact], query
+        assert [h.score for h in got] == pytest.approx([s for _, s in exact], abs=1e-6)
+
+
+def test_equal_cosines_break_by_insertion_order_not_by_storage_order() -> None:
+    # Same title, section and text: the same vector. The later-added chunk's audience ("a")
+    # is stored first, yet the first-added chunk ranks first, as before rows were grouped.
+    first = IndexedChunk("X#1", "X", "T", "S", "same words", frozenset({"z"}))
+    second = IndexedChunk("Y#1", "Y", "T", "S", "same words", frozenset({"a"}))
+    index = DenseIndex(None, HashingEmbedder(), min_similarity=0.0)
+    index.replace_documents({"X": [first], "Y": [second]})
+    assert index._ids == ["Y#1", "X#1"]
+    hits = index.search("same words", frozenset({"a", "z"}), 2)
+    assert [h.chunk.chunk_id for h in hits] == ["X#1", "Y#1"]
+    assert hits[0].score == hits[1].score
+
+
+def test_document_search_ranks_only_readable_chunks_of_the_named_documents() -> None:
+    chunks = [
+        _chunk(f"{doc}#{i}", f"{doc} part {i}", groups)
+        for doc, groups in (("P", {"a"}), ("Q", {"b"}), ("R", {"a", "b"}))
+        for i in range(6)
+    ]
+    model = TableEmbedder()
+    index = DenseIndex(None, model, min_similarity=0.0)
+    index.replace_documents({d: [c for c in chunks if c.doc_id == d] for d in "PQR"})
+    model.encode(["question"])
+    groups = frozenset({"a"})
+    named = [c for c in chunks if c.doc_id in {"Q", "R"}]
+    want = [cs for cs in _oracle(model, named, "question", groups, 4)]
+    got = index.document_search("question", frozenset({"Q", "R"}), groups, 4)
+    assert [(h.chunk.chunk_id, h.rank) for h in got] == [
+        (c, rank) for rank, (c, _) in enumerate(want, start=1)
+    ]
+    assert all(h.chunk.doc_id == "R" for h in got)  # Q is not readable by group "a"
+    assert index.document_search("question", frozenset({"Q"}), groups, 4) == []
+    # The relevance floor applies as in the plain search.
+    floor = DenseIndex(None, model, min_similarity=2.0)
+    floor.replace_documents({"R": [c for c in chunks if c.doc_id == "R"]})
+    assert floor.document_search("question", frozenset({"R"}), groups, 4) == []
+
+
+def test_a_titled_question_goes_through_the_embedder_once_with_its_other_words() -> None:
+    model = TableEmbedder()
+    index = HybridIndex(MemoryIndex(), DenseIndex(None, model))
+    index.replace_documents({"POL-LEND-001": LENDING, "POL-CARD-002": [CARDS]})
+    model.calls.clear()
+    q = "What does the Consumer Lending Standards policy say about credit history?"
+    index.search(q, frozenset({"everyone"}), 3)
+    assert model.calls == [[q, "what does the policy say about credit history"]]
+    model.calls.clear()
+    index.search("credit history", frozenset({"everyone"}), 3)
+    assert model.calls == [["credit history"]]
+
+
+class FakeForwardMiniLM(MiniLMEmbedder):
+    """MiniLM's memo with a hashing forward pass (no weights), counting texts embedded."""
+
+    dim = 64
+
+    def __init__(self, memo_size: int = 200_000) -> None:
+        super().__init__(memo_size=memo_size)
+        self.forward: list[str] = []
+
+    def _encode_new(self, texts: list[str]) -> np.ndarray:
+        self.forward += texts
+        return HashingEmbedder(dim=64).encode(texts)
+
+
+def test_the_query_memo_holds_vectors_only_so_a_hit_never_crosses_groups() -> None:
+    model = FakeForwardMiniLM()
+    index = DenseIndex(None, model)
+    index.replace_documents({c.doc_id: [c] for c in [PUBLIC, *SECRET]})
+    model.forward.clear()
+    q = "complaints acknowledged within five days"
+    vault = index.search(q, frozenset({"vault"}), 5)
+    assert model.forward == [q] and len(vault) == 5
+    assert all(h.chunk.groups == {"vault"} for h in vault)
+    # The same words from an outsider: the vector comes from the memo (no forward pass),
+    # the search still runs with the outsider's groups.
+    outsider = index.search(q, frozenset({"everyone"}), 5)
+    assert model.forward == [q]
+    assert [h.chunk.chunk_id for h in outsider] == ["PUB#1"]
+    assert index.search(q, frozenset({"nobody"}), 5) == []
+
+
+def test_the_embedding_memo_drops_the_least_recently_used_text() -> None:
+    model = FakeForwardMiniLM(memo_size=2)
+    model.encode(["a", "b"])
+    model.encode(["a"])  # a hit: "a" is now the most recently used
+    model.encode(["c"])  # over the size: "b" goes
+    model.forward.clear()
+    vectors = model.encode(["a", "c", "b"])
+    assert model.forward == ["b"]
+    np.testing.assert_array_equal(vectors, HashingEmbedder(dim=64).encode(["a", "c", "b"]))

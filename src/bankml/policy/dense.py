@@ -1,21 +1,27 @@
 """Dense (embedding) search over chunks, with the access filter inside the search.
 
-``DenseIndex`` keeps one unit vector per chunk, plus per-group membership masks, in one file
-``dense.npz`` inside the policy index folder. A search multiplies the query vector with the
-rows the caller's groups may read and nothing else: rows of other groups are set to minus
-infinity *before* the top-k is taken, so a restricted chunk can neither be returned nor push a
-permitted one out of the top k (the same guarantee as the BM25 index's filter in the query).
+``DenseIndex`` keeps one unit vector per chunk in one file ``dense.npz`` inside the policy
+index folder. A search multiplies the query vector with the rows the caller's groups may read
+and nothing else: rows of other groups are never scored, so a restricted chunk can neither be
+returned nor push a permitted one out of the top k (the same guarantee as the BM25 index's
+filter in the query).
 
 Speed: a product of 100k x 384 floats is memory-bound (~30 ms on a busy 2-core machine), so
-from 20k rows the search has two steps. The first scores every permitted row on its
-projection onto the 128 principal directions of the stored vectors (a third of the bytes;
-rows outside the caller's groups are at minus infinity there too); the second takes the 512
-best and scores them with the exact float32 cosine, from which the top k is taken. Returned
-scores are therefore exact cosines; on the bench's 100k chunks the top 10 equals the exact
-search's for 199 of 200 queries (``bench/policy.py`` prints the agreement). The projection
-is derived from the stored vectors when the index is loaded; nothing new is stored on disk.
-The per-group-set row list and boolean mask are memoised until the index changes, and the
-products run on one BLAS thread (threads only contend on a shared machine).
+two things keep a search from reading rows it does not need. First, rows are stored grouped
+by their *audience* (the exact set of reading groups of their document), so the rows a caller
+may read are a few contiguous blocks: a search multiplies the query with those blocks and
+nothing else, and no restricted row is ever scored (the filter is the choice of blocks,
+before any top-k). Second, from 20k rows the search has two steps: it scores the permitted
+rows on their projection onto the 128 principal directions of the stored vectors (a third of
+the bytes), takes the 512 best and scores them with the exact float32 cosine, from which the
+top k is taken. Returned scores are therefore exact cosines; on the bench's 100k chunks the
+top 10 equals the exact search's for 199 of 200 queries (``bench/policy.py`` prints the
+agreement). The projection is derived from the stored vectors when the index is loaded;
+nothing new is stored on disk. Ties between equal cosines break by the order in which chunks
+were added, whatever the storage order. The blocks of each group set are memoised until the
+index changes, and the products run on one BLAS thread (threads only contend on a shared
+machine). A caller that already holds the query's vector passes it (``vector=``), so a
+question is embedded once however many searches it takes.
 
 Vectors are cached by a fingerprint of what was embedded (the model name, the document title,
 the section path and the chunk text): re-ingesting a corpus embeds only the chunks whose text
@@ -115,14 +121,17 @@ class DenseIndex:
         self._stamp: int | None = None
         self._loaded = False
         self._lock = threading.RLock()
-        # Search state, rebuilt after any change.
+        # Search state, rebuilt after any change. Rows are stored grouped by audience (see
+        # the module docstring); ``_order`` is each row's place in insertion order, for ties.
         self._ids: list[str] = []
+        self._order = np.zeros(0, dtype=np.int64)
         self._matrix = np.zeros((0, embedder.dim), dtype=np.float32)
         self._reduced: np.ndarray | None = None  # rows projected on the principal directions
         self._basis: np.ndarray | None = None  # dim x reduced_dim
-        self._group_rows: dict[str, np.ndarray] = {}
-        self._allowed_cache: dict[frozenset[str], tuple[np.ndarray, np.ndarray]] = {}
-        self._position: dict[str, int] | None = None
+        self._blocks: list[tuple[frozenset[str], int, int]] = []  # audience, first row, end
+        self._permitted_cache: dict[frozenset[str], _Permitted] = {}
+        self._mask_cache: dict[frozenset[str], np.ndarray] = {}
+        self._doc_rows: dict[str, np.ndarray] | None = None
         self._catalogue: Catalogue | None = None
         self._structure_index: StructureIndex | None = None
         # Chunk structures by fingerprint (title, path, text): kept across index changes, so
@@ -197,23 +206,41 @@ class DenseIndex:
         self._stamp = file.stat().st_mtime_ns
 
     def _rebuild(self) -> None:
-        self._ids = list(self._rows)
-        if self._ids:
-            self._matrix = np.stack([self._cache[self._rows[c].fingerprint] for c in self._ids])
+        rows = list(self._rows.values())
+        # Group rows by audience (a stable sort keeps insertion order within an audience), so
+        # the rows any group set may read are a few contiguous blocks of the matrix.
+        code: dict[tuple[str, ...], int] = {}
+        codes = np.fromiter(
+            (code.setdefault(r.groups, len(code)) for r in rows), dtype=np.int64, count=len(rows)
+        )
+        audiences = sorted(code)
+        rank = np.zeros(len(audiences), dtype=np.int64)
+        for i, a in enumerate(audiences):
+            rank[code[a]] = i
+        ranked = rank[codes]
+        self._order = np.argsort(ranked, kind="stable")
+        ranked = ranked[self._order]
+        self._ids = [rows[int(i)].chunk_id for i in self._order]
+        self._blocks = []
+        for i, a in enumerate(audiences):
+            start, stop = np.searchsorted(ranked, [i, i + 1])
+            if a and stop > start:  # a chunk without groups is readable by nobody
+                self._blocks.append((frozenset(a), int(start), int(stop)))
+        if rows:
+            self._matrix = np.stack([self._cache[rows[int(i)].fingerprint] for i in self._order])
         else:
             self._matrix = np.zeros((0, self.embedder.dim), dtype=np.float32)
-        members: dict[str, list[int]] = {}
-        for i, cid in enumerate(self._ids):
-            for g in self._rows[cid].groups:
-                members.setdefault(g, []).append(i)
-        self._group_rows = {g: np.asarray(rows, dtype=np.int64) for g, rows in members.items()}
-        self._allowed_cache = {}
-        self._position = None
+        self._permitted_cache = {}
+        self._mask_cache = {}
+        self._doc_rows = None
         self._catalogue = None
         self._structure_index = None
         self._reduced, self._basis = None, None
         if len(self._ids) >= self.reduce_above and self.reduced_dim < self.embedder.dim:
-            self._basis = _principal_directions(self._matrix, self.reduced_dim)
+            # Sampled in insertion order: the basis does not depend on the storage order.
+            inserted = np.empty_like(self._order)
+            inserted[self._order] = np.arange(len(self._order))
+            self._basis = _principal_directions(self._matrix, self.reduced_dim, inserted)
             with blas_threads(1):
                 self._reduced = np.ascontiguousarray(self._matrix @ self._basis)
 
@@ -258,65 +285,107 @@ class DenseIndex:
             self._save()
             self._rebuild()
 
-    def search(self, query: str, reading_groups: frozenset[str], k: int) -> list[SearchHit]:
-        """Top ``k`` chunks by cosine similarity among those the groups may read."""
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Query vectors for ``texts`` in one call to the embedder (one forward pass)."""
+        return self.embedder.encode(list(texts))
+
+    def search(
+        self,
+        query: str,
+        reading_groups: frozenset[str],
+        k: int,
+        *,
+        vector: np.ndarray | None = None,
+    ) -> list[SearchHit]:
+        """Top ``k`` chunks by cosine similarity among those the groups may read.
+
+        ``vector`` is the query's embedding when the caller has it already (else embedded here).
+        """
         if not query.strip() or not reading_groups or k <= 0:
             return []
         with self._lock:
             self._load()
-            allowed, mask = self._allowed(reading_groups)
-            matrix, ids, rows = self._matrix, self._ids, self._rows
+            permitted = self._permitted(reading_groups)
+            matrix, ids, rows, order = self._matrix, self._ids, self._rows, self._order
             reduced, basis = self._reduced, self._basis
-        if not len(allowed):
+        if not permitted.count:
             return []
-        vector = self.embedder.encode([query])[0]
-        take = min(k, len(allowed))
+        if vector is None:
+            vector = self.embed([query])[0]
+        take = min(k, permitted.count)
         # One BLAS thread: a matrix-vector product is memory-bound, and on a shared machine
         # threads only contend (bench/policy.py).
         with blas_threads(1):
-            if reduced is not None and basis is not None and self.candidates < len(allowed):
+            if reduced is not None and basis is not None and self.candidates < permitted.count:
                 # First pass on the projected rows, exact cosine on the best candidates.
-                first = _masked_scores(reduced, vector @ basis, allowed, mask)
-                cand = _top(first, self.candidates)
-                # Row order, so equal cosines break ties as the exact search does.
-                cand = np.sort(cand[np.isfinite(first[cand])])
-                positions = cand
+                first = permitted.scores(reduced, vector @ basis)
+                cand = permitted.rows(_top(first, self.candidates))
+                # Insertion order, so equal cosines break ties as the exact search does.
+                cand = cand[np.argsort(order[cand])]
                 scores = matrix[cand] @ vector
+                best = _top(scores, take)
+                found = cand[best]
             else:
-                scores = _masked_scores(matrix, vector, allowed, mask)
-                positions = np.arange(len(ids))
-        top = _top(scores, take)
-        kept = [int(i) for i in top if scores[i] >= self.min_similarity]
-        return [
-            SearchHit(rows[ids[int(positions[i])]].chunk(), float(scores[i]), rank)
-            for rank, i in enumerate(kept, start=1)
-        ]
+                scores = permitted.scores(matrix, vector)
+                best = _top(scores, take)
+                found = permitted.rows(best)
+        hits: list[SearchHit] = []
+        for i in _best_first(np.arange(len(best)), scores[best], order[found]):
+            if scores[best[i]] >= self.min_similarity:
+                chunk = rows[ids[int(found[i])]].chunk()
+                hits.append(SearchHit(chunk, float(scores[best[i]]), len(hits) + 1))
+        return hits
 
-    def similarities(
-        self, query: str, chunk_ids: Sequence[str], reading_groups: frozenset[str]
-    ) -> dict[str, float]:
-        """Exact cosine of ``query`` with each named chunk the groups may read.
+    def document_search(
+        self,
+        query: str,
+        doc_ids: frozenset[str],
+        reading_groups: frozenset[str],
+        k: int,
+        *,
+        vector: np.ndarray | None = None,
+    ) -> list[SearchHit]:
+        """Top ``k`` readable chunks of the named documents by cosine, above the floor.
 
-        For fusion: a chunk the BM25 list found but the dense top k did not still has a
-        known similarity. Chunks not indexed, or outside the groups, are left out.
+        Ties break by chunk id. For a question naming documents: at 100k chunks one title can
+        name hundreds of documents (thousands of chunks), so rows are gathered and ranked in
+        numpy, and only the ``k`` returned become ``IndexedChunk`` objects.
         """
-        if not query.strip() or not reading_groups or not chunk_ids:
-            return {}
+        if not query.strip() or not reading_groups or not doc_ids or k <= 0:
+            return []
         with self._lock:
             self._load()
-            _allowed, mask = self._allowed(reading_groups)
-            position = self._positions()
-            rows = [position[c] for c in chunk_ids if c in position and mask[position[c]]]
-            matrix, ids = self._matrix, self._ids
-        if not rows:
-            return {}
-        vector = self.embedder.encode([query])[0]
+            mask = self._mask(reading_groups)
+            by_doc = self._rows_by_document()
+            parts = [by_doc[d] for d in sorted(doc_ids) if d in by_doc]
+            matrix, ids, rows = self._matrix, self._ids, self._rows
+        found = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        found = found[mask[found]]
+        if not len(found):
+            return []
+        if vector is None:
+            vector = self.embed([query])[0]
         with blas_threads(1):
-            scores = matrix[rows] @ vector
-        return {ids[r]: float(s) for r, s in zip(rows, scores, strict=True)}
+            scores = matrix[found] @ vector
+        keep = scores >= self.min_similarity
+        found, scores = found[keep], scores[keep]
+        if len(scores) > k:
+            # Everything scoring at least the k-th best (ties included), then the exact order.
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            near = scores >= kth
+            found, scores = found[near], scores[near]
+        ranked = sorted(
+            ((ids[int(r)], float(s)) for r, s in zip(found, scores, strict=True)),
+            key=lambda cs: (-cs[1], cs[0]),
+        )[:k]
+        return [SearchHit(rows[c].chunk(), s, rank) for rank, (c, s) in enumerate(ranked, start=1)]
 
     def catalogue(self) -> Catalogue:
-        """Titles, groups and chunk ids per document (memoised until the index changes)."""
+        """Titles, groups and chunk ids per document (memoised until the index changes).
+
+        Every hybrid question looks at the titles, so this is built on the first one after a
+        change (with each document's row numbers, for questions that name a document).
+        """
         with self._lock:
             self._load()
             if self._catalogue is None:
@@ -332,6 +401,7 @@ class DenseIndex:
                     groups,
                     {d: tuple(c) for d, c in chunk_ids.items()},
                 )
+                self._rows_by_document()  # with the titles: a question naming one needs both
             return self._catalogue
 
     def structures(self) -> StructureIndex:
@@ -352,28 +422,54 @@ class DenseIndex:
                 self._structure_index = StructureIndex(found)
             return self._structure_index
 
-    def _positions(self) -> dict[str, int]:
-        """Row number of each chunk id (rebuilt lazily after a change)."""
-        if self._position is None:
-            self._position = {c: i for i, c in enumerate(self._ids)}
-        return self._position
-
-    def _allowed(self, reading_groups: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted row numbers the groups may read and the same as a boolean row mask.
-
-        Memoised per group set until the index changes, so a query does no per-group work.
-        """
-        cached = self._allowed_cache.get(reading_groups)
+    def _permitted(self, reading_groups: frozenset[str]) -> _Permitted:
+        """The blocks of rows the groups may read (memoised per group set until a change)."""
+        cached = self._permitted_cache.get(reading_groups)
         if cached is None:
-            parts = [self._group_rows[g] for g in reading_groups if g in self._group_rows]
-            rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-            mask = np.zeros(len(self._ids), dtype=bool)
-            mask[rows] = True
-            cached = (rows, mask)
-            if len(self._allowed_cache) > 256:
-                self._allowed_cache.clear()
-            self._allowed_cache[reading_groups] = cached
+            spans: list[tuple[int, int]] = []
+            for audience, start, stop in self._blocks:
+                if audience & reading_groups:
+                    if spans and spans[-1][1] == start:
+                        spans[-1] = (spans[-1][0], stop)  # adjacent blocks read as one
+                    else:
+                        spans.append((start, stop))
+            cached = _Permitted(spans)
+            if len(self._permitted_cache) > 256:
+                self._permitted_cache.clear()
+            self._permitted_cache[reading_groups] = cached
         return cached
+
+    def _mask(self, reading_groups: frozenset[str]) -> np.ndarray:
+        """Boolean row mask of what the groups may read (memoised like the blocks)."""
+        cached = self._mask_cache.get(reading_groups)
+        if cached is None:
+            cached = np.zeros(len(self._ids), dtype=bool)
+            for start, stop in self._permitted(reading_groups).spans:
+                cached[start:stop] = True
+            if len(self._mask_cache) > 256:
+                self._mask_cache.clear()
+            self._mask_cache[reading_groups] = cached
+        return cached
+
+    def _rows_by_document(self) -> dict[str, np.ndarray]:
+        """Row numbers of each document's chunks, in the order they were added.
+
+        Built in numpy (a dict of 100k positions took ~0.3 s): a stable sort of the insertion
+        order by document, split per document, mapped to the (audience-grouped) row numbers.
+        """
+        if self._doc_rows is None:
+            code: dict[str, int] = {}
+            docs = np.fromiter(
+                (code.setdefault(r.doc_id, len(code)) for r in self._rows.values()),
+                dtype=np.int64,
+                count=len(self._rows),
+            )
+            inserted = np.empty_like(self._order)
+            inserted[self._order] = np.arange(len(self._order))  # insertion index -> row
+            by_doc = np.argsort(docs, kind="stable")
+            bounds = np.searchsorted(docs[by_doc], np.arange(1, len(code)))
+            self._doc_rows = dict(zip(code, np.split(inserted[by_doc], bounds), strict=True))
+        return self._doc_rows
 
     def chunks(self) -> list[IndexedChunk]:
         """Every indexed chunk (for exact reference lookups; callers filter by groups)."""
@@ -402,41 +498,63 @@ class DenseIndex:
             self._rebuild()
 
 
-def _principal_directions(matrix: np.ndarray, dim: int, sample: int = 20_000) -> np.ndarray:
+def _principal_directions(
+    matrix: np.ndarray, dim: int, inserted: np.ndarray, sample: int = 20_000
+) -> np.ndarray:
     """``matrix.shape[1] x dim`` orthonormal basis of the rows' main directions (uncentred).
 
     Dot products are preserved best by the top eigenvectors of ``X^T X`` (no centring: a
     query's score is a dot product with the raw row). A fixed, evenly spaced sample of rows
-    keeps the cost bounded and the result deterministic.
+    (every ``step``-th of ``inserted``, the row numbers in insertion order) keeps the cost
+    bounded and the result deterministic.
     """
     step = max(1, len(matrix) // sample)
-    rows = matrix[::step].astype(np.float64)
+    rows = matrix[inserted[::step]].astype(np.float64)
     _values, vectors = np.linalg.eigh(rows.T @ rows)  # ascending eigenvalues
     basis: np.ndarray = np.ascontiguousarray(vectors[:, ::-1][:, :dim].astype(np.float32))
     return basis
 
 
-def _masked_scores(
-    matrix: np.ndarray, vector: np.ndarray, allowed: np.ndarray, mask: np.ndarray
-) -> np.ndarray:
-    """``matrix @ vector`` with rows outside the mask at minus infinity (row numbers kept).
+class _Permitted:
+    """The rows a group set may read, as contiguous spans of the row-grouped matrix."""
 
-    A small audience scores only its own rows; a broad one takes one product over all rows
-    and masks the rest, before any top-k is taken.
-    """
-    if 4 * len(allowed) < len(mask):
-        scores = np.full(len(mask), -np.inf, dtype=np.float32)
-        scores[allowed] = matrix[allowed] @ vector
-        return scores
-    out: np.ndarray = np.where(mask, matrix @ vector, np.float32(-np.inf))
-    return out
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.spans = spans
+        lengths = [stop - start for start, stop in spans]
+        self.count = sum(lengths)
+        self._starts = np.array([start for start, _ in spans], dtype=np.int64)
+        self._offsets = np.cumsum([0, *lengths[:-1]]).astype(np.int64)
+
+    def scores(self, matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """``matrix @ vector`` over the permitted spans only, concatenated in span order."""
+        if len(self.spans) == 1:
+            start, stop = self.spans[0]
+            one: np.ndarray = matrix[start:stop] @ vector
+            return one
+        out = np.empty(self.count, dtype=np.result_type(matrix, vector))
+        for (start, stop), offset in zip(self.spans, self._offsets, strict=True):
+            np.matmul(matrix[start:stop], vector, out=out[offset : offset + stop - start])
+        return out
+
+    def rows(self, places: np.ndarray) -> np.ndarray:
+        """Row numbers of places in the concatenated scores."""
+        span = np.searchsorted(self._offsets, places, side="right") - 1
+        found: np.ndarray = self._starts[span] + (places - self._offsets[span])
+        return found
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` highest scores, best first (ties by position)."""
+    """Places of the ``k`` highest scores, in no particular order."""
     k = min(k, len(scores))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    top = np.argpartition(-scores, k - 1)[:k]
-    ordered: np.ndarray = top[np.lexsort((top, -scores[top]))]
+    if k == len(scores):
+        return np.arange(k)
+    top: np.ndarray = np.argpartition(-scores, k - 1)[:k]
+    return top
+
+
+def _best_first(places: np.ndarray, scores: np.ndarray, ties: np.ndarray) -> np.ndarray:
+    """``places`` ordered by ``scores`` (one per place), highest first; equal by ``ties``."""
+    ordered: np.ndarray = places[np.lexsort((ties, -scores))]
     return ordered

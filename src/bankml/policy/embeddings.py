@@ -170,23 +170,33 @@ class MiniLMEmbedder:
             return weights
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed texts (memoised per process by text hash); rows keep the input order."""
+        """Embed texts (memoised per process by text hash); rows keep the input order.
+
+        The memo is keyed by the text alone and holds vectors, never search results, so a
+        hit cannot carry anything from one caller's groups to another's. It is least
+        recently used: a question asked again stays while older texts are dropped.
+        """
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         keys = [hashlib.sha256(t.encode("utf-8")).digest() for t in texts]
+        found: dict[bytes, np.ndarray] = {}
         todo: dict[bytes, str] = {}
-        for key, text in zip(keys, texts, strict=True):
-            if key not in self._memo:
-                todo.setdefault(key, text)
+        with self._lock:
+            for key, text in zip(keys, texts, strict=True):
+                vec = self._memo.get(key)
+                if vec is None:
+                    todo.setdefault(key, text)
+                else:
+                    self._memo.move_to_end(key)
+                    found[key] = vec
         if todo:
             vectors = self._encode_new(list(todo.values()))
             with self._lock:
                 for key, vec in zip(todo, vectors, strict=True):
-                    self._memo[key] = vec
+                    self._memo[key] = found[key] = vec
                 while len(self._memo) > self.memo_size:
                     self._memo.popitem(last=False)
         for i, key in enumerate(keys):
-            vec = self._memo.get(key)
-            out[i] = vec if vec is not None else self._encode_new([texts[i]])[0]
+            out[i] = found[key]
         return out
 
     def _encode_new(self, texts: list[str]) -> np.ndarray:

@@ -12,6 +12,10 @@ naming a readable document by id or whole title gets that document's chunks next
 both searches on the question's other words inside that document (the title's words are in
 every one of its chunks, so they cannot say which part is meant).
 
+A question is embedded once: the question and, when it names a document, its other words go
+through the model together in one forward pass (reading the weights once is most of its
+cost), and every dense search of the question gets those vectors.
+
 ``mode`` picks ``hybrid`` (the default), ``bm25`` or ``dense`` alone: the evaluation compares
 the three on the same index.
 """
@@ -20,6 +24,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+
+import numpy as np
 
 from bankml.core.errors import InputError
 from bankml.policy.dense import DenseIndex
@@ -110,11 +116,18 @@ class HybridIndex:
         if mode == "bm25":
             return self.bm25.search(query, reading_groups, k, doc_ids)
         if mode == "dense":
-            return self._dense(query, reading_groups, k, doc_ids)
+            return self._dense(query, reading_groups, k, doc_ids, None)
         depth = max(k, _DEPTH)
-        fused = self._fuse(query, reading_groups, depth, doc_ids)
+        named: dict[str, str] = {}
+        rest = ""
         if doc_ids is None:
-            fused = self._named_documents_first(query, reading_groups, depth, fused)
+            named, rest = self._named_documents(query, reading_groups)
+        vectors = self._embed([query, rest] if rest else [query])
+        fused = self._fuse(query, reading_groups, depth, doc_ids, vectors[0])
+        if rest:
+            fused = self._named_documents_first(
+                rest, frozenset(named), reading_groups, depth, fused, vectors[1]
+            )
         refs = question_refs(query)
         if refs.empty and not refs.wants_definition:
             return fused[:k]
@@ -127,54 +140,72 @@ class HybridIndex:
             return fused[:k]
         return _lead(exact, fused, k)
 
+    def _embed(self, texts: list[str]) -> list[np.ndarray | None]:
+        """Vectors of the texts that have words, in one forward pass (``None`` for blank)."""
+        wanted = [t for t in texts if t.strip()]
+        vectors = iter(self.dense.embed(wanted)) if wanted else iter(())
+        return [next(vectors) if t.strip() else None for t in texts]
+
     def _fuse(
         self,
         query: str,
         reading_groups: frozenset[str],
         depth: int,
         doc_ids: frozenset[str] | None,
+        vector: np.ndarray | None = None,
     ) -> list[SearchHit]:
+        """Both searches (BM25, dense with ``vector`` if given), fused by reciprocal rank."""
         lists = [
             self.bm25.search(query, reading_groups, depth, doc_ids),
-            self._dense(query, reading_groups, depth, doc_ids),
+            self._dense(query, reading_groups, depth, doc_ids, vector),
         ]
         return reciprocal_rank_fusion(lists, depth, weights=self.weights)
 
     def _dense(
-        self, query: str, reading_groups: frozenset[str], k: int, doc_ids: frozenset[str] | None
+        self,
+        query: str,
+        reading_groups: frozenset[str],
+        k: int,
+        doc_ids: frozenset[str] | None,
+        vector: np.ndarray | None,
     ) -> list[SearchHit]:
         if doc_ids is None:
-            return self.dense.search(query, reading_groups, k)
+            return self.dense.search(query, reading_groups, k, vector=vector)
         # Within named documents: score their chunks only, with the same relevance floor.
+        return self.dense.document_search(query, doc_ids, reading_groups, k, vector=vector)
+
+    def _named_documents(
+        self, query: str, reading_groups: frozenset[str]
+    ) -> tuple[dict[str, str], str]:
+        """Readable documents the question names, and what it asks besides the names.
+
+        The rest is empty when nothing is named or the question asks nothing more.
+        """
         catalogue = self.dense.catalogue()
-        ids = [c for d in sorted(doc_ids) for c in catalogue.chunk_ids.get(d, ())]
-        sims = self.dense.similarities(query, ids, reading_groups)
-        ranked = sorted(
-            ((c, s) for c, s in sims.items() if s >= self.dense.min_similarity),
-            key=lambda cs: (-cs[1], cs[0]),
-        )[:k]
-        by_id = {c.chunk_id: c for c in self.dense.chunks_by_id([c for c, _ in ranked])}
-        return [SearchHit(by_id[c], s, rank) for rank, (c, s) in enumerate(ranked, start=1)]
+        named = named_documents(query, catalogue.titles, catalogue.groups, reading_groups)
+        if not named:
+            return {}, ""
+        rest = residual_question(query, named.values())
+        return named, rest if query_terms(rest) else ""
 
     def _named_documents_first(
-        self, query: str, reading_groups: frozenset[str], depth: int, fused: list[SearchHit]
+        self,
+        rest: str,
+        named: frozenset[str],
+        reading_groups: frozenset[str],
+        depth: int,
+        fused: list[SearchHit],
+        vector: np.ndarray | None,
     ) -> list[SearchHit]:
         """A question naming a readable document (by id or whole title) gets that document's
-        best chunks first, ranked by the question's *other* words.
+        best chunks first, ranked by the question's *other* words (``rest``).
 
         Why: a title's words are in every chunk of its document (title field, embedding
         text), so in both searches they lift the whole document equally and drown the few
         words that say which part of it is asked about; the chunk the rest of the question
         points at could fall out of the top k behind the document's preamble and purpose.
         """
-        catalogue = self.dense.catalogue()
-        named = named_documents(query, catalogue.titles, catalogue.groups, reading_groups)
-        if not named:
-            return fused
-        rest = residual_question(query, named.values())
-        if not query_terms(rest):
-            return fused  # the question names the document and asks nothing more
-        inside = self._fuse(rest, reading_groups, depth, frozenset(named))
+        inside = self._fuse(rest, reading_groups, depth, named, vector)
         if not inside:
             return fused
         return _lead([h.chunk for h in inside], fused, depth)
