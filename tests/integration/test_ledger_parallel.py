@@ -16,9 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, text
 
-from bankml.core.errors import UnavailableError
+from bankml.core.errors import IntegrityError, UnavailableError
 from bankml.core.storage import Database
 from bankml.governance.ledger import (
+    GENESIS_HASH,
     DecisionLedger,
     Event,
     VerifyReport,
@@ -313,3 +314,46 @@ def test_parallel_and_single_walks_agree_on_any_small_ledger(
     assert ledger.verify(workers=workers, parallel_from=1) == single
     if not edits:
         assert single.ok and single.entries == n
+
+
+def _chain(ledger: DecisionLedger, after: int, upto: int, workers: int) -> list[str] | str:
+    """The hashes ``chain_hashes`` yields, or the IntegrityError it raises."""
+    try:
+        return [
+            h
+            for batch in ledger.chain_hash_batches(
+                after, upto, ledger.get(after).hash if after else GENESIS_HASH,
+                workers=workers, parallel_from=1,
+            )
+            for h in batch
+        ]  # fmt: skip
+    except IntegrityError as exc:
+        return str(exc)
+
+
+@pytest.mark.parametrize(
+    ("statement", "after", "expected"),
+    [
+        (None, 0, None),
+        (None, 5, None),
+        ("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 14", 0, "entry #14 is missing, "
+         "altered or does not link; run bankml audit verify"),
+        ("UPDATE ledger_entries SET prev_hash = hash WHERE seq = 27", 5, "entry #27 is missing, "
+         "altered or does not link; run bankml audit verify"),
+        ("DELETE FROM ledger_entries WHERE seq = 20", 0, "entry #20 is missing, altered or does "
+         "not link; run bankml audit verify"),
+        ("DELETE FROM ledger_entries WHERE seq > 35", 5, "entry #36 is missing; run bankml audit "
+         "verify"),
+    ],
+)  # fmt: skip
+def test_checkpoint_hashes_from_workers_are_the_single_walks(
+    db: Database, statement: str | None, after: int, expected: str | None
+) -> None:
+    ledger = DecisionLedger(db)
+    _fill(ledger)
+    clean = [ledger.get(seq).hash for seq in range(after + 1, N + 1)]  # as stored, untouched
+    if statement is not None:
+        _sql(db, statement)
+    single, parallel = _chain(ledger, after, N, 1), _chain(ledger, after, N, WORKERS)
+    assert parallel == single
+    assert parallel == (clean if expected is None else expected)

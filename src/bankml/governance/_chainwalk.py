@@ -10,13 +10,15 @@ does not know the hash its range must link to (the previous range is being hashe
 time), so it adopts the stored ``prev_hash`` of its first entry, reports it, and leaves that
 one link to the parent, which stitches the ranges in order (see ``DecisionLedger.verify``).
 
-The worker protocol: one JSON job on stdin (so a database password never appears in a
-process listing); on stdout, a line with the running count after each batch, then one line
-``=`` + the JSON result; a failure is ``!`` + one line of error, exit status 1.
+The worker protocol: one JSON job on stdin, so a database password never appears in a
+process listing (with ``hashes_to``, a checkpoint's: the file the worker writes the hashes it
+computed to); on stdout, a line with the running count after each batch, then one line ``=``
++ the JSON result; a failure is ``!`` + one line of error, exit status 1.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -101,12 +103,13 @@ def walk(
     anchors: Mapping[int, str] | None = None,
     expect_head: str | None = None,
     on_batch: Callable[[int], None] | None = None,
+    collect: list[str] | None = None,
 ) -> RangeWalk:
     """Re-hash the rows of ``batches`` (``HASHED_SQL`` columns, seq order, from ``after + 1``)
     and stop at the first entry that is missing, unlinked, altered or not what a checkpoint
     signed. ``prev`` is the hash entry ``after`` must have; None adopts the first row's stored
     ``prev_hash`` (a worker's range: the parent checks that link). ``on_batch(count)`` after
-    each batch.
+    each batch; ``collect`` gets each hash that checked out (a checkpoint's Merkle leaves).
     """
     out = RangeWalk(after=after)
     expected, count, found = after + 1, 0, expect_head is None
@@ -140,6 +143,8 @@ def walk(
                     break
                 if not found and digest == expect_head:
                     found = True
+                if collect is not None:
+                    collect.append(digest)
                 link, expected, count = digest, expected + 1, count + 1
         except (TypeError, AttributeError):  # a column edited to a non-text value
             bad = expected, msg_not_text(expected)
@@ -205,19 +210,31 @@ def run_job(job: Mapping[str, Any], emit: Callable[[str], None]) -> RangeWalk:
     source = _sqlite_batches if job["backend"] == "sqlite" else _postgres_batches
     anchors = {int(k): str(v) for k, v in (job.get("anchors") or {}).items()}
     batches = source(job)
-    try:
-        return walk(
-            batches,
-            int(job["after"]),
-            None,
-            anchors=anchors,
-            expect_head=job.get("expect_head"),
-            on_batch=lambda n: emit(str(n)),
-        )
-    finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()  # end the read transaction even when the walk stopped early
+    hashes: list[str] | None = None if job.get("hashes_to") is None else []
+    with contextlib.ExitStack() as stack:
+        if hashes is not None:
+            sink = stack.enter_context(open(job["hashes_to"], "w", encoding="ascii"))
+
+        def on_batch(n: int) -> None:
+            if hashes is not None:  # 64 hex digits each, no separator, in seq order
+                sink.write("".join(hashes))
+                hashes.clear()
+            emit(str(n))
+
+        try:
+            return walk(
+                batches,
+                int(job["after"]),
+                None,
+                anchors=anchors,
+                expect_head=job.get("expect_head"),
+                on_batch=on_batch,
+                collect=hashes,
+            )
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()  # end the read transaction even when the walk stopped early
 
 
 def main() -> int:

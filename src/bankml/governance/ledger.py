@@ -306,6 +306,7 @@ def _run_workers(
     expect_head: str | None,
     stored_seq: int,
     progress: Callable[[int, int], None] | None,
+    hash_dir: Path | None = None,
 ) -> list[RangeWalk | None]:
     """Walk each range of ``plan`` in its own worker process; their results in range order.
 
@@ -314,7 +315,8 @@ def _run_workers(
     re-import the parent's main module (``multiprocessing``'s spawn would re-run the CLI's or
     a bench's imports in every worker). A reader thread per worker turns its output into
     queue messages, so progress is reported on this thread. Once a range reports a bad entry,
-    the ranges after it cannot change the report and their workers are stopped.
+    the ranges after it cannot change the report and their workers are stopped. With
+    ``hash_dir``, worker ``i`` writes the hashes it computed to ``hash_dir/i.hex``.
     """
     n = len(plan.edges) - 1
     events: queue.Queue[tuple[int, str]] = queue.Queue()
@@ -337,6 +339,7 @@ def _run_workers(
                     "anchors": {str(k): v for k, v in anchors.items() if lo < k <= hi},
                     "expect_head": expect_head,
                     "snapshot": plan.snapshot,
+                    "hashes_to": None if hash_dir is None else str(hash_dir / f"{i}.hex"),
                 }
                 stderr = stack.enter_context(tempfile.TemporaryFile())
                 try:
@@ -425,17 +428,18 @@ def _read_worker(i: int, stream: IO[bytes], events: queue.Queue[tuple[int, str]]
 
 
 def _stitch(
-    walks: Sequence[RangeWalk | None], edges: Sequence[int]
+    walks: Sequence[RangeWalk | None], edges: Sequence[int], prev: str = GENESIS_HASH
 ) -> tuple[int, str, bool, tuple[int, str] | None]:
-    """Join the ranges' walks into what one walk from entry #1 would have found: entries
-    seen, the last hash, whether the expected head was met, and the first problem.
+    """Join the ranges' walks into what one walk from entry ``edges[0] + 1`` (linked to
+    ``prev``) would have found: entries seen, the last hash, whether the expected head was
+    met, and the first problem.
 
     Range ``i`` continues the chain only if its first entry's stored ``prev_hash`` is the
     hash computed for the last entry of range ``i - 1`` (the link no worker could check); a
     range that ran out of rows ends the chain, unless a later range holds rows, in which case
     the first missing entry is the problem, as the single walk reports it.
     """
-    seen, prev, found = 0, GENESIS_HASH, False
+    seen, found = 0, False
     for i, w in enumerate(walks):
         assert w is not None  # only ranges after a bad one are stopped, and we return there
         start = w.after + 1
@@ -655,11 +659,31 @@ class DecisionLedger:
         with self._db.engine.connect() as conn:
             return [_to_entry(r._mapping) for r in conn.execute(query)]
 
-    def chain_hash_batches(self, after: int, upto: int, prev_hash: str) -> Iterator[list[str]]:
+    def chain_hash_batches(
+        self,
+        after: int,
+        upto: int,
+        prev_hash: str,
+        *,
+        workers: int | None = None,
+        parallel_from: int | None = None,
+    ) -> Iterator[list[str]]:
         """Re-hash entries ``after < seq <= upto`` in order, each linked to the one before
         (the first to ``prev_hash``), and yield their hashes in batches; ``IntegrityError`` at
         the first entry that is missing, altered or unlinked. What a checkpoint signs after this.
+
+        From ``parallel_from`` entries on, worker processes re-hash the ranges as ``verify``'s
+        do, each writing the hashes it computed to a temporary file; once the ranges stitch,
+        the hashes are yielded from those files (the computed hashes, never re-read from the
+        database), and a problem raises before any hash is yielded.
         """
+        n_workers = self._verify_workers if workers is None else workers
+        threshold = self._parallel_verify_from if parallel_from is None else parallel_from
+        if n_workers > 1 and upto - after >= max(threshold, 1) and sys.executable:
+            connect = _worker_connect(self._db)
+            if connect is not None:
+                yield from self._parallel_chain_hashes(after, upto, prev_hash, n_workers, connect)
+                return
         expected, prev, sha256, enc = after + 1, prev_hash, hashlib.sha256, _enc
         with self._db.snapshot() as conn, closing(_scan(conn, _HASHED_SQL, after, upto)) as scan:
             for rows in scan:
@@ -686,6 +710,31 @@ class DecisionLedger:
                     )
         if expected != upto + 1:
             raise IntegrityError(f"entry #{expected} is missing; run bankml audit verify")
+
+    def _parallel_chain_hashes(
+        self, after: int, upto: int, prev_hash: str, workers: int, connect: dict[str, Any]
+    ) -> Iterator[list[str]]:
+        workers = min(workers, upto - after)
+        edges = [after + (upto - after) * i // workers for i in range(workers + 1)]
+        with self._db.snapshot() as conn, tempfile.TemporaryDirectory(prefix="bankml-") as tmp:
+            snapshot = None
+            if not self._db.is_sqlite:  # the workers read this transaction's snapshot
+                snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+            plan = _RangePlan(connect, edges, snapshot)
+            walks = _run_workers(plan, {}, None, upto, None, hash_dir=Path(tmp))
+            seen, _, _, bad = _stitch(walks, edges, prev_hash)
+            if bad is not None:
+                raise IntegrityError(
+                    f"entry #{bad[0]} is missing, altered or does not link; run bankml audit verify"
+                )
+            if seen != upto - after:
+                raise IntegrityError(
+                    f"entry #{after + seen + 1} is missing; run bankml audit verify"
+                )
+            for i in range(workers):
+                with open(Path(tmp) / f"{i}.hex", encoding="ascii") as hashes:
+                    while chunk := hashes.read(64 * _VERIFY_BATCH):
+                        yield [chunk[j : j + 64] for j in range(0, len(chunk), 64)]
 
     def chain_hashes(self, after: int, upto: int, prev_hash: str) -> Iterator[str]:
         """``chain_hash_batches``, one hash at a time."""
