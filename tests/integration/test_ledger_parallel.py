@@ -114,7 +114,7 @@ TAMPERS: list[tuple[str, list[str], int, str]] = [
     ),
     (
         "first entry of the second range (the stitch boundary)",
-        ["UPDATE ledger_entries SET payload = '{\"score\":0.99}' WHERE seq = 14"],
+        ["UPDATE ledger_entries SET payload = replace(payload, 'score', 'scorf') WHERE seq = 14"],
         14,
         "entry #14 was altered (hash mismatch)",
     ),
