@@ -56,7 +56,7 @@ from bankml.core.clock import utc_iso
 from bankml.core.pii import _TRIGGER, PIITokenizer, _replace, find_pii
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
-from bankml.governance._chainwalk import HASHED_SQL, walk
+from bankml.governance.chainwalk import HASHED_SQL, walk
 from bankml.governance.ledger import (
     GENESIS_HASH,
     DecisionLedger,
@@ -411,7 +411,7 @@ def _timed_verify(ledger: DecisionLedger, workers: int) -> tuple[VerifyReport, f
 
 
 def thread_verify(path: Path, workers: int, bound: int) -> int:
-    """The peer: the same range walks (``_chainwalk.walk``), ``workers`` threads in this
+    """The peer: the same range walks (``chainwalk.walk``), ``workers`` threads in this
     process, one SQLite connection each; returns the entries they checked. sqlite3 releases
     the GIL while it steps, hashlib only for inputs of 2 KiB or more, the JSON escape never."""
     import sqlite3

@@ -53,8 +53,8 @@ from bankml.core.pii import redact_payload, redact_text
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
 from bankml.core.text import clean_text
-from bankml.governance import _chainwalk
-from bankml.governance._chainwalk import RangeWalk, msg_missing, msg_no_link, walk
+from bankml.governance import chainwalk
+from bankml.governance.chainwalk import RangeWalk, msg_missing, msg_no_link, walk
 
 __all__ = [
     "GENESIS_HASH",
@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
-_VERIFY_BATCH = _chainwalk.BATCH
+_VERIFY_BATCH = chainwalk.BATCH
 # Below this many entries ``verify`` walks in this process: starting the workers costs more
 # than they save (measured in bench/ledger.py; docs/benchmarks.md).
 PARALLEL_VERIFY_FROM = 50_000
@@ -83,7 +83,7 @@ _INSERT_HEAD = insert(ledger_head)
 _UPDATE_HEAD = update(ledger_head).where(ledger_head.c.id == _HEAD_ID)
 _INSERT_ENTRIES = insert(ledger_entries)
 # The columns an entry hash covers, in the order the verify loops unpack them.
-_HASHED_SQL = _chainwalk.HASHED_SQL
+_HASHED_SQL = chainwalk.HASHED_SQL
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,7 @@ def _run_workers(
 ) -> list[RangeWalk | None]:
     """Walk each range of ``plan`` in its own worker process; their results in range order.
 
-    Workers are fresh interpreters running the stdlib-only ``_chainwalk`` module: nothing is
+    Workers are fresh interpreters running the stdlib-only ``chainwalk`` module: nothing is
     forked from this process (which may hold threads and connections), and a worker does not
     re-import the parent's main module (``multiprocessing``'s spawn would re-run the CLI's or
     a bench's imports in every worker). A reader thread per worker turns its output into
@@ -344,7 +344,7 @@ def _run_workers(
                 stderr = stack.enter_context(tempfile.TemporaryFile())
                 try:
                     proc = subprocess.Popen(
-                        [sys.executable, "-m", _chainwalk.__name__],
+                        [sys.executable, "-m", chainwalk.__name__],
                         stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE,
                         stderr=stderr,
@@ -398,7 +398,7 @@ def _worker_env() -> dict[str, str]:
     not make), so a worker runs the very code its parent does. An installed bankml (in
     ``site-packages``) is found by the child's own interpreter and left alone."""
     env = dict(os.environ)
-    root = Path(_chainwalk.__file__).resolve().parents[2]
+    root = Path(chainwalk.__file__).resolve().parents[2]
     current = env.get("PYTHONPATH", "")
     if root.name not in ("site-packages", "dist-packages") and str(root) not in current.split(
         os.pathsep

@@ -1,7 +1,7 @@
 """The ledger's verify loop, and the worker process that runs it over one range of entries.
 
 Stdlib only (PostgreSQL workers import psycopg, nothing else): ``bankml audit verify`` starts
-its workers as fresh interpreters (``python -m bankml.governance._chainwalk``), and each one
+its workers as fresh interpreters (``python -m bankml.governance.chainwalk``), and each one
 must be reading rows within tens of milliseconds, not importing SQLAlchemy.
 
 ``walk`` is the one loop both paths run: ``DecisionLedger.verify`` walks the whole table with
@@ -32,8 +32,13 @@ __all__ = [
     "BATCH",
     "HASHED_SQL",
     "RangeWalk",
+    "main",
+    "msg_altered",
     "msg_missing",
+    "msg_no_link",
+    "msg_not_anchored",
     "msg_not_text",
+    "run_job",
     "walk",
 ]
 
@@ -238,7 +243,7 @@ def run_job(job: Mapping[str, Any], emit: Callable[[str], None]) -> RangeWalk:
 
 
 def main() -> int:
-    """``python -m bankml.governance._chainwalk``: one job on stdin, results on stdout."""
+    """``python -m bankml.governance.chainwalk``: one job on stdin, results on stdout."""
     out = sys.stdout
 
     def emit(line: str) -> None:
