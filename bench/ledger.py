@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import resource
@@ -403,11 +404,34 @@ def _cpu_s() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _timed_verify(ledger: DecisionLedger, workers: int) -> tuple[VerifyReport, float, float]:
-    """One verify with ``workers`` processes forced on at any size: report, wall s, CPU s."""
-    cpu, t0 = _cpu_s(), time.perf_counter()
-    report = ledger.verify(workers=workers, parallel_from=1)
-    return report, time.perf_counter() - t0, _cpu_s() - cpu
+class _RangeCPU(logging.Handler):
+    """Catches the ledger's log line with each worker's CPU seconds."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.per_range: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("ledger verify workers: CPU seconds"):
+            self.per_range = list(record.args[0])  # type: ignore[index]
+
+
+def _timed_verify(
+    ledger: DecisionLedger, workers: int
+) -> tuple[VerifyReport, float, float, list[float]]:
+    """One verify with ``workers`` processes forced on at any size: report, wall s, CPU s
+    (this process and its workers), and each worker's CPU s (empty for the single walk)."""
+    logger = logging.getLogger("bankml.governance.ledger")
+    catch, level = _RangeCPU(), logger.level
+    logger.addHandler(catch)
+    logger.setLevel(logging.INFO)
+    try:
+        cpu, t0 = _cpu_s(), time.perf_counter()
+        report = ledger.verify(workers=workers, parallel_from=1)
+        return report, time.perf_counter() - t0, _cpu_s() - cpu, catch.per_range
+    finally:
+        logger.removeHandler(catch)
+        logger.setLevel(level)
 
 
 def thread_verify(path: Path, workers: int, bound: int) -> int:
@@ -449,19 +473,28 @@ def bench_verify(
     db = Database(f"sqlite:///{path}", SCHEMA)
     ledger = DecisionLedger(db)
     single: float | None = None
+    single_cpu = 0.0
     for w in workers:
         rss_before = _max_rss_mb()
-        report, seconds, cpu = _timed_verify(ledger, w)
+        report, seconds, cpu, per_range = _timed_verify(ledger, w)
         rss_after = _max_rss_mb()
         assert report.ok, report
         single = seconds if w == 1 else single
+        single_cpu = cpu if w == 1 else single_cpu
         vs = "" if single is None or w == 1 else f"; {single / seconds:.2f}x the single walk"
+        # The critical path on an idle machine: the busiest worker's CPU time.
+        path = (
+            f"; busiest worker {max(per_range):.1f} s CPU = {max(per_range) / single_cpu:.2f} "
+            "of the single walk's"
+            if per_range and single_cpu
+            else ""
+        )
         yield [
             "sqlite",
             f"verify {report.entries:,} {make.__name__} entries, now, "
             + ("one process" if w == 1 else f"{w} worker processes"),
             f"{seconds:.1f} s wall, {cpu:.1f} s CPU ({seconds / report.entries * 1e6:.1f} "
-            f"µs/entry{vs}), peak RSS +{max(0.0, rss_after - rss_before):.0f} MB "
+            f"µs/entry{vs}{path}), peak RSS +{max(0.0, rss_after - rss_before):.0f} MB "
             f"(of {rss_after:.0f} MB, this process)",
         ]
     if single is not None and max(workers) > 1:
@@ -510,17 +543,22 @@ def bench_crossover(tmp: Path, sizes: list[int], workers: int) -> Iterator[list[
         db = Database(f"sqlite:///{path}", SCHEMA)
         ledger = DecisionLedger(db)
         runs: dict[int, list[float]] = {1: [], workers: []}
+        cpus: dict[int, list[float]] = {1: [], workers: []}
         for _ in range(3):
             for w in (1, workers):
-                report, seconds, _ = _timed_verify(ledger, w)
+                report, seconds, cpu, per_range = _timed_verify(ledger, w)
                 assert report.ok and report.entries == n, report
                 runs[w].append(seconds)
+                cpus[w].append(max(per_range) if per_range else cpu)
         one, many = statistics.median(runs[1]), statistics.median(runs[workers])
+        one_cpu, path = statistics.median(cpus[1]), statistics.median(cpus[workers])
         db.dispose()
         yield [
             "sqlite",
             f"verify {n:,} decision entries: one process vs {workers} workers (median of 3)",
-            f"{one * 1e3:,.0f} ms vs {many * 1e3:,.0f} ms ({one / many:.2f}x)",
+            f"wall {one * 1e3:,.0f} vs {many * 1e3:,.0f} ms ({one / many:.2f}x); CPU of the "
+            f"single walk {one_cpu * 1e3:,.0f} ms vs the busiest worker {path * 1e3:,.0f} ms "
+            f"({one_cpu / path:.2f}x)",
         ]
 
 

@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from json.encoder import encode_basestring  # C-accelerated, as json.dumps uses
@@ -98,6 +99,7 @@ class RangeWalk:
     first_prev: str | None = None
     rows: bool = False
     found_head: bool = False
+    cpu_s: float = 0.0  # a worker's CPU time (for logs and the bench): the parallel critical path
 
 
 def walk(
@@ -227,7 +229,7 @@ def run_job(job: Mapping[str, Any], emit: Callable[[str], None]) -> RangeWalk:
             emit(str(n))
 
         try:
-            return walk(
+            result = walk(
                 batches,
                 int(job["after"]),
                 None,
@@ -236,6 +238,8 @@ def run_job(job: Mapping[str, Any], emit: Callable[[str], None]) -> RangeWalk:
                 on_batch=on_batch,
                 collect=hashes,
             )
+            result.cpu_s = time.process_time()
+            return result
         finally:
             close = getattr(batches, "close", None)
             if close is not None:

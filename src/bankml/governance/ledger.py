@@ -379,6 +379,10 @@ def _run_workers(
                             later.kill()
                 else:  # "!" + the worker's one-line error, or "" when it ended without a result
                     failed[i] = line[1:] or _last_line(procs[i], stderrs[i])
+            log.info(
+                "ledger verify workers: CPU seconds per range %s",
+                [round(w.cpu_s, 2) for w in walks if w is not None],
+            )
             first_bad = next((i for i, w in enumerate(walks) if w and w.bad_seq is not None), n)
             if problems := [failed[i] for i in sorted(failed) if i < first_bad]:
                 raise UnavailableError(f"a ledger verify worker failed: {problems[0]}")
