@@ -483,7 +483,7 @@ def bench_verify(
         single_cpu = cpu if w == 1 else single_cpu
         vs = "" if single is None or w == 1 else f"; {single / seconds:.2f}x the single walk"
         # The critical path on an idle machine: the busiest worker's CPU time.
-        path = (
+        critical = (
             f"; busiest worker {max(per_range):.1f} s CPU = {max(per_range) / single_cpu:.2f} "
             "of the single walk's"
             if per_range and single_cpu
@@ -494,7 +494,7 @@ def bench_verify(
             f"verify {report.entries:,} {make.__name__} entries, now, "
             + ("one process" if w == 1 else f"{w} worker processes"),
             f"{seconds:.1f} s wall, {cpu:.1f} s CPU ({seconds / report.entries * 1e6:.1f} "
-            f"µs/entry{vs}{path}), peak RSS +{max(0.0, rss_after - rss_before):.0f} MB "
+            f"µs/entry{vs}{critical}), peak RSS +{max(0.0, rss_after - rss_before):.0f} MB "
             f"(of {rss_after:.0f} MB, this process)",
         ]
     if single is not None and max(workers) > 1:
