@@ -551,14 +551,14 @@ def bench_crossover(tmp: Path, sizes: list[int], workers: int) -> Iterator[list[
                 runs[w].append(seconds)
                 cpus[w].append(max(per_range) if per_range else cpu)
         one, many = statistics.median(runs[1]), statistics.median(runs[workers])
-        one_cpu, path = statistics.median(cpus[1]), statistics.median(cpus[workers])
+        one_cpu, busiest = statistics.median(cpus[1]), statistics.median(cpus[workers])
         db.dispose()
         yield [
             "sqlite",
             f"verify {n:,} decision entries: one process vs {workers} workers (median of 3)",
             f"wall {one * 1e3:,.0f} vs {many * 1e3:,.0f} ms ({one / many:.2f}x); CPU of the "
-            f"single walk {one_cpu * 1e3:,.0f} ms vs the busiest worker {path * 1e3:,.0f} ms "
-            f"({one_cpu / path:.2f}x)",
+            f"single walk {one_cpu * 1e3:,.0f} ms vs the busiest worker {busiest * 1e3:,.0f} ms "
+            f"({one_cpu / busiest:.2f}x)",
         ]
 
 
