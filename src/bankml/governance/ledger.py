@@ -809,6 +809,7 @@ class DecisionLedger:
                 log.info("verifying the ledger in %d worker processes", len(plan.edges) - 1)
                 walks = _run_workers(plan, anchors, expect_head, stored_seq, progress)
                 seen, prev, anchor_found, first_bad = _stitch(walks, plan.edges)
+                anchor_found = anchor_found or expect_head is None
 
         def bad(seq: int, problem: str) -> VerifyReport:
             return VerifyReport(False, seen, stored_seq, stored_head, seq, problem, newest_anchor)
