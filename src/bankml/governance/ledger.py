@@ -851,7 +851,8 @@ class DecisionLedger:
         snapshot as the head: in an untampered ledger they are equal, and rows above the head
         (only a tamper puts them there) must be walked as the single walk would. Anything a
         range cannot express (seq below 1, or not an integer: SQLite stores what it is given)
-        goes to the single walk, which reports it at once.
+        goes to the single walk, which reports it exactly, on one core: only a tampered ledger
+        holds such a row.
         """
         if workers <= 1 or stored_seq < threshold or not sys.executable:
             return None
