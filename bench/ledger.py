@@ -19,6 +19,10 @@ the service.
 
     python bench/ledger.py                       # defaults: 1M-entry verify on SQLite
     python bench/ledger.py --verify-n 200000 --no-postgres --threads 8
+    # parallel verify: 1 vs 2 worker processes (and a threads peer) on 1M decision entries,
+    # and where workers start to pay
+    python bench/ledger.py --no-appends --no-postgres --no-anchor --workers 1,2 \
+        --verify-db /tmp/v1m.db --crossover 5000,20000,50000,100000
     # the 10M figure: ~23 GB of decision entries (with --payload small: ~6 GB)
     python bench/ledger.py --no-appends --no-postgres --verify-n 10000000 --no-anchor \
         --verify-db /tmp/v10m.db
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import resource
@@ -52,10 +57,13 @@ from bankml.core.clock import utc_iso
 from bankml.core.pii import _TRIGGER, PIITokenizer, _replace, find_pii
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
+from bankml.governance.chainwalk import HASHED_SQL, walk
 from bankml.governance.ledger import (
     GENESIS_HASH,
     DecisionLedger,
     Event,
+    VerifyReport,
+    default_verify_workers,
     encode_payload,
     entry_hash,
 )
@@ -387,24 +395,120 @@ def _build_in_child(path: Path, n: int, make: Callable[[int], Event]) -> None:
         raise SystemExit(f"building the bench ledger failed (exit {child.exitcode})")
 
 
-def bench_verify(path: Path, n: int, make: Callable[[int], Event]) -> Iterator[list[str]]:
-    """Build an ``n``-entry ledger (kept between runs at the same path), then time verify
-    against the 0004-era verify over (at most) its first 1M entries, in the same run."""
+def _cpu_s() -> float:
+    """CPU seconds used so far by this process and its waited-for children (the workers)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+class _RangeCPU(logging.Handler):
+    """Catches the ledger's log line with each worker's CPU seconds."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.per_range: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.startswith("ledger verify workers: CPU seconds"):
+            self.per_range = list(record.args[0])  # type: ignore[index]
+
+
+def _timed_verify(
+    ledger: DecisionLedger, workers: int
+) -> tuple[VerifyReport, float, float, list[float]]:
+    """One verify with ``workers`` processes forced on at any size: report, wall s, CPU s
+    (this process and its workers), and each worker's CPU s (empty for the single walk)."""
+    logger = logging.getLogger("bankml.governance.ledger")
+    catch, level = _RangeCPU(), logger.level
+    logger.addHandler(catch)
+    logger.setLevel(logging.INFO)
+    try:
+        cpu, t0 = _cpu_s(), time.perf_counter()
+        report = ledger.verify(workers=workers, parallel_from=1)
+        return report, time.perf_counter() - t0, _cpu_s() - cpu, catch.per_range
+    finally:
+        logger.removeHandler(catch)
+        logger.setLevel(level)
+
+
+def thread_verify(path: Path, workers: int, bound: int) -> int:
+    """The peer: the same range walks (``chainwalk.walk``), ``workers`` threads in this
+    process, one SQLite connection each; returns the entries they checked. sqlite3 releases
+    the GIL while it steps, hashlib only for inputs of 2 KiB or more, the JSON escape never."""
+    import sqlite3
+
+    edges = [bound * i // workers for i in range(workers + 1)]
+    counts = [0] * workers
+
+    def run(i: int) -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            cur = conn.execute(
+                f"SELECT {HASHED_SQL} FROM ledger_entries WHERE seq > ? AND seq <= ? ORDER BY seq",
+                (edges[i], edges[i + 1]),
+            )
+            batches = iter(lambda: cur.fetchmany(5_000), [])
+            counts[i] = walk(batches, edges[i], None).count
+        finally:
+            conn.close()
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    return sum(counts)
+
+
+def bench_verify(
+    path: Path, n: int, make: Callable[[int], Event], workers: list[int]
+) -> Iterator[list[str]]:
+    """Build an ``n``-entry ledger (kept between runs at the same path), then time verify with
+    each number of ``workers`` (1: the single walk), and the 0004-era verify over (at most)
+    its first 1M entries, in the same run."""
     _build_in_child(path, n, make)
     db = Database(f"sqlite:///{path}", SCHEMA)
     ledger = DecisionLedger(db)
-    rss_before = _max_rss_mb()
-    t0 = time.perf_counter()
-    report = ledger.verify()
-    seconds = time.perf_counter() - t0
-    rss_after = _max_rss_mb()
-    assert report.ok, report
-    yield [
-        "sqlite",
-        f"verify {report.entries:,} {make.__name__} entries, now",
-        f"{seconds:.1f} s ({seconds / report.entries * 1e6:.1f} µs/entry), "
-        f"peak RSS +{max(0.0, rss_after - rss_before):.0f} MB (of {rss_after:.0f} MB)",
-    ]
+    single: float | None = None
+    single_cpu = 0.0
+    for w in workers:
+        rss_before = _max_rss_mb()
+        report, seconds, cpu, per_range = _timed_verify(ledger, w)
+        rss_after = _max_rss_mb()
+        assert report.ok, report
+        single = seconds if w == 1 else single
+        single_cpu = cpu if w == 1 else single_cpu
+        vs = "" if single is None or w == 1 else f"; {single / seconds:.2f}x the single walk"
+        # The critical path on an idle machine: the busiest worker's CPU time.
+        critical = (
+            f"; busiest worker {max(per_range):.1f} s CPU = {max(per_range) / single_cpu:.2f} "
+            "of the single walk's"
+            if per_range and single_cpu
+            else ""
+        )
+        yield [
+            "sqlite",
+            f"verify {report.entries:,} {make.__name__} entries, now, "
+            + ("one process" if w == 1 else f"{w} worker processes"),
+            f"{seconds:.1f} s wall, {cpu:.1f} s CPU ({seconds / report.entries * 1e6:.1f} "
+            f"µs/entry{vs}{critical}), peak RSS +{max(0.0, rss_after - rss_before):.0f} MB "
+            f"(of {rss_after:.0f} MB, this process)",
+        ]
+    if single is not None and max(workers) > 1:
+        w = max(workers)
+        cpu, t0 = _cpu_s(), time.perf_counter()
+        checked = thread_verify(path, w, report.entries)
+        threaded, cpu = time.perf_counter() - t0, _cpu_s() - cpu
+        assert checked == report.entries, checked
+        yield [
+            "sqlite",
+            f"peer: the same range walks in {w} threads of one process",
+            f"{threaded:.1f} s wall, {cpu:.1f} s CPU ({single / threaded:.2f}x the single walk)",
+        ]
+    seconds = seconds if single is None else single
     sample = min(report.entries, 1_000_000)
     if sample < report.entries:
         t0 = time.perf_counter()
@@ -427,6 +531,35 @@ def bench_verify(path: Path, n: int, make: Callable[[int], Event]) -> Iterator[l
             f"now is {legacy / sample / (seconds / report.entries):.1f}x faster)",
         ]
     db.dispose()
+
+
+def bench_crossover(tmp: Path, sizes: list[int], workers: int) -> Iterator[list[str]]:
+    """Where parallel verify starts to pay: 1 vs ``workers`` processes on decision ledgers of
+    each size (grown in place), median of 3 runs each, interleaved. Sets
+    ``PARALLEL_VERIFY_FROM``."""
+    path = tmp / "crossover.db"
+    for n in sorted(sizes):
+        _build_in_child(path, n, decision_event)
+        db = Database(f"sqlite:///{path}", SCHEMA)
+        ledger = DecisionLedger(db)
+        runs: dict[int, list[float]] = {1: [], workers: []}
+        cpus: dict[int, list[float]] = {1: [], workers: []}
+        for _ in range(3):
+            for w in (1, workers):
+                report, seconds, cpu, per_range = _timed_verify(ledger, w)
+                assert report.ok and report.entries == n, report
+                runs[w].append(seconds)
+                cpus[w].append(max(per_range) if per_range else cpu)
+        one, many = statistics.median(runs[1]), statistics.median(runs[workers])
+        one_cpu, busiest = statistics.median(cpus[1]), statistics.median(cpus[workers])
+        db.dispose()
+        yield [
+            "sqlite",
+            f"verify {n:,} decision entries: one process vs {workers} workers (median of 3)",
+            f"wall {one * 1e3:,.0f} vs {many * 1e3:,.0f} ms ({one / many:.2f}x); CPU of the "
+            f"single walk {one_cpu * 1e3:,.0f} ms vs the busiest worker {busiest * 1e3:,.0f} ms "
+            f"({one_cpu / busiest:.2f}x)",
+        ]
 
 
 # --- main's receipt code before the DBAPI / streamed-Merkle change, kept as the receipt peer ------
@@ -470,20 +603,25 @@ def legacy_receipt_proof(db: Database, seq: int, size: int) -> tuple[list[bytes]
     return path, root
 
 
-def bench_checkpoint(path: Path, tmp: Path) -> list[list[str]]:
-    """Time to sign a first checkpoint over the whole ledger, then an incremental one, then
-    receipts (inclusion proofs) against main's receipt code before this change."""
+def bench_checkpoint(path: Path, tmp: Path, workers: int) -> list[list[str]]:
+    """Time to sign a first checkpoint over the whole ledger (one process, then ``workers``
+    processes), then an incremental one, then receipts (inclusion proofs) against main's
+    receipt code before this change."""
     from bankml.governance.anchor import AnchorLog, LedgerAnchor, create_anchor_key
 
     db = Database(f"sqlite:///{path}", SCHEMA)
-    ledger = DecisionLedger(db)
     key = tmp / "anchor.pem"
     if not key.exists():
         create_anchor_key(key)
-    anchor = LedgerAnchor(ledger, AnchorLog(tmp / f"anchor-{uuid.uuid4().hex[:6]}"), key)
-    t0 = time.perf_counter()
-    cp, _ = anchor.checkpoint()
-    first = time.perf_counter() - t0
+    firsts = {}
+    for w in sorted({1, workers}):
+        ledger = DecisionLedger(db, verify_workers=w)
+        anchor = LedgerAnchor(ledger, AnchorLog(tmp / f"anchor-{uuid.uuid4().hex[:6]}"), key)
+        cpu, t0 = _cpu_s(), time.perf_counter()
+        cp, _ = anchor.checkpoint()
+        firsts[w] = (time.perf_counter() - t0, _cpu_s() - cpu)
+    first, first_cpu = firsts[workers]
+    single, single_cpu = firsts[1]
     ledger.append_many([decision_event(i) for i in range(1_000)])
     t0 = time.perf_counter()
     anchor.checkpoint()
@@ -501,7 +639,16 @@ def bench_checkpoint(path: Path, tmp: Path) -> list[list[str]]:
     warm = statistics.median(samples)
     total = cp.seq + 1_000
     rows = [
-        ["sqlite", f"first checkpoint over {cp.seq:,} entries, now", f"{first:.1f} s"],
+        [
+            "sqlite",
+            f"first checkpoint over {cp.seq:,} entries, now, one process",
+            f"{single:.1f} s wall, {single_cpu:.1f} s CPU",
+        ],
+        [
+            "sqlite",
+            f"first checkpoint over {cp.seq:,} entries, now, {workers} worker processes",
+            f"{first:.1f} s wall, {first_cpu:.1f} s CPU ({single / first:.2f}x)",
+        ],
         ["sqlite", "next checkpoint, 1,000 new entries", f"{incremental * 1e3:,.0f} ms"],
         [
             "sqlite",
@@ -551,7 +698,20 @@ def main() -> None:
     ap.add_argument(
         "--no-anchor", action="store_true", help="Skip the checkpoint and receipt figures."
     )
+    ap.add_argument(
+        "--workers",
+        default=f"1,{default_verify_workers()}",
+        help="Verify with each of these numbers of worker processes (1: one process), "
+        "comma-separated, in this order (default: %(default)s).",
+    )
+    ap.add_argument(
+        "--crossover",
+        default="",
+        help="Comma-separated ledger sizes: time 1 vs N workers on each, to place the "
+        "threshold where parallel verify starts (e.g. 5000,20000,50000,100000).",
+    )
     args = ap.parse_args()
+    workers = [int(w) for w in args.workers.split(",") if w.strip()]
 
     load = os.getloadavg()
     table = Table("backend", "operation", "figure", title="decision ledger")
@@ -578,11 +738,15 @@ def main() -> None:
         verify_db = args.verify_db or tmp / "v.db"
         make = decision_event if args.payload == "decision" else small_event
         if args.verify_n:
-            for row in bench_verify(verify_db, args.verify_n, make):
+            for row in bench_verify(verify_db, args.verify_n, make, workers):
                 table.add_row(*row)
                 console.print(" | ".join(row))  # as it comes: the 10M run is long
-            for row in [] if args.no_anchor else bench_checkpoint(verify_db, tmp):
+            for row in [] if args.no_anchor else bench_checkpoint(verify_db, tmp, max(workers)):
                 table.add_row(*row)
+        sizes = [int(n) for n in args.crossover.split(",") if n.strip()]
+        for row in bench_crossover(tmp, sizes, max(workers)) if sizes else []:
+            table.add_row(*row)
+            console.print(" | ".join(row))
     console.print(table)
     end = os.getloadavg()
     console.print(

@@ -100,7 +100,7 @@ class Services:
     @cached_property
     def ledger(self) -> DecisionLedger:
         """The hash-chained decision ledger."""
-        return DecisionLedger(self.db, self.clock)
+        return DecisionLedger(self.db, self.clock, verify_workers=self.settings.verify_workers)
 
     @cached_property
     def anchor(self) -> LedgerAnchor:
@@ -120,18 +120,22 @@ class Services:
         expect_head: str | None = None,
         public_key: Path | None = None,
         progress: Callable[[int, int], None] | None = None,
+        workers: int | None = None,
     ) -> VerifyReport:
         """Walk the ledger; with ``anchor_dir`` set, also against every signed checkpoint.
 
         The checkpoints' signatures are checked with ``public_key`` (a PEM file) or the key
         derived from ``anchor_key_file``; an anchor log that fails them is an IntegrityError.
+        ``workers`` overrides the ``verify_workers`` setting for this walk.
         """
         anchors: dict[int, str] | None = None
         if self.settings.anchor_dir is not None:
             from bankml.governance.anchor import load_public_key
 
             anchors = self.anchor.anchors(load_public_key(public_key) if public_key else None)
-        return self.ledger.verify(expect_head=expect_head, anchors=anchors, progress=progress)
+        return self.ledger.verify(
+            expect_head=expect_head, anchors=anchors, progress=progress, workers=workers
+        )
 
     def start_ledger_checkpoints(self) -> bool:
         """The service: sign a checkpoint every N appends / seconds (settings), if configured."""

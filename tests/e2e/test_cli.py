@@ -180,6 +180,9 @@ def test_users_and_ledger_verify_detects_tampering(tmp_path: Path) -> None:
         conn.execute("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 1")
     proc = run(tmp_path, "audit", "verify", check=1)
     assert "entry #1 was altered" in proc.stdout
+    proc = run(tmp_path, "audit", "verify", "--workers", "2", check=1)
+    assert "entry #1 was altered" in proc.stdout
+    assert "--workers" in run(tmp_path, "audit", "verify", "--workers", "0", check=2).stderr
 
 
 def _bank_csv(bank: Path, tmp_path: Path, drop: tuple[str, ...] = ()) -> tuple[Path, Path]:

@@ -109,3 +109,14 @@ def test_monitoring_webhook_must_be_http_and_rules_default_to_the_policy_dir(
     assert load_settings(monitoring_rules=tmp_path / "x.toml").resolved_monitoring_rules == (
         tmp_path / "x.toml"
     )
+
+
+def test_verify_workers_come_from_the_environment_and_zero_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().verify_workers is None  # the ledger picks one per CPU, at most 4
+    monkeypatch.setenv("BANKML_VERIFY_WORKERS", "3")
+    assert load_settings().verify_workers == 3
+    monkeypatch.setenv("BANKML_VERIFY_WORKERS", "0")
+    with pytest.raises(ConfigError, match="verify_workers"):
+        load_settings()

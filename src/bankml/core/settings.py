@@ -154,6 +154,14 @@ class Settings(BaseSettings):
     anchor_every_seconds: float = Field(
         default=300.0, description="... or when this many seconds passed with appends (0: off)."
     )
+    verify_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Worker processes `audit verify` re-hashes the ledger in, each over its own "
+        "range of entries (ledgers of 50,000 entries or more); unset: one per CPU, at most 4; "
+        "1: the single walk in the calling process.",
+    )
     # Hostile input at the HTTP boundary (issue 9 item 5).
     max_request_bytes: int = Field(
         default=1_000_000,

@@ -29,6 +29,11 @@ import hashlib
 import json
 import logging
 import math
+import os
+import queue
+import subprocess
+import sys
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -36,24 +41,29 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from json.encoder import encode_basestring  # C-accelerated, as json.dumps uses
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import Connection, RowMapping, and_, func, select
 
 from bankml.core.canonical import to_jsonable
 from bankml.core.clock import Clock, SystemClock, utc_iso
-from bankml.core.errors import InputError, IntegrityError, NotFoundError
+from bankml.core.errors import InputError, IntegrityError, NotFoundError, UnavailableError
 from bankml.core.pii import redact_payload, redact_text
 from bankml.core.storage import Database
 from bankml.core.tables import ledger_entries, ledger_head
 from bankml.core.text import clean_text
+from bankml.governance import chainwalk
+from bankml.governance.chainwalk import RangeWalk, msg_missing, msg_no_link, walk
 
 __all__ = [
     "GENESIS_HASH",
+    "PARALLEL_VERIFY_FROM",
     "DecisionLedger",
     "Event",
     "LedgerEntry",
     "VerifyReport",
+    "default_verify_workers",
     "encode_payload",
     "entry_hash",
 ]
@@ -62,7 +72,10 @@ log = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
-_VERIFY_BATCH = 5_000
+_VERIFY_BATCH = chainwalk.BATCH
+# Below this many entries ``verify`` walks in this process: starting the workers costs more
+# than they save (measured in bench/ledger.py; docs/benchmarks.md).
+PARALLEL_VERIFY_FROM = 50_000
 _enc: Callable[[str], str] = encode_basestring
 # Built once: constructing SQLAlchemy statements per append cost more than running them.
 _SELECT_HEAD = select(ledger_head.c.seq, ledger_head.c.hash).where(ledger_head.c.id == _HEAD_ID)
@@ -92,7 +105,7 @@ class _WriteSQL:
 _SQLITE_WRITE = _WriteSQL.with_marker("?")
 _PG_WRITE = _WriteSQL.with_marker("%s")  # psycopg
 # The columns an entry hash covers, in the order the verify loops unpack them.
-_HASHED_SQL = "seq, ts, kind, actor, subject, payload, prev_hash, hash"
+_HASHED_SQL = chainwalk.HASHED_SQL
 
 
 @dataclass(frozen=True)
@@ -279,11 +292,217 @@ def _scan(
         cur.close()
 
 
+def default_verify_workers() -> int:
+    """Worker processes ``verify`` uses by default: one per core, at most four (a 2-core
+    machine gets 2; beyond four, one SQLite file or one PostgreSQL server is the limit)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+@dataclass(frozen=True)
+class _RangePlan:
+    """Parallel verify: how workers connect, the range edges (range i is
+    ``edges[i] < seq <= edges[i + 1]``) and, on PostgreSQL, the snapshot they import."""
+
+    connect: dict[str, Any]
+    edges: list[int]
+    snapshot: str | None
+
+
+def _worker_connect(db: Database) -> dict[str, Any] | None:
+    """What a worker needs to open its own connection to ``db`` (JSON-ready), from the same
+    arguments SQLAlchemy's dialect would pass the driver; None when a separate process cannot
+    reach the same data (an in-memory SQLite database)."""
+    args, kwargs = db.engine.dialect.create_connect_args(db.engine.url)
+    if db.is_sqlite:
+        target = str(args[0]) if args else ""
+        if target in ("", ":memory:") or "mode=memory" in target:
+            return None
+        return {"backend": "sqlite", "database": target, "uri": bool(kwargs.get("uri"))}
+    plain = {k: v for k, v in kwargs.items() if isinstance(v, str | int | float | bool)}
+    return {"backend": "postgresql", "conninfo": str(args[0]) if args else "", **plain}
+
+
+def _run_workers(
+    plan: _RangePlan,
+    anchors: Mapping[int, str],
+    expect_head: str | None,
+    stored_seq: int,
+    progress: Callable[[int, int], None] | None,
+    hash_dir: Path | None = None,
+) -> list[RangeWalk | None]:
+    """Walk each range of ``plan`` in its own worker process; their results in range order.
+
+    Workers are fresh interpreters running the stdlib-only ``chainwalk`` module: nothing is
+    forked from this process (which may hold threads and connections), and a worker does not
+    re-import the parent's main module (``multiprocessing``'s spawn would re-run the CLI's or
+    a bench's imports in every worker). A reader thread per worker turns its output into
+    queue messages, so progress is reported on this thread. Once a range reports a bad entry,
+    the ranges after it cannot change the report and their workers are stopped. With
+    ``hash_dir``, worker ``i`` writes the hashes it computed to ``hash_dir/i.hex``.
+    """
+    n = len(plan.edges) - 1
+    events: queue.Queue[tuple[int, str]] = queue.Queue()
+    walks: list[RangeWalk | None] = [None] * n
+    done = [0] * n
+    procs: list[subprocess.Popen[bytes]] = []
+    readers: list[threading.Thread] = []
+    failed: dict[int, str] = {}
+    stderrs: list[IO[bytes]] = []
+    env = _worker_env()
+    with ExitStack() as stack:
+        try:
+            for i in range(n):
+                lo, hi = plan.edges[i], plan.edges[i + 1]
+                job = {
+                    "backend": plan.connect["backend"],
+                    "connect": {k: v for k, v in plan.connect.items() if k != "backend"},
+                    "after": lo,
+                    "upto": hi,
+                    "anchors": {str(k): v for k, v in anchors.items() if lo < k <= hi},
+                    "expect_head": expect_head,
+                    "snapshot": plan.snapshot,
+                    "hashes_to": None if hash_dir is None else str(hash_dir / f"{i}.hex"),
+                }
+                stderr = stack.enter_context(tempfile.TemporaryFile())
+                try:
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", chainwalk.__name__],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=stderr,
+                        env=env,
+                    )
+                    procs.append(proc)
+                    assert proc.stdin is not None and proc.stdout is not None  # PIPEs above
+                    proc.stdin.write(json.dumps(job).encode())
+                    proc.stdin.close()
+                except OSError as exc:
+                    raise UnavailableError(f"cannot start a ledger verify worker: {exc}") from None
+                stderrs.append(stderr)
+                reader = threading.Thread(
+                    target=_read_worker, args=(i, proc.stdout, events), daemon=True
+                )
+                reader.start()
+                readers.append(reader)
+            running = n
+            while running:
+                i, line = events.get()
+                if line.isdigit():
+                    done[i] = int(line)
+                    if progress is not None:
+                        total = sum(done)
+                        progress(total, max(total, stored_seq))
+                    continue
+                running -= 1
+                if line.startswith("="):
+                    found = walks[i] = RangeWalk(**json.loads(line[1:]))
+                    if found.bad_seq is not None:  # later ranges cannot change the report
+                        for later in procs[i + 1 :]:
+                            later.kill()
+                else:  # "!" + the worker's one-line error, or "" when it ended without a result
+                    failed[i] = line[1:] or _last_line(procs[i], stderrs[i])
+            log.info(
+                "ledger verify workers: CPU seconds per range %s",
+                [round(w.cpu_s, 2) for w in walks if w is not None],
+            )
+            first_bad = next((i for i, w in enumerate(walks) if w and w.bad_seq is not None), n)
+            if problems := [failed[i] for i in sorted(failed) if i < first_bad]:
+                raise UnavailableError(f"a ledger verify worker failed: {problems[0]}")
+            return walks
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+            for reader in readers:
+                reader.join(timeout=5)
+
+
+def _worker_env() -> dict[str, str]:
+    """The workers' environment: this one, with the source tree this bankml was imported from
+    first on ``PYTHONPATH`` (a checkout found through a ``sys.path`` change the child would
+    not make), so a worker runs the very code its parent does. An installed bankml (in
+    ``site-packages``) is found by the child's own interpreter and left alone."""
+    env = dict(os.environ)
+    root = Path(chainwalk.__file__).resolve().parents[2]
+    current = env.get("PYTHONPATH", "")
+    if root.name not in ("site-packages", "dist-packages") and str(root) not in current.split(
+        os.pathsep
+    ):
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), current]))
+    return env
+
+
+def _last_line(proc: subprocess.Popen[bytes], stderr: IO[bytes]) -> str:
+    """Why a worker ended without a result: the last line it wrote to stderr, or its status."""
+    status = proc.wait()
+    stderr.seek(0)
+    lines = stderr.read()[-4_000:].decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else f"a worker exited with status {status} and no result"
+
+
+def _read_worker(i: int, stream: IO[bytes], events: queue.Queue[tuple[int, str]]) -> None:
+    """Forward worker ``i``'s lines; "" at the end of its output if it gave no result."""
+    finished = False
+    with stream:
+        for raw in stream:
+            line = raw.decode(errors="replace").rstrip("\n")
+            finished = finished or line[:1] in ("=", "!")
+            events.put((i, line))
+    if not finished:
+        events.put((i, ""))
+
+
+def _stitch(
+    walks: Sequence[RangeWalk | None], edges: Sequence[int], prev: str = GENESIS_HASH
+) -> tuple[int, str, bool, tuple[int, str] | None]:
+    """Join the ranges' walks into what one walk from entry ``edges[0] + 1`` (linked to
+    ``prev``) would have found: entries seen, the last hash, whether the expected head was
+    met, and the first problem.
+
+    Range ``i`` continues the chain only if its first entry's stored ``prev_hash`` is the
+    hash computed for the last entry of range ``i - 1`` (the link no worker could check); a
+    range that ran out of rows ends the chain, unless a later range holds rows, in which case
+    the first missing entry is the problem, as the single walk reports it.
+    """
+    seen, found = 0, False
+    for i, w in enumerate(walks):
+        assert w is not None  # only ranges after a bad one are stopped, and we return there
+        start = w.after + 1
+        if w.count == 0 and w.bad_seq == start and w.problem == msg_missing(start):
+            return seen, prev, found, (start, str(w.problem))
+        if w.rows and w.first_prev != prev:
+            return seen, prev, found, (start, msg_no_link(start))
+        seen += w.count
+        if w.bad_seq is not None:
+            return seen, prev, found, (w.bad_seq, str(w.problem))
+        if w.count:
+            prev = w.last_hash
+        found = found or w.found_head
+        end = w.after + w.count
+        if end < edges[i + 1]:  # this range ran out of rows: the chain ends here, or has a gap
+            if any(later is None or later.rows for later in walks[i + 1 :]):
+                return seen, prev, found, (end + 1, msg_missing(end + 1))
+            break
+    return seen, prev, found, None
+
+
 class DecisionLedger:
     """Append-only, hash-chained record of decisions and governance actions."""
 
-    def __init__(self, db: Database, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock | None = None,
+        *,
+        verify_workers: int | None = None,
+        parallel_verify_from: int = PARALLEL_VERIFY_FROM,
+    ) -> None:
         self._db = db
+        self._verify_workers = (
+            default_verify_workers() if verify_workers is None else verify_workers
+        )
+        self._parallel_verify_from = parallel_verify_from
         self._clock = clock or SystemClock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Waiter] = []
@@ -464,11 +683,31 @@ class DecisionLedger:
         with self._db.engine.connect() as conn:
             return [_to_entry(r._mapping) for r in conn.execute(query)]
 
-    def chain_hash_batches(self, after: int, upto: int, prev_hash: str) -> Iterator[list[str]]:
+    def chain_hash_batches(
+        self,
+        after: int,
+        upto: int,
+        prev_hash: str,
+        *,
+        workers: int | None = None,
+        parallel_from: int | None = None,
+    ) -> Iterator[list[str]]:
         """Re-hash entries ``after < seq <= upto`` in order, each linked to the one before
         (the first to ``prev_hash``), and yield their hashes in batches; ``IntegrityError`` at
         the first entry that is missing, altered or unlinked. What a checkpoint signs after this.
+
+        From ``parallel_from`` entries on, worker processes re-hash the ranges as ``verify``'s
+        do, each writing the hashes it computed to a temporary file; once the ranges stitch,
+        the hashes are yielded from those files (the computed hashes, never re-read from the
+        database), and a problem raises before any hash is yielded.
         """
+        n_workers = self._verify_workers if workers is None else workers
+        threshold = self._parallel_verify_from if parallel_from is None else parallel_from
+        if n_workers > 1 and upto - after >= max(threshold, 1) and sys.executable:
+            connect = _worker_connect(self._db)
+            if connect is not None:
+                yield from self._parallel_chain_hashes(after, upto, prev_hash, n_workers, connect)
+                return
         expected, prev, sha256, enc = after + 1, prev_hash, hashlib.sha256, _enc
         with self._db.snapshot() as conn, closing(_scan(conn, _HASHED_SQL, after, upto)) as scan:
             for rows in scan:
@@ -496,6 +735,31 @@ class DecisionLedger:
         if expected != upto + 1:
             raise IntegrityError(f"entry #{expected} is missing; run bankml audit verify")
 
+    def _parallel_chain_hashes(
+        self, after: int, upto: int, prev_hash: str, workers: int, connect: dict[str, Any]
+    ) -> Iterator[list[str]]:
+        workers = min(workers, upto - after)
+        edges = [after + (upto - after) * i // workers for i in range(workers + 1)]
+        with self._db.snapshot() as conn, tempfile.TemporaryDirectory(prefix="bankml-") as tmp:
+            snapshot = None
+            if not self._db.is_sqlite:  # the workers read this transaction's snapshot
+                snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+            plan = _RangePlan(connect, edges, snapshot)
+            walks = _run_workers(plan, {}, None, upto, None, hash_dir=Path(tmp))
+            seen, _, _, bad = _stitch(walks, edges, prev_hash)
+            if bad is not None:
+                raise IntegrityError(
+                    f"entry #{bad[0]} is missing, altered or does not link; run bankml audit verify"
+                )
+            if seen != upto - after:
+                raise IntegrityError(
+                    f"entry #{after + seen + 1} is missing; run bankml audit verify"
+                )
+            for i in range(workers):
+                with open(Path(tmp) / f"{i}.hex", encoding="ascii") as hashes:
+                    while chunk := hashes.read(64 * _VERIFY_BATCH):
+                        yield [chunk[j : j + 64] for j in range(0, len(chunk), 64)]
+
     def chain_hashes(self, after: int, upto: int, prev_hash: str) -> Iterator[str]:
         """``chain_hash_batches``, one hash at a time."""
         for batch in self.chain_hash_batches(after, upto, prev_hash):
@@ -517,6 +781,8 @@ class DecisionLedger:
         expect_head: str | None = None,
         anchors: Mapping[int, str] | None = None,
         progress: Callable[[int, int], None] | None = None,
+        workers: int | None = None,
+        parallel_from: int | None = None,
     ) -> VerifyReport:
         """Walk the chain; report the first sequence number where it breaks, if any.
 
@@ -526,55 +792,50 @@ class DecisionLedger:
         counted as not yet anchored. ``expect_head`` is a bare head hash recorded elsewhere
         earlier: the chain must still contain it.
 
-        Streams the table through one server-side cursor in batches (bounded memory) and hashes
-        the stored canonical bytes without parsing them. ``progress(done, total)`` is called
-        after each batch; ``total`` is the head row's count (no extra scan to count rows).
+        Streams the table in batches (bounded memory) and hashes the stored canonical bytes
+        without parsing them. ``progress(done, total)`` is called after each batch; ``total``
+        is the head row's count (no extra scan to count rows).
+
+        With ``workers`` > 1 (default: the ledger's ``verify_workers``) and at least
+        ``parallel_from`` entries, the sequence range up to the head is split among that many
+        worker processes, each re-hashing its range on its own core and connection, and the
+        ranges are stitched in order (``_stitch``): the report is the one the single walk
+        gives, message for message. Why that is sound without one shared snapshot on SQLite:
+        docs/ledger.md, "Parallel verify".
         """
         anchors = dict(anchors or {})
         newest_anchor = max(anchors, default=None)
-        expected_seq, prev, seen = 1, GENESIS_HASH, 0
-        anchor_found = expect_head is None
-        stored_seq, stored_head = 0, GENESIS_HASH
+        n_workers = self._verify_workers if workers is None else workers
+        threshold = self._parallel_verify_from if parallel_from is None else parallel_from
+        with self._db.snapshot() as conn:
+            # One snapshot: appends made while we walk neither help nor confuse the check.
+            stored_seq, stored_head = self._read_head(conn)
+            plan = self._plan_ranges(conn, stored_seq, n_workers, threshold)
+            if plan is None:
+                with closing(_scan(conn, _HASHED_SQL, 0, None)) as batches:
+                    result = walk(
+                        batches,
+                        0,
+                        GENESIS_HASH,
+                        anchors=anchors,
+                        expect_head=expect_head,
+                        on_batch=None
+                        if progress is None
+                        else lambda done: progress(done, max(done, stored_seq)),
+                    )
+                seen, prev, anchor_found = result.count, result.last_hash, result.found_head
+                first_bad = None if result.bad_seq is None else (result.bad_seq, result.problem)
+            else:
+                log.info("verifying the ledger in %d worker processes", len(plan.edges) - 1)
+                walks = _run_workers(plan, anchors, expect_head, stored_seq, progress)
+                seen, prev, anchor_found, first_bad = _stitch(walks, plan.edges)
+                anchor_found = anchor_found or expect_head is None
 
         def bad(seq: int, problem: str) -> VerifyReport:
             return VerifyReport(False, seen, stored_seq, stored_head, seq, problem, newest_anchor)
 
-        sha256, enc = hashlib.sha256, _enc
-        with ExitStack() as stack:
-            conn = stack.enter_context(self._db.snapshot())
-            # One snapshot: appends made while we walk neither help nor confuse the check.
-            stored_seq, stored_head = self._read_head(conn)
-            # One ordered scan through the driver's own cursor (server-side on PostgreSQL), in
-            # batches: bounded memory, and no SQLAlchemy row objects on the per-entry path.
-            batches = stack.enter_context(closing(_scan(conn, _HASHED_SQL, 0, None)))
-            for rows in batches:
-                try:
-                    for seq, ts, kind, actor, subject, payload, prev_hash, stored in rows:
-                        if seq != expected_seq:
-                            return bad(expected_seq, f"entry #{expected_seq} is missing")
-                        if prev_hash != prev:
-                            return bad(seq, f"entry #{seq} does not link to entry #{seq - 1}")
-                        # entry_hash, inlined: this loop runs once per entry of the whole ledger.
-                        digest = sha256(
-                            f'{prev}\n{{"actor":{enc(actor)},"kind":{enc(kind)},'
-                            f'"payload":{enc(payload)},"seq":{seq},"subject":{enc(subject)},'
-                            f'"ts":{enc(ts)}}}'.encode()
-                        ).hexdigest()
-                        if digest != stored:
-                            return bad(seq, f"entry #{seq} was altered (hash mismatch)")
-                        if anchors and seq in anchors and anchors[seq] != digest:
-                            return bad(
-                                seq,
-                                f"entry #{seq} is not the entry the checkpoint of #{seq} signed "
-                                "(the history before it was rewritten)",
-                            )
-                        if not anchor_found and digest == expect_head:
-                            anchor_found = True
-                        prev, expected_seq, seen = digest, expected_seq + 1, seen + 1
-                except (TypeError, AttributeError):  # a column edited to a non-text value
-                    return bad(expected_seq, f"entry #{expected_seq} was altered (not text)")
-                if progress is not None:
-                    progress(seen, max(seen, stored_seq))
+        if first_bad is not None:
+            return bad(first_bad[0], str(first_bad[1]))
         if newest_anchor is not None and seen < newest_anchor:
             what = "is empty" if seen == 0 else f"ends at #{seen}"
             return bad(
@@ -600,3 +861,37 @@ class DecisionLedger:
         return VerifyReport(
             True, seen, stored_seq, stored_head, anchored_seq=newest_anchor, unanchored=unanchored
         )
+
+    def _plan_ranges(
+        self, conn: Connection, stored_seq: int, workers: int, threshold: int
+    ) -> _RangePlan | None:
+        """How to split ``[1, bound]`` among workers, or None for the single walk.
+
+        ``bound`` is the larger of the head's seq and the largest stored seq, read in the same
+        snapshot as the head: in an untampered ledger they are equal, and rows above the head
+        (only a tamper puts them there) must be walked as the single walk would. Anything a
+        range cannot express (seq below 1, or not an integer: SQLite stores what it is given)
+        goes to the single walk, which reports it exactly, on one core: only a tampered ledger
+        holds such a row.
+        """
+        if workers <= 1 or stored_seq < threshold or not sys.executable:
+            return None
+        connect = _worker_connect(self._db)
+        if connect is None:
+            return None
+        low, high = conn.execute(
+            select(func.min(ledger_entries.c.seq), func.max(ledger_entries.c.seq))
+        ).one()
+        if low is not None and (type(low) is not int or type(high) is not int or low < 1):
+            return None
+        bound = max(stored_seq, high or 0)
+        if bound < threshold:
+            return None
+        workers = min(workers, bound)
+        edges = [bound * i // workers for i in range(workers + 1)]
+        snapshot = None
+        if not self._db.is_sqlite:
+            # Workers import this transaction's snapshot: on PostgreSQL every range is read
+            # from the very state the head was read from.
+            snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+        return _RangePlan(connect, edges, snapshot)
