@@ -301,3 +301,84 @@ def test_verify_hashes_any_stored_text_exactly_as_entry_hash_does(
         conn.execute(text("INSERT INTO ledger_head VALUES (1, 4, :h)"), {"h": prev})
     report = DecisionLedger(sqlite_db).verify()
     assert report.ok and report.entries == 4, report
+
+
+def test_decisions_naming_an_unregistered_model_version_are_found_by_the_database(
+    db: Database,
+) -> None:
+    # `audit verify` lists decisions whose model version the registry lacks; the database
+    # groups decisions by the version they name, and the answer must equal a plain scan.
+    from bankml.governance.decisions import unknown_model_versions
+
+    ledger = DecisionLedger(db)
+    events = []
+    for i in range(30):
+        version: object = (1, 2, 7)[i % 3]
+        if i == 29:
+            version = "2"  # an older payload with the version as text counts as version 2
+        events.append(
+            Event(
+                "fraud.scored",
+                "svc",
+                f"decision:{i}",
+                {"model": {"name": "fraud", "version": version}},
+            )
+        )
+    events.append(
+        Event("credit.decided", "svc", "decision:c", {"model": {"name": "credit", "version": 3}})
+    )
+    events.append(
+        Event("model.approved", "v", "model:fraud/7", {"model": {"name": "fraud", "version": 9}})
+    )
+    events.append(Event("fraud.scored", "svc", "decision:nomodel", {"score": 0.5}))
+    ledger.append_many(events)
+    decision_kinds = {"fraud.scored", "credit.decided"}
+
+    assert ledger.models_named(decision_kinds) == {
+        ("fraud", 1): [1],
+        ("fraud", 2): [2],
+        ("fraud", 7): [3],
+        ("credit", 3): [31],
+        ("", 0): [33],
+    }
+    registered = {("fraud", 1), ("fraud", 2), ("credit", 3)}
+    missing = unknown_model_versions(ledger, lambda n, v: (n, v) in registered, decision_kinds)
+    brute = [
+        (
+            str(e.payload.get("model", {}).get("name", "")),
+            int(e.payload.get("model", {}).get("version", 0)),
+            e.seq,
+        )
+        for e in ledger.entries()
+        if e.kind in decision_kinds
+    ]
+    assert missing == [m for m in brute if (m[0], m[1]) not in registered]
+    assert [m[2] for m in missing] == [
+        3,
+        6,
+        9,
+        12,
+        15,
+        18,
+        21,
+        24,
+        27,
+        33,
+    ]  # model.approved is no decision
+    db.dispose()
+
+
+def test_an_unreadable_payload_does_not_stop_the_model_version_check(db: Database) -> None:
+    ledger = DecisionLedger(db)
+    ledger.append_many(
+        [
+            Event(
+                "fraud.scored", "svc", f"decision:{i}", {"model": {"name": "fraud", "version": 1}}
+            )
+            for i in range(3)
+        ]
+    )
+    with db.engine.begin() as conn:  # someone wrote into the table by hand (verify names it)
+        conn.execute(text("UPDATE ledger_entries SET payload = 'not json' WHERE seq = 2"))
+    assert ledger.models_named({"fraud.scored"}) == {("fraud", 1): [1], ("", 0): [2]}
+    db.dispose()

@@ -382,19 +382,17 @@ def replay(
 def unknown_model_versions(
     ledger: DecisionLedger, exists: Callable[[str, int], bool], events: Collection[str]
 ) -> list[tuple[str, int, int]]:
-    """Decisions naming a model version the registry does not have: (name, version, seq)."""
-    seen: dict[tuple[str, int], bool] = {}
-    missing = []
-    for entry in ledger.entries():
-        if entry.kind not in events:
-            continue
-        model = entry.payload.get("model", {})
-        key = (str(model.get("name", "")), int(model.get("version", 0)))
-        if key not in seen:
-            seen[key] = exists(*key)
-        if not seen[key]:
-            missing.append((key[0], key[1], entry.seq))
-    return missing
+    """Decisions naming a model version the registry does not have: (name, version, seq).
+
+    The database groups the decisions by the version they name, so the registry is asked
+    once per version and only an unknown version's decisions are listed one by one.
+    """
+    missing: list[tuple[str, int, int]] = []
+    for key in sorted(ledger.models_named(events)):
+        if not exists(*key):
+            seqs = ledger.models_named(events, only=key).get(key, [])
+            missing.extend((key[0], key[1], seq) for seq in seqs)
+    return sorted(missing, key=lambda m: m[2])
 
 
 class DecisionAudit:

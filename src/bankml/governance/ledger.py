@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,7 +44,8 @@ from json.encoder import encode_basestring  # C-accelerated, as json.dumps uses
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, RowMapping, and_, func, select
+from sqlalchemy import Connection, RowMapping, and_, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bankml.core.canonical import to_jsonable
 from bankml.core.clock import Clock, SystemClock, utc_iso
@@ -655,6 +656,69 @@ class DecisionLedger:
         if row is None:
             raise NotFoundError(f"no ledger entry #{seq}")
         return _to_entry(row._mapping)
+
+    def models_named(
+        self, kinds: Collection[str], only: tuple[str, int] | None = None
+    ) -> dict[tuple[str, int], list[int]]:
+        """Which model versions the payloads of ``kinds`` entries name (``payload.model``):
+        (name, version) -> their sequence numbers (only the first, unless ``only`` asks for
+        one version's every entry).
+
+        The database reads the JSON (SQLite's ``json_extract``, PostgreSQL's ``jsonb``) and
+        groups, so a million decisions are one aggregate, not a million parsed payloads in
+        Python. A payload the database cannot read as JSON falls back to parsing here.
+        """
+        if not kinds:
+            return {}
+        try:
+            return self._models_named_sql(kinds, only)
+        except SQLAlchemyError:  # an unreadable payload: `audit verify`'s walk names it
+            out: dict[tuple[str, int], list[int]] = {}
+            for entry in self.entries():
+                if entry.kind in kinds:
+                    try:
+                        model = entry.payload.get("model", {})
+                        key = (str(model.get("name", "")), int(model.get("version", 0)))
+                    except (ValueError, TypeError, AttributeError):
+                        key = ("", 0)
+                    if only is None or key == only:
+                        seqs = out.setdefault(key, [])
+                        if only is not None or not seqs:
+                            seqs.append(entry.seq)
+            return out
+
+    def _models_named_sql(
+        self, kinds: Collection[str], only: tuple[str, int] | None
+    ) -> dict[tuple[str, int], list[int]]:
+        sqlite = self._db.is_sqlite
+        if sqlite:
+            name, version = (
+                "COALESCE(json_extract(payload, '$.model.name'), '')",
+                "COALESCE(CAST(json_extract(payload, '$.model.version') AS INTEGER), 0)",
+            )
+        else:
+            name, version = (
+                "COALESCE(payload::jsonb #>> '{model,name}', '')",
+                "COALESCE((payload::jsonb #>> '{model,version}')::numeric::bigint, 0)",
+            )
+        params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(kinds)}
+        where = f"kind IN ({', '.join(':' + k for k in params)})"
+        if only is None:
+            sql = (
+                f"SELECT {name} AS n, {version} AS v, MIN(seq) FROM {ledger_entries.name} "
+                f"WHERE {where} GROUP BY n, v"
+            )
+        else:
+            params.update(n=only[0], v=only[1])
+            sql = (
+                f"SELECT {name} AS n, {version} AS v, seq FROM {ledger_entries.name} "
+                f"WHERE {where} AND {name} = :n AND {version} = :v ORDER BY seq"
+            )
+        out: dict[tuple[str, int], list[int]] = {}
+        with self._db.engine.connect() as conn:
+            for n, v, seq in conn.execute(text(sql), params):
+                out.setdefault((str(n), int(v)), []).append(int(seq))
+        return out
 
     def entries(
         self,
