@@ -17,6 +17,7 @@ In one run:
     python bench/scoring.py                              # defaults
     python bench/scoring.py --neighbour --seconds 10     # + a busy neighbour
     python bench/scoring.py --compare-inline             # + scoring on the event loop
+    python bench/scoring.py --compare-threads 4          # + scoring in 4 worker threads
 """
 
 from __future__ import annotations
@@ -467,6 +468,8 @@ def over_http(
         targets.append(start_bankml(home, key, args.score_threads))
         if args.compare_inline:
             targets.append(start_bankml(home, key, 0))
+        if args.compare_threads is not None:
+            targets.append(start_bankml(home, key, args.compare_threads))
         python = None if args.no_peer else mlflow_python()
         if python is not None:
             booster_file, _ = peer_bodies(home, txns)
@@ -600,6 +603,12 @@ def main() -> None:
         "--compare-inline",
         action="store_true",
         help="Also serve with score_threads=0 (scoring inline on the event loop).",
+    )
+    ap.add_argument(
+        "--compare-threads",
+        type=int,
+        metavar="N",
+        help="Also serve with score_threads=N (e.g. 4: scoring in worker threads).",
     )
     ap.add_argument("--no-peer", action="store_true", help="Skip `mlflow models serve`.")
     ap.add_argument(

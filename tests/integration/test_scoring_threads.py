@@ -219,7 +219,11 @@ def test_scoring_threads_come_from_settings_and_redis_never_scores_on_the_loop(
     def threads(**kw: object) -> int:
         return score_threads(load_settings(home=tmp_path, env="test", secret_key=TEST_SECRET, **kw))
 
-    assert threads() == 4
+    # Unset: inline where nothing waits on a network, threads where a commit or a feature does.
+    assert threads() == 0
+    assert threads(database_url="postgresql+psycopg://u@db/bank") == 4
+    assert threads(online_store="redis") == 4
+    assert threads(score_threads=4) == 4
     assert threads(score_threads=0) == 0  # in-process store: inline on the event loop
     assert threads(online_store="redis", score_threads=0) == 1  # it waits on the network
     assert threads(online_store="redis", score_threads=3) == 3

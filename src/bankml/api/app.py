@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 # Worker threads for scoring with the shared (Redis) store when settings ask for none: it
 # waits on the network, which must never block the event loop.
 MIN_REDIS_SCORE_THREADS = 1
+# ... and when settings leave it unset on a deployment whose decisions wait on a network.
+DEFAULT_SCORE_THREADS = 4
 PROBLEM_JSON = "application/problem+json"
 MSG_TOO_LARGE = "the request body is larger than {limit} bytes"
 
@@ -251,7 +253,17 @@ class MeOut(BaseModel):
 
 
 def score_threads(settings: Settings) -> int:
-    """Worker threads for scoring requests (0: inline on the event loop, in-process store)."""
+    """Worker threads for scoring requests (0: inline on the event loop, in-process store).
+
+    Unset, it follows what a decision waits on. On SQLite with the in-process store nothing
+    does (WAL commits do not wait for the disk), and inline scoring measured the lower p99
+    and the same or higher throughput (docs/benchmarks.md): threads only interleave Python
+    under the GIL there. A PostgreSQL commit or a Redis round trip waits on the network, which
+    must never block the event loop, so those get threads.
+    """
+    if settings.score_threads is None:
+        sqlite = settings.resolved_database_url.startswith("sqlite")
+        return 0 if sqlite and settings.online_store == "memory" else DEFAULT_SCORE_THREADS
     if settings.online_store == "redis":
         return max(settings.score_threads, MIN_REDIS_SCORE_THREADS)
     return settings.score_threads

@@ -104,13 +104,15 @@ class Settings(BaseSettings):
         default="redis://127.0.0.1:6379/0",
         description="The shared online store's Redis (used when online_store is 'redis').",
     )
-    score_threads: int = Field(
-        default=4,
+    score_threads: int | None = Field(
+        default=None,
         ge=0,
         le=64,
         description="Scoring requests computed at once per API worker, in threads off the event "
         "loop (features, TreeSHAP, ledger commit; concurrent commits share one transaction). "
-        "0 computes inline on the event loop (in-process store only; with Redis it means 1).",
+        "0 computes inline on the event loop (in-process store only; with Redis it means 1). "
+        "Unset: inline on SQLite with the in-process store, where nothing waits on a network, "
+        "4 threads on PostgreSQL or with Redis.",
     )
     policy_dir: Path = Field(
         default=Path("policies"),
