@@ -610,3 +610,13 @@ def test_the_embedding_memo_drops_the_least_recently_used_text() -> None:
     vectors = model.encode(["a", "c", "b"])
     assert model.forward == ["b"]
     np.testing.assert_array_equal(vectors, HashingEmbedder(dim=64).encode(["a", "c", "b"]))
+
+
+def test_an_empty_dense_index_answers_every_search_with_nothing() -> None:
+    # A fresh service has no policies yet: a question must abstain, never fail (the API
+    # fuzz found a 500 for the question "0" here).
+    index = DenseIndex(None, HashingEmbedder())
+    everyone = frozenset({"everyone"})
+    assert index.search("0", everyone, 5) == []
+    assert index.document_search("0", frozenset({"POL-AML-004"}), everyone, 5) == []
+    assert index.catalogue().titles == {} and index.catalogue().chunk_ids == {}

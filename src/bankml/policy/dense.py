@@ -468,7 +468,8 @@ class DenseIndex:
             inserted[self._order] = np.arange(len(self._order))  # insertion index -> row
             by_doc = np.argsort(docs, kind="stable")
             bounds = np.searchsorted(docs[by_doc], np.arange(1, len(code)))
-            self._doc_rows = dict(zip(code, np.split(inserted[by_doc], bounds), strict=True))
+            parts = np.split(inserted[by_doc], bounds) if code else []  # empty index: none
+            self._doc_rows = dict(zip(code, parts, strict=True))
         return self._doc_rows
 
     def chunks(self) -> list[IndexedChunk]:
