@@ -249,10 +249,13 @@ def render_selection_html(selection: SelectionResult, path: Path) -> None:
         f"<td>{f['val_start']} .. {f['val_end']}</td></tr>"
         for i, f in enumerate(fold.to_dict() for fold in selection.folds)
     )
+    from bankml.fraud.selection import criterion_text
+
     title = "Fraud model selection"
+    rule = criterion_text(selection.to_dict())
     parts = [
         f"<h1>{title}</h1>",
-        f"<p class=muted>Chosen by mean {html.escape(selection.metric)} (k = {selection.k}) over "
+        f"<p class=muted>Chosen by {html.escape(rule)} (k = {selection.k}) over "
         f"{len(selection.folds)} prequential folds before the test period, among candidates "
         f"whose one-row decision (score + exact explanation) takes at most "
         f"{selection.latency_budget_ms:g} ms (median, measured on the candidate). Ranking "
