@@ -16,9 +16,10 @@ the selection runs, at the start of the test period. Validation days are evaluat
 the test period: customers already known to be compromised leave each day.
 
 Each candidate (family and hyperparameters, :data:`DEFAULT_CANDIDATES`) is trained and
-scored on every fold; its decision latency (one row: score plus exact explanation, the
-work the real-time path does per transaction) is measured on the candidate itself after its
-first fold; one whose median is over the budget is not trained on the other folds. Ranking
+scored on every fold; its decision cost (one row: score plus exact explanation, the
+work the real-time path does per transaction, in CPU time of the thread so that a loaded
+machine's queueing does not count against the model) is measured on the candidate itself
+after its first fold; one whose median is over the budget is not trained on the other folds. Ranking
 figures come from the uncalibrated margin (calibration is monotone). The choice: the best
 mean of the named metric (``average_precision`` by default, or ``card_precision_at_k``)
 among the candidates within the latency budget. Then calibration
@@ -361,23 +362,35 @@ def _prob_metrics(scored: pd.DataFrame, k: int) -> dict[str, float]:
 
 
 def _latency(model: FraudModel, x: np.ndarray) -> dict[str, float]:
-    """Per-row decision latency (score + exact contributions) and score-only, in µs."""
+    """Per-row decision cost (score + exact contributions) and score-only, in µs.
+
+    The budget reads the *CPU time* of this thread (``decision_p50_us``): what the candidate
+    costs per decision, whatever else the machine runs. Wall-clock time on a loaded machine
+    adds the scheduler's queueing (a 400-tree model measured 38 ms median wall-clock at load
+    average 12 on 2 cores, 1.6 ms on an earlier run), which would reject every candidate
+    but the smallest for the machine's sake, not the model's; the wall-clock figures stay
+    in the table (``decision_wall_p50_us``, ``decision_p99_us``) for the reader.
+    """
     rows = x[:_LATENCY_ROWS]
     model.score_row(rows[0])
     model.contributions(rows[:1])
-    decision, score = [], []
+    decision, score, wall = [], [], []
     for row in rows:
-        t0 = time.perf_counter_ns()
+        w0 = time.perf_counter_ns()
+        t0 = time.thread_time_ns()
         model.score_row(row)
-        t1 = time.perf_counter_ns()
+        t1 = time.thread_time_ns()
         model.contributions(row.reshape(1, -1))
-        t2 = time.perf_counter_ns()
+        t2 = time.thread_time_ns()
+        w2 = time.perf_counter_ns()
         score.append((t1 - t0) / 1e3)
         decision.append((t2 - t0) / 1e3)
+        wall.append((w2 - w0) / 1e3)
     return {
         "score_p50_us": float(np.percentile(score, 50)),
         "decision_p50_us": float(np.percentile(decision, 50)),
-        "decision_p99_us": float(np.percentile(decision, 99)),
+        "decision_wall_p50_us": float(np.percentile(wall, 50)),
+        "decision_p99_us": float(np.percentile(wall, 99)),
     }
 
 
