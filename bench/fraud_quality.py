@@ -5,9 +5,12 @@ Generates the synthetic bank (or reads ``--transactions``), builds the features 
 1. trains the fixed model bankml used before selection (LightGBM 150 trees x 15 leaves,
    Platt on the last 20% of training) and evaluates it on the test period;
 2. runs the selection (``bankml.fraud.selection.select``: prequential folds before the test
-   period, several families, latency budget, calibration compared) and prints its table;
+   period, several families, latency budget, calibration compared; by default chosen by
+   card precision@k, candidates within a card per fold of the best decided by average
+   precision) and prints its table with each fold's findable compromised cards;
 3. trains the chosen configuration on the same training period and evaluates it on the
-   same test period: both honest (known-compromised customers excluded) and unfiltered;
+   same test period: both honest (known-compromised customers excluded) and unfiltered,
+   with the test period's card precision@k ceiling (what a perfect ranking finds);
 4. measures the chosen model's single-row serving latency (``FraudModel.score_row``, and
    score + exact explanation as the API does) against its peer in the same run: raw
    ``Booster.predict`` on one row, one thread (a logistic model's peer is a bare dot product);
@@ -142,7 +145,7 @@ def _print_selection(sel: dict[str, Any]) -> None:
         "ROC-AUC",
         "folds",
         "score p50 µs",
-        "score+explain p50 µs",
+        "score+explain p50 µs (CPU)",
         "chosen",
         title=f"selection: {criterion_text(sel)}, on {len(sel['folds'])} prequential folds",
     )
