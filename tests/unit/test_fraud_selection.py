@@ -215,7 +215,7 @@ def test_folds_slide_back_in_time_and_never_touch_the_test_period() -> None:
 
 
 def test_selection_picks_the_best_candidate_on_the_folds_and_compares_calibration(
-    bank: pd.DataFrame,
+    bank: pd.DataFrame, tmp_path: Path
 ) -> None:
     names = [
         c
@@ -267,6 +267,14 @@ def test_selection_picks_the_best_candidate_on_the_folds_and_compares_calibratio
             assert 0 <= r["cards_per_fold"][i] <= findable
     for r in rows:  # the counts are the ones behind card precision@k (k = 10, 5 days)
         assert np.mean(r["cards_per_fold"]) / 50 == pytest.approx(r["card_precision_at_k"])
+    # The report states the rule and each fold's findable cards.
+    from bankml.fraud.report import render_selection_html
+
+    render_selection_html(result, tmp_path / "selection.html")
+    page = (tmp_path / "selection.html").read_text()
+    assert "Chosen by mean average_precision (k = 10)" in page
+    findable = int(table["folds"][0]["compromised_cards_findable"])
+    assert f"<td>{findable}</td></tr>" in page
 
 
 def test_card_day_weighted_candidate_ranks_cards_on_the_folds(bank: pd.DataFrame) -> None:
