@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import roc_auc_score
 
 from bankml.core.errors import InputError
@@ -16,6 +18,7 @@ from bankml.fraud.capacity import choose_threshold, recall_cost
 from bankml.fraud.evaluation import (
     card_average_precision,
     card_precision_at_k,
+    card_precision_ceiling,
     evaluate,
     expected_calibration_error,
     precision_at_k,
@@ -109,6 +112,52 @@ def test_card_average_precision_scores_the_whole_daily_card_ranking() -> None:
     better.loc[better["transaction_id"] == 2, "score"] = 0.2
     assert card_precision_at_k(better, 1)[1] == card_precision_at_k(_scored(), 1)[1]
     assert card_average_precision(better, k=1) == pytest.approx((1.0 + 1 / 2) / 2)
+
+
+def test_card_precision_ceiling_counts_each_compromised_card_once() -> None:
+    # Day 1 has two compromised cards (A, C); day 2 has A again and C.
+    # k = 2: the oracle finds A and C on day 1 (1.0), day 2 has none left (0.0).
+    assert card_precision_ceiling(_scored(), 2) == (0.5, [2, 0])
+    # k = 1: one of the two on day 1 (A, by name), C is still findable on day 2.
+    assert card_precision_ceiling(_scored(), 1) == (1.0, [2, 1])
+    # k = 3: the same two cards, over three reviews a day on two days.
+    assert card_precision_ceiling(_scored(), 3) == (pytest.approx(2 / 6), [2, 0])
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),  # day
+            st.integers(0, 7),  # card
+            st.booleans(),  # fraud
+            st.floats(0.0, 1.0),  # score
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 4),
+)
+@settings(max_examples=200, deadline=None)
+def test_no_ranking_beats_the_card_precision_ceiling(
+    rows: list[tuple[int, int, bool, float]], k: int
+) -> None:
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    scored = pd.DataFrame(
+        {
+            "transaction_id": range(len(rows)),
+            "timestamp": [t0 + timedelta(days=d, hours=i % 20) for i, (d, *_) in enumerate(rows)],
+            "card": [f"c{c}" for _, c, _, _ in rows],
+            "label": [f for *_, f, _ in rows],
+            "score": [s for *_, s in rows],
+            "amount": 1.0,
+        }
+    )
+    ceiling, counts = card_precision_ceiling(scored, k)
+    if max(counts) <= k:  # the documented condition for an exact maximum
+        assert card_precision_at_k(scored, k)[0] <= ceiling + 1e-12
+        # The oracle ranking (scores = labels) reaches it.
+        assert card_precision_at_k(scored.assign(score=scored["label"] * 1.0), k)[0] == ceiling
+        assert sum(counts) == scored.loc[scored["label"], "card"].nunique()
 
 
 def test_precision_at_k_is_daily_share_of_fraud_in_top_k() -> None:

@@ -19,6 +19,8 @@ from bankml.fraud.selection import (
     BASELINE,
     Candidate,
     SelectionConfig,
+    choose,
+    criterion_text,
     feature_ablation,
     folds_for,
     select,
@@ -135,6 +137,58 @@ CONFIG = TrainConfig(
 )
 
 
+def test_card_precision_choice_lets_average_precision_decide_among_near_equals() -> None:
+    # k = 50 on 7-day folds: one compromised card per fold is 1 / 350 of mean card P@50.
+    sel = SelectionConfig(metric="card_precision_at_k")
+    tol = sel.tolerance(50)
+    assert tol == pytest.approx(1 / 350)
+    rows = [
+        {"card_precision_at_k": 24 / 350, "average_precision": 0.70},  # the most cards
+        {"card_precision_at_k": 23.5 / 350, "average_precision": 0.75},  # half a card behind
+        {"card_precision_at_k": 22 / 350, "average_precision": 0.90},  # two cards behind
+        {"card_precision_at_k": 30 / 350, "average_precision": 0.99},  # over the budget
+    ]
+    within_budget = [0, 1, 2]
+    # Half a card per fold is not a better card ranking: AP decides between 0 and 1; two
+    # cards behind is out whatever its AP; the over-budget row never counts.
+    assert choose(rows, within_budget, "card_precision_at_k", "average_precision", tol) == 1
+    # With no tolerance, the most cards wins.
+    assert choose(rows, within_budget, "card_precision_at_k", "average_precision", 0.0) == 0
+    # A wider tolerance lets the two-card-behind row in.
+    assert choose(rows, within_budget, "card_precision_at_k", "average_precision", 3 * tol) == 2
+    # Equal on both: the lower Brier, then the earlier row.
+    tied = [
+        {"card_precision_at_k": 0.1, "average_precision": 0.5, "brier": 0.003},
+        {"card_precision_at_k": 0.1, "average_precision": 0.5, "brier": 0.002},
+    ]
+    assert choose(tied, [0, 1], "card_precision_at_k", "average_precision", 0.0, "brier") == 1
+    assert choose(tied, [0, 1], "card_precision_at_k", "average_precision", 0.0) == 0
+    # Continuous metrics have no card step: no tolerance.
+    assert SelectionConfig(metric="average_precision", card_tolerance=5).tolerance(50) == 0.0
+    with pytest.raises(InputError, match="tie-break"):
+        SelectionConfig(tie_break="accuracy")
+    with pytest.raises(InputError, match="card-tolerance"):
+        SelectionConfig(card_tolerance=-1)
+
+
+def test_the_choice_rule_is_stated_in_words() -> None:
+    folds = [{"val_start": "2026-02-01", "val_end": "2026-02-08"}]
+    assert criterion_text({"metric": "average_precision"}) == "mean average_precision"
+    card = {
+        "metric": "card_precision_at_k",
+        "tie_break": "average_precision",
+        "tolerance": 1 / 350,
+        "k": 50,
+        "folds": folds,
+    }
+    assert criterion_text(card) == (
+        "mean card_precision_at_k; candidates within 1 compromised card(s) per fold of the "
+        "best are equal on it, and average_precision decides among them"
+    )
+    exact = {**card, "tolerance": 0.0}
+    assert criterion_text(exact) == "mean card_precision_at_k, ties broken by average_precision"
+
+
 def test_folds_slide_back_in_time_and_never_touch_the_test_period() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     folds = folds_for(CONFIG, SelectionConfig(folds=3, val_days=5, step_days=4), start)
@@ -161,7 +215,7 @@ def test_folds_slide_back_in_time_and_never_touch_the_test_period() -> None:
 
 
 def test_selection_picks_the_best_candidate_on_the_folds_and_compares_calibration(
-    bank: pd.DataFrame,
+    bank: pd.DataFrame, tmp_path: Path
 ) -> None:
     names = [
         c
@@ -204,6 +258,23 @@ def test_selection_picks_the_best_candidate_on_the_folds_and_compares_calibratio
     assert train(bank, names, applied).evaluation.transactions > 0
     table = result.to_dict()
     assert table["chosen"]["label"] == result.chosen.label and len(table["folds"]) == 2
+    # Each fold states what a perfect card ranking finds, and no candidate finds more.
+    for i, fold in enumerate(table["folds"]):
+        findable = fold["compromised_cards_findable"]
+        assert findable > 0
+        assert fold["card_precision_at_k_ceiling"] == pytest.approx(findable / (10 * 5))
+        for r in rows:
+            assert 0 <= r["cards_per_fold"][i] <= findable
+    for r in rows:  # the counts are the ones behind card precision@k (k = 10, 5 days)
+        assert np.mean(r["cards_per_fold"]) / 50 == pytest.approx(r["card_precision_at_k"])
+    # The report states the rule and each fold's findable cards.
+    from bankml.fraud.report import render_selection_html
+
+    render_selection_html(result, tmp_path / "selection.html")
+    page = (tmp_path / "selection.html").read_text()
+    assert "Chosen by mean average_precision (k = 10)" in page
+    findable = int(table["folds"][0]["compromised_cards_findable"])
+    assert f"<td>{findable}</td></tr>" in page
 
 
 def test_card_day_weighted_candidate_ranks_cards_on_the_folds(bank: pd.DataFrame) -> None:

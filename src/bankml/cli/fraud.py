@@ -83,6 +83,18 @@ def train_cmd(
         help="What the selection maximises: average_precision, card_precision_at_k or "
         "card_average_precision (the whole daily card ranking card precision@k reads).",
     ),
+    select_tie_break: str = typer.Option(
+        "average_precision",
+        "--select-tie-break",
+        help="Decides among candidates equal on --select-metric (for card_precision_at_k: "
+        "within --card-tolerance cards per fold of the best).",
+    ),
+    card_tolerance: float = typer.Option(
+        1.0,
+        "--card-tolerance",
+        help="Compromised cards per fold within which candidates count as equal on "
+        "card_precision_at_k (0: exact ties only).",
+    ),
     latency_budget_ms: float = typer.Option(
         2.0,
         "--latency-budget-ms",
@@ -127,7 +139,13 @@ def train_cmd(
         review_cost_per_alert=review_cost,
     )
     selection = (
-        SelectionConfig(metric=select_metric, folds=folds, latency_budget_ms=latency_budget_ms)
+        SelectionConfig(
+            metric=select_metric,
+            folds=folds,
+            latency_budget_ms=latency_budget_ms,
+            tie_break=select_tie_break,
+            card_tolerance=card_tolerance,
+        )
         if select
         else None
     )
@@ -169,7 +187,8 @@ def train_cmd(
 
 
 def _print_selection(sel: dict[str, Any], report: str) -> None:
-    metric = sel["metric"]
+    from bankml.fraud.selection import criterion_text
+
     table = Table(
         "candidate",
         "AP",
@@ -178,7 +197,7 @@ def _print_selection(sel: dict[str, Any], report: str) -> None:
         "ROC-AUC",
         "score+explain p50 µs",
         "within budget",
-        title=f"model selection: mean {metric} over {len(sel['folds'])} folds",
+        title=f"model selection: {criterion_text(sel)} over {len(sel['folds'])} folds",
     )
     for r in sel["candidates"]:
         mark = "[bold green]✓ chosen[/]" if r["chosen"] else ("yes" if r["within_budget"] else "no")

@@ -97,10 +97,12 @@ def _selection(selection: Any) -> DocSection:
     if not isinstance(selection, Mapping) or "candidates" not in selection:
         s.p("This version was trained with fixed settings (no model selection).")
         return s
+    from bankml.fraud.selection import criterion_text
+
     chosen = selection.get("chosen") or {}
     s.p(
-        f"Chosen: {chosen.get('label')} with {chosen.get('calibration')} calibration, by mean "
-        f"{selection.get('metric')} (k = {selection.get('k')}) over "
+        f"Chosen: {chosen.get('label')} with {chosen.get('calibration')} calibration, by "
+        f"{criterion_text(selection)} (k = {selection.get('k')}) over "
         f"{len(selection.get('folds') or [])} prequential folds before the test period, among "
         f"candidates whose one-row decision takes at most {selection.get('latency_budget_ms')} "
         "ms (median, measured on the candidate)."

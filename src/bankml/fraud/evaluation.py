@@ -31,6 +31,7 @@ __all__ = [
     "FraudEvaluation",
     "card_average_precision",
     "card_precision_at_k",
+    "card_precision_ceiling",
     "daily_alerts",
     "evaluate",
     "exclude_known_compromised",
@@ -122,6 +123,34 @@ def card_precision_at_k(scored: pd.DataFrame, k: int) -> tuple[float, list[float
         per_day.append(float(top["fraud"].sum()) / k)
         found.update(top.index[top["fraud"].astype(bool)])
     return (float(np.mean(per_day)) if per_day else 0.0), per_day
+
+
+def card_precision_ceiling(scored: pd.DataFrame, k: int) -> tuple[float, list[int]]:
+    """The best card precision@k any ranking reaches on these days, and its daily card counts.
+
+    Card precision@k cannot reach 1.0 when a day has fewer than k compromised cards, and on a
+    small bank it is capped far lower (a few compromised cards a day against k = 50 reviews),
+    so the figure reads only beside this ceiling. It is :func:`card_precision_at_k` of the
+    oracle that ranks every compromised card first: each day it finds every compromised card
+    not found before (up to k), so it counts every distinct compromised card once. No ranking
+    does better while no day has more than k compromised cards (each card counts at most
+    once, on one day); beyond that it is the oracle's figure, not a proven maximum. The list
+    holds each day's compromised cards not found on an earlier day, so ``sum(counts)`` is
+    the number of cards a perfect ranking finds when every count is at most k.
+    """
+    _check(scored)
+    found: set[Any] = set()
+    per_day: list[float] = []
+    counts: list[int] = []
+    for _, day in scored.groupby(_day(scored), sort=True):
+        compromised = set(day.loc[day["label"].astype(bool), "card"]) - found
+        counts.append(len(compromised))
+        # The oracle ranks every compromised card first; past k, which ones it finds is
+        # arbitrary (here: the first k in name order).
+        hit = sorted(compromised, key=str)[:k]
+        per_day.append(len(hit) / k)
+        found.update(hit)
+    return (float(np.mean(per_day)) if per_day else 0.0), counts
 
 
 def card_average_precision(scored: pd.DataFrame, k: int) -> float:
