@@ -197,6 +197,13 @@ def test_partition_plan_groups_features_by_entity() -> None:
         plan_partitions(defs, rows=10, partition_rows=0, slice_rows=3)
 
 
+def test_partitioned_refuses_a_feature_on_an_unmapped_entity(tmp_path: Path) -> None:
+    defs = [FeatureDef("n_acct", "acct", "1d", "count", "count")]
+    with pytest.raises(InputError, match="partition on 'acct', which the event table"):
+        compute_features_partitioned(_tied_customer(), defs, _HISTORY_TABLE, tmp_path / "f")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_partitioned_failure_midway_leaves_the_old_output_and_no_scratch(
     table_file: Path, tmp_path: Path
 ) -> None:
@@ -377,6 +384,21 @@ def test_bad_input_leaves_no_file(engine: str, table_file: Path, tmp_path: Path)
         write(source, defs, table, out)
     assert not out.exists()
     assert not list(tmp_path.glob("out/.*partial"))
+
+
+@pytest.mark.parametrize("partition_above", [0, 10_000])
+def test_write_features_gives_the_same_values_either_side_of_the_partition_threshold(
+    table_file: Path, tmp_path: Path, partition_above: int
+) -> None:
+    # 600 rows: above 0 the partitioned engine runs, below 10,000 the single query.
+    defs, table = _fraud(table_file)
+    out = tmp_path / "f.parquet"
+    rows = write_features(
+        table_file, defs, table, out, passthrough=PASSTHROUGH, partition_above=partition_above
+    )
+    assert rows == 600
+    want = compute_features(table_file, defs, table, passthrough=PASSTHROUGH)
+    _same_frames(pq.read_table(out).to_pandas(), want)
 
 
 def test_write_features_refuses_an_unknown_engine(table_file: Path, tmp_path: Path) -> None:

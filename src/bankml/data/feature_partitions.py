@@ -66,13 +66,21 @@ from bankml.data.features import (
     _validate_source,
 )
 
-__all__ = ["PartitionPlan", "ProgressFn", "compute_features_partitioned", "plan_partitions"]
+__all__ = [
+    "MSG_UNMAPPED_ENTITY",
+    "PartitionPlan",
+    "ProgressFn",
+    "compute_features_partitioned",
+    "plan_partitions",
+]
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages ``partition:<entity>``,
 ``features:<entity>`` (unit: parts) and ``assemble`` (unit: time slices)."""
+
+MSG_UNMAPPED_ENTITY = "features partition on {entity!r}, which the event table does not map"
 
 _PART = "_bankml_part"
 _SLICE = "_bankml_slice"
@@ -151,6 +159,9 @@ def compute_features_partitioned(
                 src = _source_sql(con, source)
                 n = _validate_source(con, src, table)
                 plan = plan_partitions(defs, n, partition_rows, slice_rows)
+                for entity, _group in plan.families:
+                    if entity is not None and entity not in table.columns:
+                        raise InputError(MSG_UNMAPPED_ENTITY.format(entity=entity))
                 log.info(
                     "partitioned features: %s events, %s families, %s parts each, %s slices",
                     n,
