@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bankml.core.errors import InputError
 from bankml.data.feature_partitions import compute_features_partitioned, plan_partitions
@@ -164,6 +166,38 @@ def test_partitioned_features_match_brute_force_and_the_other_engines(
     _same_frames(got, pq.read_table(streamed).to_pandas())
     # Scratch (parts, family results, spill) is gone; only the two outputs remain.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["features.parquet", "streamed.parquet"]
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    n=st.integers(1, 150),
+    seed=st.integers(0, 10_000),
+    partition_rows=st.integers(1, 60),
+    slice_rows=st.integers(15, 200),
+)
+def test_no_cut_into_parts_and_slices_changes_a_value(
+    tmp_path: Path, n: int, seed: int, partition_rows: int, slice_rows: int
+) -> None:
+    df = transactions(n=n, seed=seed)
+    source = tmp_path / f"t{seed}-{n}.parquet"
+    df.to_parquet(source)
+    defs, table = _fraud(source)
+    out = tmp_path / f"f{seed}-{n}.parquet"
+    compute_features_partitioned(
+        source,
+        defs,
+        table,
+        out,
+        passthrough=PASSTHROUGH,
+        partition_rows=partition_rows,
+        slice_rows=slice_rows,
+    )
+    want = compute_features(source, defs, table, passthrough=PASSTHROUGH)
+    _same_frames(pq.read_table(out).to_pandas(), want)
 
 
 def test_partitioned_row_features_alone_keep_every_row_in_time_order(tmp_path: Path) -> None:
