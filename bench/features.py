@@ -8,17 +8,24 @@ its own:
   pandas frame; its memory grows with the rows);
 * ``stream``: :func:`bankml.data.features.compute_features_to_parquet`, one generated SQL
   query streamed to Parquet by DuckDB under ``--stream-memory-limit`` (bounded memory);
+* ``partitioned``: :func:`bankml.data.feature_partitions.compute_features_partitioned`, the
+  same query per entity family and hash part, assembled by time slice (bounded memory and
+  scratch disk) under the same limit;
 * ``pandas``: a plain pandas ``groupby().rolling()`` implementation of the same features
   (see ``pandas_features``), the peer.
 
 Results are compared on a random sample of transactions; point-in-time features of a
 transaction depend only on earlier ones, so a peer run on the first N rows (by time) must
 match the engines' full-table runs on them. Every child has a time limit (``--timeout``),
-so the bench ends by itself.
+so the bench ends by itself, and a watchdog stops a child when the disk's free space falls
+below ``--min-free-gb`` (the streamed and partitioned engines' scratch folders are measured:
+peak scratch disk is their high-water mark, polled every 2 s).
 
     python bench/features.py                                  # 10M generated transactions
     python bench/features.py --rows 1000000                   # quicker
-    python bench/features.py --rows 100000000 --only stream   # 100M, generated in chunks
+    python bench/features.py --rows 100000000 --only partitioned   # 100M, generated in chunks
+    python bench/features.py --rows 100000000 --generate-only t.parquet   # generate once, then
+    python bench/features.py --transactions t.parquet --only partitioned   # reuse the file
     python bench/features.py --transactions t.parquet --peer-rows 2000000
 """
 
@@ -30,6 +37,8 @@ import json
 import math
 import os
 import resource
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,12 +54,14 @@ console = Console()
 DAYS = 60
 TX_PER_CUSTOMER_DAY = 1.54  # measured on generate_bank(customers=2000, days=60, seed=7)
 DELAY_DAYS = 7
-KINDS = ("engine", "stream", "pandas")
+KINDS = ("engine", "stream", "partitioned", "pandas")
 LABELS = {
     "engine": "bankml in-memory engine (pandas frame)",
     "stream": "bankml streamed to Parquet (one SQL query)",
+    "partitioned": "bankml partitioned by entity and time",
     "pandas": "pandas groupby-rolling",
 }
+SCRATCH_KINDS = ("stream", "partitioned")  # their spill/scratch folder is measured
 
 
 def _rss_mb() -> float:
@@ -183,7 +194,7 @@ def child(args: argparse.Namespace) -> None:
         options = EngineOptions(memory_limit=args.memory_limit, threads=args.threads)
         frame = build_fraud_features(Path(args.path), options=options).frame
         rows = len(frame)
-    elif args.child == "stream":
+    elif args.child in ("stream", "partitioned"):
         import pyarrow.dataset as ds
 
         from bankml.data.features import EngineOptions, compute_features_to_parquet
@@ -192,19 +203,47 @@ def child(args: argparse.Namespace) -> None:
         base_mb = _rss_mb()
         cpu0 = _cpu_s()
         started = time.perf_counter()
-        options = EngineOptions(memory_limit=args.stream_memory_limit, threads=args.threads)
+        options = EngineOptions(
+            memory_limit=args.stream_memory_limit,
+            threads=args.threads,
+            temp_dir=Path(args.scratch),
+        )
         source = Path(args.path)
         resolved, _warnings, events = resolve_event_table(source, DEFAULT_MAPPING, DELAY_DAYS)
-        target = Path(args.out).with_name("stream-features.parquet")
-        rows = compute_features_to_parquet(
-            source,
-            enabled_features(resolved),
-            events,
-            target,
-            passthrough=["customer", "terminal", "card"],
-            options=options,
-        )
+        target = Path(args.out).with_name(f"{args.child}-features.parquet")
+        if args.child == "partitioned":
+            from bankml.data.feature_partitions import compute_features_partitioned
+
+            def progress(stage: str, done: int, total: int) -> None:
+                print(
+                    f"  [{time.perf_counter() - started:7.0f} s] {stage} {done}/{total}"
+                    f" (CPU {_cpu_s() - cpu0:.0f} s, peak RSS {_rss_mb() / 1024:.2f} GB)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+            rows = compute_features_partitioned(
+                source,
+                enabled_features(resolved),
+                events,
+                target,
+                passthrough=["customer", "terminal", "card"],
+                options=options,
+                partition_rows=args.partition_rows,
+                slice_rows=args.slice_rows,
+                progress=progress,
+            )
+        else:
+            rows = compute_features_to_parquet(
+                source,
+                enabled_features(resolved),
+                events,
+                target,
+                passthrough=["customer", "terminal", "card"],
+                options=options,
+            )
         seconds = time.perf_counter() - started
+        out_gb = target.stat().st_size / 1e9
         cpu = _cpu_s() - cpu0
         peak_mb = _rss_mb()
         picked = ds.dataset(target).to_table(
@@ -212,7 +251,13 @@ def child(args: argparse.Namespace) -> None:
         )
         picked.to_pandas().to_parquet(args.out)
         target.unlink()
-        result = {"seconds": seconds, "cpu_s": cpu, "rows": rows, "peak_mb": peak_mb}
+        result = {
+            "seconds": seconds,
+            "cpu_s": cpu,
+            "rows": rows,
+            "peak_mb": peak_mb,
+            "out_gb": out_gb,
+        }
         print(json.dumps({**result, "base_mb": base_mb}))
         return
     else:
@@ -229,7 +274,10 @@ def child(args: argparse.Namespace) -> None:
 def run_child(
     kind: str, path: Path, work: Path, args: argparse.Namespace
 ) -> dict[str, float] | None:
+    """Run one implementation in a child process, watched: time limit, free disk, scratch."""
     out = work / f"{kind}.parquet"
+    scratch = work / f"scratch-{kind}"
+    scratch.mkdir(exist_ok=True)
     cmd = [
         sys.executable,
         __file__,
@@ -247,22 +295,92 @@ def run_child(
         str(args.threads),
         "--stream-memory-limit",
         args.stream_memory_limit,
+        "--partition-rows",
+        str(args.partition_rows),
+        "--slice-rows",
+        str(args.slice_rows),
+        "--scratch",
+        str(scratch),
     ]
     if kind == "pandas" and args.peer_rows is not None:
         cmd += ["--peer-rows", str(args.peer_rows)]
-    with console.status(f"running {kind} ..."):
-        try:
-            done = subprocess.run(
-                cmd, capture_output=True, text=True, check=False, timeout=args.timeout
-            )
-        except subprocess.TimeoutExpired:
-            console.print(f"[red]{kind} did not finish within {args.timeout} s: skipped[/red]")
-            return None
-    if done.returncode != 0:
-        console.print(f"[red]{kind} failed[/red]\n{done.stderr[-3000:]}")
+    console.print(f"running {kind} (load average {os.getloadavg()[0]:.1f}) ...")
+    err = work / f"{kind}.stderr"
+    # stderr goes to a file and is echoed as it grows, so a nohup log shows progress.
+    with err.open("w") as err_file:
+        child_proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=err_file, text=True, start_new_session=True
+        )
+        verdict = _watch(child_proc, kind, scratch, err, args)
+    stdout = child_proc.stdout.read() if child_proc.stdout else ""
+    shutil.rmtree(scratch, ignore_errors=True)
+    if verdict["stopped"]:
         return None
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    if child_proc.returncode != 0:
+        console.print(f"[red]{kind} failed[/red]\n{err.read_text()[-3000:]}")
+        return None
+    result: dict[str, float] = json.loads(stdout.strip().splitlines()[-1])
+    result["scratch_gb"] = verdict["scratch_gb"]
+    result["min_free_gb"] = verdict["min_free_gb"]
     return result
+
+
+def _watch(
+    proc: subprocess.Popen[str], kind: str, scratch: Path, err: Path, args: argparse.Namespace
+) -> dict[str, float]:
+    """Poll a child every 2 s: echo its progress, track its scratch folder's high-water mark
+    and the disk's free space; stop it (its whole process group) past the time limit or
+    when free space falls below ``--min-free-gb``."""
+    started = time.perf_counter()
+    peak = 0.0
+    least_free = math.inf
+    echoed = 0
+    last_status = started
+    stopped = 0.0
+    while proc.poll() is None:
+        time.sleep(2)
+        peak = max(peak, _folder_gb(scratch))
+        free = shutil.disk_usage(scratch).free / 1e9
+        least_free = min(least_free, free)
+        text = err.read_text()
+        if len(text) > echoed:
+            sys.stdout.write(text[echoed:])
+            sys.stdout.flush()
+            echoed = len(text)
+        elapsed = time.perf_counter() - started
+        if time.perf_counter() - last_status >= 60:
+            last_status = time.perf_counter()
+            console.print(
+                f"  [{elapsed:7.0f} s] {kind}: scratch {_folder_gb(scratch):.1f} GB"
+                f" (peak {peak:.1f}), disk free {free:.0f} GB,"
+                f" load average {os.getloadavg()[0]:.1f}"
+            )
+        reason = None
+        if free < args.min_free_gb:
+            reason = f"free disk {free:.1f} GB < {args.min_free_gb} GB"
+        elif elapsed > args.timeout:
+            reason = f"time limit {args.timeout:.0f} s"
+        if reason is not None:
+            console.print(f"[red]{kind} stopped after {elapsed:.0f} s: {reason}[/red]")
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            stopped = 1.0
+            break
+    return {"scratch_gb": peak, "min_free_gb": least_free, "stopped": stopped}
+
+
+def _folder_gb(folder: Path) -> float:
+    """Bytes of the files under ``folder`` (files vanish while we walk: skip them)."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.stat(os.path.join(root, name)).st_size
+    return total / 1e9
 
 
 def main() -> None:
@@ -278,8 +396,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
     parser.add_argument(
         "--only",
-        default="engine,stream,pandas",
-        help="comma-separated implementations to run (engine, stream, pandas)",
+        default="engine,stream,partitioned,pandas",
+        help="comma-separated implementations to run (engine, stream, partitioned, pandas)",
     )
     parser.add_argument(
         "--timeout", type=float, default=1800, help="seconds allowed to each implementation"
@@ -290,13 +408,35 @@ def main() -> None:
         default=20_000_000,
         help="generate more rows than this as several banks, appended into one file",
     )
+    parser.add_argument(
+        "--partition-rows", type=int, default=4_000_000, help="partitioned: rows per hash part"
+    )
+    parser.add_argument(
+        "--slice-rows", type=int, default=2_000_000, help="partitioned: rows per time slice"
+    )
+    parser.add_argument(
+        "--min-free-gb",
+        type=float,
+        default=15.0,
+        help="stop an implementation when the disk has less free space than this",
+    )
+    parser.add_argument(
+        "--generate-only",
+        type=Path,
+        metavar="PATH",
+        help="generate --rows transactions into PATH (Parquet), print time and memory, stop",
+    )
     parser.add_argument("--child", choices=KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--sample-ids", help=argparse.SUPPRESS)
+    parser.add_argument("--scratch", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
+        return
+    if args.generate_only is not None:
+        generate_only(args.generate_only, args.rows, args.chunk_rows)
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-features-") as tmp:
@@ -322,7 +462,17 @@ def main() -> None:
         agreement = _agreement(frames)
 
     table = Table(title=f"fraud features: {n_rows:,} transactions, 2-core machine")
-    columns = ("implementation", "rows", "seconds", "CPU s", "rows/s", "peak RSS", "above baseline")
+    columns = (
+        "implementation",
+        "rows",
+        "seconds",
+        "CPU s",
+        "rows/s",
+        "peak RSS",
+        "above baseline",
+        "peak scratch",
+        "output",
+    )
     for col in columns:
         table.add_column(col, justify="right" if col != "implementation" else "left")
     for kind, r in results.items():
@@ -334,6 +484,8 @@ def main() -> None:
             f"{r['rows'] / r['seconds']:,.0f}",
             f"{r['peak_mb'] / 1024:.2f} GB",
             f"{(r['peak_mb'] - r['base_mb']) / 1024:.2f} GB",
+            f"{r['scratch_gb']:.1f} GB" if kind in SCRATCH_KINDS else "",
+            f"{r['out_gb']:.1f} GB" if "out_gb" in r else "",
         )
     peer = results.get("pandas")
     if peer is not None and peer["rows"] < n_rows:
@@ -345,6 +497,8 @@ def main() -> None:
             f"~{peer['cpu_s'] * scale:.0f}" if "cpu_s" in peer else "",
             "",
             f"~{peer['peak_mb'] * scale / 1024:.1f} GB",
+            "",
+            "",
             "",
         )
     console.print(table)
@@ -418,6 +572,24 @@ def _agreement(
     return out
 
 
+def generate_only(target: Path, rows: int, chunk_rows: int) -> None:
+    """Generate once into ``target`` so long runs (100M) can reuse the file (``--transactions``).
+
+    Written under a temporary name in ``target``'s folder and renamed when complete.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cpu0, started = _cpu_s(), time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=".bench-generate-", dir=target.parent) as tmp:
+        path = generate(Path(tmp), rows, chunk_rows)
+        path.replace(target)
+    console.print(
+        f"generated {_count_rows(target):,} transactions into {target} in "
+        f"{time.perf_counter() - started:.0f} s ({_cpu_s() - cpu0:.0f} CPU s), "
+        f"peak RSS {_rss_mb() / 1024:.2f} GB, {target.stat().st_size / 1e9:.2f} GB on disk, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+
+
 def generate(work: Path, rows: int, chunk_rows: int) -> Path:
     """~``rows`` synthetic transactions in one Parquet file, generated in bounded memory.
 
@@ -443,6 +615,7 @@ def generate(work: Path, rows: int, chunk_rows: int) -> Path:
     try:
         for chunk in range(chunks):
             bank = work / f"bank{chunk}"
+            chunk_started = time.perf_counter()
             with console.status(f"generating chunk {chunk + 1}/{chunks} (~{per_chunk:,} rows)"):
                 generate_bank(bank, customers=customers, days=DAYS, seed=7 + chunk)
             source = pq.ParquetFile(bank / "transactions.parquet")
@@ -457,6 +630,11 @@ def generate(work: Path, rows: int, chunk_rows: int) -> Path:
                 writer.write_table(t)
             offset += source.metadata.num_rows
             del source
+            # Printed, not only a spinner: a long run under nohup shows how far it got.
+            console.print(
+                f"chunk {chunk + 1}/{chunks}: {offset:,} rows in "
+                f"{time.perf_counter() - chunk_started:.0f} s, peak RSS {_rss_mb() / 1024:.2f} GB"
+            )
             for f in bank.rglob("*"):
                 if f.is_file():
                     f.unlink()

@@ -1,8 +1,10 @@
-"""The streamed (Parquet) feature engine and its Spark twin give the in-memory engine's features.
+"""The streamed (Parquet) feature engine, its partitioned form and its Spark twin give the
+in-memory engine's features.
 
 Oracles: the brute-force Python loop of ``test_fraud_features.reference`` (no SQL, no
 windows) and the in-memory engine, on a table with timestamp ties, shuffled ids and
-delayed labels.
+delayed labels. The partitioned engine runs with tiny parts and time slices, so a 600-row
+table is cut into many of each (the cut must not change a value).
 """
 
 from __future__ import annotations
@@ -14,10 +16,14 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bankml.core.errors import InputError
+from bankml.data.feature_partitions import compute_features_partitioned, plan_partitions
 from bankml.data.feature_sql import DUCKDB, SPARK, compile_features
 from bankml.data.features import (
+    EngineOptions,
     EventTable,
     FeatureDef,
     compute_features,
@@ -65,6 +71,34 @@ def _same_frames(got: pd.DataFrame, want: pd.DataFrame) -> None:
             assert (pd.Series(a) == pd.Series(b)).all(), name
 
 
+def _run(
+    engine: str,
+    source: Path | pd.DataFrame,
+    defs: list[FeatureDef],
+    table: EventTable,
+    tmp_path: Path,
+    passthrough: list[str] | None = None,
+) -> pd.DataFrame:
+    """Features from one engine as a frame (the file engines read back)."""
+    if engine == "in-memory":
+        return compute_features(source, defs, table, passthrough=passthrough or [])
+    out = tmp_path / f"{engine}.parquet"
+    if engine == "streamed":
+        compute_features_to_parquet(source, defs, table, out, passthrough=passthrough or [])
+    else:
+        # Two rows per part and per slice: every entity value and stretch of time apart.
+        compute_features_partitioned(
+            source,
+            defs,
+            table,
+            out,
+            passthrough=passthrough or [],
+            partition_rows=2,
+            slice_rows=2,
+        )
+    return pq.read_table(out).to_pandas()
+
+
 @pytest.fixture(scope="module")
 def table_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tx") / "transactions.parquet"
@@ -98,6 +132,143 @@ def test_streamed_history_features_equal_the_model_frame(table_file: Path, tmp_p
     _same_frames(got[HISTORY_FEATURES], want[HISTORY_FEATURES])
 
 
+@pytest.mark.parametrize(("partition_rows", "slice_rows"), [(2, 60), (150, 25), (10_000, 10_000)])
+def test_partitioned_features_match_brute_force_and_the_other_engines(
+    table_file: Path, tmp_path: Path, partition_rows: int, slice_rows: int
+) -> None:
+    defs, table = _fraud(table_file)
+    out = tmp_path / "features.parquet"
+    calls: list[tuple[str, int, int]] = []
+    rows = compute_features_partitioned(
+        table_file,
+        defs,
+        table,
+        out,
+        passthrough=PASSTHROUGH,
+        options=EngineOptions(memory_limit="256MB", threads=2, temp_dir=tmp_path),
+        partition_rows=partition_rows,
+        slice_rows=slice_rows,
+        progress=lambda stage, done, total: calls.append((stage, done, total)),
+    )
+    got = pq.read_table(out).to_pandas()
+    assert rows == len(got) == 600
+    # The cut really happened: parts per entity family and time slices as planned.
+    parts = {stage: total for stage, _done, total in calls if stage.startswith("features:")}
+    assert set(parts) == {"features:customer", "features:terminal", "features:card"}
+    if partition_rows == 2:  # 6 customers, 5 terminals, 8 cards: several parts each
+        assert all(total > 1 for total in parts.values())
+    slices = -(-600 // slice_rows)
+    assert [c for c in calls if c[0] == "assemble"][-1] == ("assemble", slices, slices)
+    assert_features_equal(got, reference(pd.read_parquet(table_file)), SQL_FEATURES)
+    _same_frames(got, compute_features(table_file, defs, table, passthrough=PASSTHROUGH))
+    streamed = tmp_path / "streamed.parquet"
+    compute_features_to_parquet(table_file, defs, table, streamed, passthrough=PASSTHROUGH)
+    _same_frames(got, pq.read_table(streamed).to_pandas())
+    # Scratch (parts, family results, spill) is gone; only the two outputs remain.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["features.parquet", "streamed.parquet"]
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    n=st.integers(1, 150),
+    seed=st.integers(0, 10_000),
+    partition_rows=st.integers(1, 60),
+    slice_rows=st.integers(15, 200),
+)
+def test_no_cut_into_parts_and_slices_changes_a_value(
+    tmp_path: Path, n: int, seed: int, partition_rows: int, slice_rows: int
+) -> None:
+    df = transactions(n=n, seed=seed)
+    source = tmp_path / f"t{seed}-{n}.parquet"
+    df.to_parquet(source)
+    defs, table = _fraud(source)
+    out = tmp_path / f"f{seed}-{n}.parquet"
+    compute_features_partitioned(
+        source,
+        defs,
+        table,
+        out,
+        passthrough=PASSTHROUGH,
+        partition_rows=partition_rows,
+        slice_rows=slice_rows,
+    )
+    want = compute_features(source, defs, table, passthrough=PASSTHROUGH)
+    _same_frames(pq.read_table(out).to_pandas(), want)
+
+
+def test_partitioned_row_features_alone_keep_every_row_in_time_order(tmp_path: Path) -> None:
+    # No entity: one family keyed on the event id, still cut into parts and slices.
+    df = _tied_customer()
+    defs = [FeatureDef("double_x", None, None, "2x", "row", "2 * x")]
+    got = _run("partitioned", df, defs, _HISTORY_TABLE, tmp_path, passthrough=["cust"])
+    assert got["id"].tolist() == [1, 2, 4, 3]  # (time, id) order
+    assert got["double_x"].tolist() == [200.0, 20.0, 10.0, 80.0]
+    assert got["cust"].isna().tolist() == [False, False, True, False]
+
+
+def test_partition_plan_groups_features_by_entity() -> None:
+    defs = [
+        FeatureDef("night", None, None, "row", "row", "1"),
+        FeatureDef("n_t", "term", "1d", "count", "count"),
+        FeatureDef("n_c", "cust", "1d", "count", "count"),
+        FeatureDef("new_t", "cust", None, "new", "first_seen", key="term"),
+    ]
+    plan = plan_partitions(defs, rows=10, partition_rows=4, slice_rows=3)
+    # First-use order; row features ride with the first family (which carries the columns).
+    assert [(e, [f.name for f in g]) for e, g in plan.families] == [
+        ("term", ["n_t", "night"]),
+        ("cust", ["n_c", "new_t"]),
+    ]
+    assert (plan.parts, plan.slices) == (3, 4)
+    only_rows = plan_partitions(defs[:1], rows=10, partition_rows=100, slice_rows=100)
+    assert [(e, [f.name for f in g]) for e, g in only_rows.families] == [(None, ["night"])]
+    assert (only_rows.parts, only_rows.slices) == (1, 1)
+    with pytest.raises(InputError, match="at least 1"):
+        plan_partitions(defs, rows=10, partition_rows=0, slice_rows=3)
+
+
+def test_partitioned_refuses_a_feature_on_an_unmapped_entity(tmp_path: Path) -> None:
+    defs = [FeatureDef("n_acct", "acct", "1d", "count", "count")]
+    with pytest.raises(InputError, match="partition on 'acct', which the event table"):
+        compute_features_partitioned(_tied_customer(), defs, _HISTORY_TABLE, tmp_path / "f")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_partitioned_failure_midway_leaves_the_old_output_and_no_scratch(
+    table_file: Path, tmp_path: Path
+) -> None:
+    # Fail after the first time slice is in the temporary file: the half-written file must
+    # not replace the old output, and scratch must not stay behind.
+    defs, table = _fraud(table_file)
+    out = tmp_path / "out" / "features.parquet"
+    out.parent.mkdir()
+    out.write_bytes(b"previous run")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def fail_on_second_slice(stage: str, done: int, _total: int) -> None:
+        if stage == "assemble" and done == 2:
+            raise RuntimeError("disk went away")
+
+    with pytest.raises(RuntimeError, match="disk went away"):
+        compute_features_partitioned(
+            table_file,
+            defs,
+            table,
+            out,
+            options=EngineOptions(temp_dir=scratch),
+            slice_rows=100,
+            progress=fail_on_second_slice,
+        )
+    assert out.read_bytes() == b"previous run"
+    assert [p.name for p in out.parent.iterdir()] == ["features.parquet"]
+    assert list(scratch.iterdir()) == []
+
+
 def _tied_customer() -> pd.DataFrame:
     # Customer 7: ids 2 and 1 at the same instant (id 1 comes first), then id 3 an hour on.
     t0 = pd.Timestamp("2026-03-02 10:00", tz="UTC")
@@ -120,14 +291,9 @@ _HISTORY_DEFS = [
 _HISTORY_TABLE = EventTable({"id": "id", "time": "t", "cust": "cust", "x": "x"})
 
 
-@pytest.mark.parametrize("engine", ["in-memory", "streamed"])
+@pytest.mark.parametrize("engine", ["in-memory", "streamed", "partitioned"])
 def test_history_kinds_leave_later_tied_peers_out(engine: str, tmp_path: Path) -> None:
-    df = _tied_customer()
-    if engine == "in-memory":
-        got = compute_features(df, _HISTORY_DEFS, _HISTORY_TABLE)
-    else:
-        compute_features_to_parquet(df, _HISTORY_DEFS, _HISTORY_TABLE, tmp_path / "f.parquet")
-        got = pq.read_table(tmp_path / "f.parquet").to_pandas()
+    got = _run(engine, _tied_customer(), _HISTORY_DEFS, _HISTORY_TABLE, tmp_path)
     rows = got.set_index("id")
     # id 1 sees only itself; id 2 sees {100, 10}; id 3 sees {100, 10, 40}; id 4 has no customer.
     assert rows.loc[1, "gap"] == 720.0
@@ -184,16 +350,11 @@ _KNOWN_TABLE = EventTable(
 )
 
 
-@pytest.mark.parametrize("engine", ["in-memory", "streamed"])
+@pytest.mark.parametrize("engine", ["in-memory", "streamed", "partitioned"])
 def test_known_label_count_counts_strictly_earlier_frauds_known_by_now(
     engine: str, tmp_path: Path
 ) -> None:
-    df = _terminal_frauds()
-    if engine == "in-memory":
-        got = compute_features(df, _KNOWN_DEFS, _KNOWN_TABLE)
-    else:
-        compute_features_to_parquet(df, _KNOWN_DEFS, _KNOWN_TABLE, tmp_path / "f.parquet")
-        got = pq.read_table(tmp_path / "f.parquet").to_pandas()
+    got = _run(engine, _terminal_frauds(), _KNOWN_DEFS, _KNOWN_TABLE, tmp_path)
     k = got.set_index("id")["known_7d"]
     assert k[1] == 0.0  # its own fraud: never
     assert k[2] == 0.0  # id 1's fraud is not known yet (t0 + 2h)
@@ -220,9 +381,11 @@ def test_streamed_features_without_a_label_time_column(tmp_path: Path) -> None:
     want = reference(transactions(n=300, seed=5), delay_days=3, label_time=False)
     assert_features_equal(got, want, [n for n in SQL_FEATURES if n.startswith("terminal_")])
     _same_frames(got, compute_features(source, defs, table, passthrough=PASSTHROUGH))
+    _same_frames(_run("partitioned", source, defs, table, tmp_path, PASSTHROUGH), got)
 
 
-def test_streamed_sum_kind_and_null_entities(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["streamed", "partitioned"])
+def test_streamed_sum_kind_and_null_entities(engine: str, tmp_path: Path) -> None:
     df = pd.DataFrame(
         {
             "id": [1, 2, 3, 4],
@@ -236,24 +399,40 @@ def test_streamed_sum_kind_and_null_entities(tmp_path: Path) -> None:
     )
     defs = [FeatureDef("x_sum_1h", "acct", "1h", "sum of x", "sum", "x")]
     table = EventTable({"id": "id", "time": "t", "acct": "acct", "x": "x"})
-    compute_features_to_parquet(df, defs, table, tmp_path / "f.parquet")
-    got = pq.read_table(tmp_path / "f.parquet").to_pandas()["x_sum_1h"].tolist()
+    got = _run(engine, df, defs, table, tmp_path)["x_sum_1h"].tolist()
     assert got[:2] == [1.0, 3.0]
     assert np.isnan(got[2])
     assert got[3] == 8.0
 
 
-def test_bad_input_leaves_no_file(table_file: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["streamed", "partitioned"])
+def test_bad_input_leaves_no_file(engine: str, table_file: Path, tmp_path: Path) -> None:
     df = pd.read_parquet(table_file)
     df.loc[5, "transaction_id"] = df.loc[6, "transaction_id"]
     source = tmp_path / "dup.parquet"
     df.to_parquet(source)
     defs, table = _fraud(source)
     out = tmp_path / "out" / "f.parquet"
+    write = compute_features_to_parquet if engine == "streamed" else compute_features_partitioned
     with pytest.raises(InputError, match="appear more than once"):
-        compute_features_to_parquet(source, defs, table, out)
+        write(source, defs, table, out)
     assert not out.exists()
     assert not list(tmp_path.glob("out/.*partial"))
+
+
+@pytest.mark.parametrize("partition_above", [0, 10_000])
+def test_write_features_gives_the_same_values_either_side_of_the_partition_threshold(
+    table_file: Path, tmp_path: Path, partition_above: int
+) -> None:
+    # 600 rows: above 0 the partitioned engine runs, below 10,000 the single query.
+    defs, table = _fraud(table_file)
+    out = tmp_path / "f.parquet"
+    rows = write_features(
+        table_file, defs, table, out, passthrough=PASSTHROUGH, partition_above=partition_above
+    )
+    assert rows == 600
+    want = compute_features(table_file, defs, table, passthrough=PASSTHROUGH)
+    _same_frames(pq.read_table(out).to_pandas(), want)
 
 
 def test_write_features_refuses_an_unknown_engine(table_file: Path, tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ def features_cmd(
         help="Where to write the features: a Parquet file (duckdb) or directory (spark).",
     ),
     engine: str = typer.Option(
-        "duckdb", "--engine", help="duckdb (streamed, bounded memory) or spark (local[2])."
+        "duckdb",
+        "--engine",
+        help="duckdb (bounded memory; partitioned by entity above 4M rows) or spark (local[2]).",
     ),
     mapping: Path = typer.Option(
         None,
@@ -49,8 +51,9 @@ def features_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object to stdout."),
 ) -> None:
     """Compute the point-in-time fraud features of every transaction and write them to
-    Parquet, on DuckDB (streamed, bounded memory) or on a local Spark session. Both engines
-    run SQL generated from the same feature definitions and give the same features.
+    Parquet, on DuckDB (bounded memory, partitioned by entity above 4M rows) or on a local
+    Spark session. Both engines run SQL generated from the same feature definitions and give
+    the same features.
     """
     from bankml.data.features import EngineOptions, write_features
     from bankml.fraud.features import enabled_features, resolve_event_table
@@ -103,7 +106,9 @@ def score_batch_cmd(
         help="Where to write the scores: a Parquet file (duckdb) or directory (spark).",
     ),
     engine: str = typer.Option(
-        "duckdb", "--engine", help="duckdb (streamed, bounded memory) or spark (local[2])."
+        "duckdb",
+        "--engine",
+        help="duckdb (bounded memory; partitioned by entity above 4M rows) or spark (local[2]).",
     ),
     version: int = typer.Option(
         None, "--version", help="Model version to score with (default: the champion)."

@@ -51,9 +51,12 @@ The result is one row per event **sorted by (time, id)**, float64 feature column
 :func:`compute_features` returns it as one pandas frame (fast, for inputs that fit in memory);
 :func:`compute_features_to_parquet` streams it to a Parquet file instead, with one generated
 SQL query (:mod:`bankml.data.feature_sql`) run by DuckDB's ``COPY ... TO`` under its memory
-limit, spilling to disk beyond it: 10 million events stay under 2 GB of peak memory and 100
-million run on a laptop (figures in ``bench/features.py``). The same query, in Spark's
-dialect, runs on a cluster (:mod:`bankml.data.spark`).
+limit, spilling to disk beyond it: 10 million events stay under 2 GB of peak memory. Its
+whole-table sorts spill ever more as the rows grow, so beyond a few million events
+:func:`bankml.data.feature_partitions.compute_features_partitioned` runs the same query per
+entity and hash part and reassembles the file by time slice, in bounded memory and scratch
+disk (figures in ``bench/features.py``); :func:`write_features` picks between them. The same
+query, in Spark's dialect, runs on a cluster (:mod:`bankml.data.spark`).
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ from bankml.core.errors import DataFileError, InputError
 
 __all__ = [
     "FEATURE_KINDS",
+    "PARTITION_ABOVE",
     "SPREAD_FLOOR",
     "EngineOptions",
     "EventTable",
@@ -401,6 +405,12 @@ FeatureEngine = Literal["duckdb", "spark"]
 FEATURE_ENGINES: tuple[str, ...] = get_args(FeatureEngine)
 
 
+PARTITION_ABOVE = 4_000_000
+"""``write_features`` (duckdb) partitions the work above this many source rows (one part's
+worth): below it the single streamed query is cheaper, above it its whole-table sorts spill
+ever more (43 GB at 100M rows) while the partitioned engine's parts stay the same size."""
+
+
 def write_features(
     source: Path,
     defs: Sequence[FeatureDef],
@@ -411,14 +421,17 @@ def write_features(
     passthrough: Sequence[str] = (),
     options: EngineOptions | None = None,
     spark_session: Any = None,
+    partition_above: int = PARTITION_ABOVE,
 ) -> int:
     """Compute features for a batch and write them to Parquet with the chosen engine.
 
-    ``duckdb`` streams one file at ``out`` (:func:`compute_features_to_parquet`); ``spark``
-    writes a directory of part files at ``out`` (:func:`bankml.data.spark.compute_features_spark`,
-    on ``spark_session`` or a local session). Both compile the same definitions to SQL.
-    Returns the number of rows. The caller passes the definitions in (the fraud set, say):
-    this layer knows no use case.
+    ``duckdb`` writes one file at ``out``: the single streamed query
+    (:func:`compute_features_to_parquet`) up to ``partition_above`` source rows, the
+    partitioned engine (:func:`bankml.data.feature_partitions.compute_features_partitioned`)
+    beyond, both giving the same values. ``spark`` writes a directory of part files at
+    ``out`` (:func:`bankml.data.spark.compute_features_spark`, on ``spark_session`` or a
+    local session). All compile the same definitions to SQL. Returns the number of rows.
+    The caller passes the definitions in (the fraud set, say): this layer knows no use case.
     """
     if engine not in FEATURE_ENGINES:
         raise InputError(
@@ -430,9 +443,30 @@ def write_features(
         return compute_features_spark(
             source, defs, table, out, passthrough=passthrough, spark=spark_session
         )
+    if _source_rows(source) > partition_above:
+        from bankml.data.feature_partitions import compute_features_partitioned
+
+        return compute_features_partitioned(
+            source, defs, table, out, passthrough=passthrough, options=options
+        )
     return compute_features_to_parquet(
         source, defs, table, out, passthrough=passthrough, options=options
     )
+
+
+def _source_rows(source: Path | pd.DataFrame) -> int:
+    """Rows of a frame or file (Parquet: from its footer); 0 if it cannot be read, so the
+    engine that runs next reports the problem in its own words."""
+    if isinstance(source, pd.DataFrame):
+        return len(source)
+    con = duckdb.connect(":memory:")
+    try:
+        row = con.execute(f"SELECT count(*) FROM {_source_sql(con, source)}").fetchone()
+        return int(row[0]) if row is not None else 0
+    except (duckdb.Error, DataFileError):
+        return 0
+    finally:
+        con.close()
 
 
 def _validate_source(con: duckdb.DuckDBPyConnection, src: str, table: EventTable) -> int:
