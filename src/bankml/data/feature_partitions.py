@@ -59,11 +59,11 @@ from bankml.data.features import (
     EngineOptions,
     EventTable,
     FeatureDef,
-    _connect,
-    _first_line,
-    _q,
-    _source_sql,
-    _validate_source,
+    connect_engine,
+    first_line,
+    quote_ident,
+    source_sql,
+    validate_source,
 )
 
 __all__ = [
@@ -153,11 +153,11 @@ def compute_features_partitioned(
     with tempfile.TemporaryDirectory(prefix="bankml-features-", dir=options.temp_dir) as scratch:
         work = Path(scratch)
         (work / "spill").mkdir()
-        con = _connect(options, work / "spill")
+        con = connect_engine(options, work / "spill")
         try:
             with _duckdb_errors():
-                src = _source_sql(con, source)
-                n = _validate_source(con, src, table)
+                src = source_sql(con, source)
+                n = validate_source(con, src, table)
                 plan = plan_partitions(defs, n, partition_rows, slice_rows)
                 for entity, _group in plan.families:
                     if entity is not None and entity not in table.columns:
@@ -204,9 +204,9 @@ def _duckdb_errors() -> Iterator[None]:
     try:
         yield
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        raise DataFileError(f"cannot read the source: {_first_line(exc)}") from exc
+        raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
     except duckdb.ConversionException as exc:
-        raise InputError(f"a column has values of the wrong type: {_first_line(exc)}") from exc
+        raise InputError(f"a column has values of the wrong type: {first_line(exc)}") from exc
 
 
 def _literal(path: Path) -> str:
@@ -219,7 +219,7 @@ def _slice_expr(con: duckdb.DuckDBPyConnection, src: str, table: EventTable, sli
     A function of the time alone, so events with the same timestamp share a slice and
     slice order is time order.
     """
-    t = f"epoch_us(CAST({_q(table.columns[table.time])} AS TIMESTAMPTZ))"
+    t = f"epoch_us(CAST({quote_ident(table.columns[table.time])} AS TIMESTAMPTZ))"
     row = con.execute(f"SELECT min({t}), max({t}) FROM {src}").fetchone()
     assert row is not None and row[0] is not None
     low, high = int(row[0]), int(row[1])
@@ -239,8 +239,8 @@ def _partition_source(
 ) -> list[Path]:
     """Write the mapped columns in ``parts`` hash parts of ``entity`` (the id if None)."""
     target = work / f"in{family}"
-    key = _q(table.columns[entity if entity is not None else table.id])
-    columns = ", ".join(_q(c) for c in dict.fromkeys(table.columns.values()))
+    key = quote_ident(table.columns[entity if entity is not None else table.id])
+    columns = ", ".join(quote_ident(c) for c in dict.fromkeys(table.columns.values()))
     # The write buffers up to _FLUSH_ROWS per part and thread before writing it out.
     con.execute(f"SET partitioned_write_flush_threshold = {_FLUSH_ROWS}")
     con.execute(
@@ -267,7 +267,7 @@ def _family_features(
     sql = compile_features(group, sliced, src, passthrough=keep, order=False)
     if not carries_columns:
         names = [table.id, _SLICE, *(f.name for f in group)]
-        sql = f"SELECT {', '.join(_q(c) for c in names)} FROM ({sql})"
+        sql = f"SELECT {', '.join(quote_ident(c) for c in names)} FROM ({sql})"
     # Sorted by slice, not partitioned by it: a partitioned write buffers every slice of
     # the part at once (all of it, as each slice gets fewer rows than a flush), a sort
     # spills. Small row groups let the assembly's slice filter skip the rest of the file.
@@ -294,9 +294,9 @@ def _assemble(
     if table.label is not None:
         keep += [table.label, table.known_column]
     owner = {f.name: i for i, (_e, group) in enumerate(plan.families) for f in group}
-    select = [f"f0.{_q(c)} AS {_q(c)}" for c in dict.fromkeys(keep)]
-    select += [f"f{owner[f.name]}.{_q(f.name)} AS {_q(f.name)}" for f in defs]
-    ident = _q(table.id)
+    select = [f"f0.{quote_ident(c)} AS {quote_ident(c)}" for c in dict.fromkeys(keep)]
+    select += [f"f{owner[f.name]}.{quote_ident(f.name)} AS {quote_ident(f.name)}" for f in defs]
+    ident = quote_ident(table.id)
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
     rows = 0
@@ -311,7 +311,7 @@ def _assemble(
             joins = "".join(f" JOIN {s_} USING ({ident})" for s_ in sources[1:])
             sql = (
                 f"SELECT {', '.join(select)} FROM {sources[0]}{joins}"
-                f" ORDER BY f0.{_q(table.time)}, f0.{ident}"
+                f" ORDER BY f0.{quote_ident(table.time)}, f0.{ident}"
             )
             reader = con.sql(sql).to_arrow_reader(_BATCH_ROWS)
             for batch in reader:

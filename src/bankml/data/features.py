@@ -259,12 +259,12 @@ STREAMING_OPTIONS = EngineOptions(memory_limit="1GB")
 """Defaults for :func:`compute_features_to_parquet`: DuckDB's buffer pool is the whole budget."""
 
 
-def _q(name: str) -> str:
+def quote_ident(name: str) -> str:
     """Quote an SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
-def _source_sql(con: duckdb.DuckDBPyConnection, source: Path | pd.DataFrame) -> str:
+def source_sql(con: duckdb.DuckDBPyConnection, source: Path | pd.DataFrame) -> str:
     """Make ``source`` queryable and return the SQL that reads it."""
     if isinstance(source, pd.DataFrame):
         con.register("_source_frame", source)
@@ -290,15 +290,16 @@ def source_columns(source: Path | pd.DataFrame) -> list[str]:
         return [str(c) for c in source.columns]
     con = duckdb.connect(":memory:")
     try:
-        src = _source_sql(con, source)
+        src = source_sql(con, source)
         return [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        raise DataFileError(f"cannot read {Path(source).name}: {_first_line(exc)}") from exc
+        raise DataFileError(f"cannot read {Path(source).name}: {first_line(exc)}") from exc
     finally:
         con.close()
 
 
-def _connect(options: EngineOptions, spill: Path) -> duckdb.DuckDBPyConnection:
+def connect_engine(options: EngineOptions, spill: Path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the engine's memory limit, threads and spill directory."""
     con = duckdb.connect(
         ":memory:",
         config={
@@ -331,15 +332,15 @@ def compute_features(
     options = options or EngineOptions()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bankml-features-", dir=options.temp_dir) as spill:
-        con = _connect(options, Path(spill))
+        con = connect_engine(options, Path(spill))
         try:
             return _compute(con, source, list(defs), table, list(passthrough), started)
         except duckdb.IOException as exc:
-            raise DataFileError(f"cannot read the source: {_first_line(exc)}") from exc
+            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
         except duckdb.InvalidInputException as exc:
-            raise DataFileError(f"cannot read the source: {_first_line(exc)}") from exc
+            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
         except duckdb.ConversionException as exc:
-            raise InputError(f"a column has values of the wrong type: {_first_line(exc)}") from exc
+            raise InputError(f"a column has values of the wrong type: {first_line(exc)}") from exc
         finally:
             con.close()
 
@@ -367,13 +368,13 @@ def compute_features_to_parquet(
     out = Path(out)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bankml-features-", dir=options.temp_dir) as spill:
-        con = _connect(options, Path(spill))
+        con = connect_engine(options, Path(spill))
         # Row order comes from the query's ORDER BY; nothing else needs to be preserved.
         con.execute("SET preserve_insertion_order = true")
         tmp = out.with_name(f".{out.name}.partial")
         try:
-            src = _source_sql(con, source)
-            n = _validate_source(con, src, table)
+            src = source_sql(con, source)
+            n = validate_source(con, src, table)
             sql = compile_features(defs, table, src, passthrough=passthrough)
             out.parent.mkdir(parents=True, exist_ok=True)
             literal = "'" + str(tmp).replace("'", "''") + "'"
@@ -383,11 +384,11 @@ def compute_features_to_parquet(
             )
             tmp.replace(out)
         except duckdb.IOException as exc:
-            raise DataFileError(f"cannot read the source: {_first_line(exc)}") from exc
+            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
         except duckdb.InvalidInputException as exc:
-            raise DataFileError(f"cannot read the source: {_first_line(exc)}") from exc
+            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
         except duckdb.ConversionException as exc:
-            raise InputError(f"a column has values of the wrong type: {_first_line(exc)}") from exc
+            raise InputError(f"a column has values of the wrong type: {first_line(exc)}") from exc
         finally:
             tmp.unlink(missing_ok=True)
             con.close()
@@ -461,7 +462,7 @@ def _source_rows(source: Path | pd.DataFrame) -> int:
         return len(source)
     con = duckdb.connect(":memory:")
     try:
-        row = con.execute(f"SELECT count(*) FROM {_source_sql(con, source)}").fetchone()
+        row = con.execute(f"SELECT count(*) FROM {source_sql(con, source)}").fetchone()
         return int(row[0]) if row is not None else 0
     except (duckdb.Error, DataFileError):
         return 0
@@ -469,7 +470,7 @@ def _source_rows(source: Path | pd.DataFrame) -> int:
         con.close()
 
 
-def _validate_source(con: duckdb.DuckDBPyConnection, src: str, table: EventTable) -> int:
+def validate_source(con: duckdb.DuckDBPyConnection, src: str, table: EventTable) -> int:
     """Check the mapped columns exist and ids/times are present and unique; return the rows."""
     have = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
     for name, column in table.columns.items():
@@ -477,7 +478,7 @@ def _validate_source(con: duckdb.DuckDBPyConnection, src: str, table: EventTable
             raise InputError(
                 MSG_MISSING_COLUMN.format(column=column, name=name, have=", ".join(have))
             )
-    ident, when = _q(table.columns[table.id]), _q(table.columns[table.time])
+    ident, when = quote_ident(table.columns[table.id]), quote_ident(table.columns[table.time])
     row = con.execute(
         f"""SELECT count(*), count(*) - count({ident}), count(*) - count({when}),
                    count({ident}) - count(DISTINCT {ident}) FROM {src}"""
@@ -495,7 +496,8 @@ def _validate_source(con: duckdb.DuckDBPyConnection, src: str, table: EventTable
     return n
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (DuckDB's run to many lines), for one-line errors."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
@@ -507,7 +509,7 @@ def _compute(
     passthrough: list[str],
     started: float,
 ) -> pd.DataFrame:
-    src = _source_sql(con, source)
+    src = source_sql(con, source)
     have = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
     for name, column in table.columns.items():
         if column not in have:
@@ -541,8 +543,8 @@ def _compute(
     if table.label is not None:
         keep += [table.label, table.known_column]
     row_defs = [d for d in defs if d.kind == "row"]
-    select = [_q(c) for c in dict.fromkeys(keep)]
-    select += [f"CAST(({d.expr}) AS DOUBLE) AS {_q(d.name)}" for d in row_defs]
+    select = [quote_ident(c) for c in dict.fromkeys(keep)]
+    select += [f"CAST(({d.expr}) AS DOUBLE) AS {quote_ident(d.name)}" for d in row_defs]
     # ev is stored in _rn order and DuckDB preserves insertion order, so no sort here;
     # checked, because a silently shuffled base would pair features with the wrong rows.
     base = con.execute(f"SELECT _rn, {', '.join(select)} FROM ev").df()
@@ -567,35 +569,38 @@ def _load_events(con: duckdb.DuckDBPyConnection, src: str, table: EventTable) ->
     cols = []
     for name, column in table.columns.items():
         if name == table.time:
-            cols.append(f"CAST({_q(column)} AS TIMESTAMPTZ) AS {_q(name)}")
+            cols.append(f"CAST({quote_ident(column)} AS TIMESTAMPTZ) AS {quote_ident(name)}")
         elif name == table.label:
             # An unrecorded label is treated as negative; it can only lower a rate.
-            cols.append(f"COALESCE(CAST({_q(column)} AS BOOLEAN), FALSE) AS {_q(name)}")
+            cols.append(
+                f"COALESCE(CAST({quote_ident(column)} AS BOOLEAN), FALSE) AS {quote_ident(name)}"
+            )
         elif name == table.label_time:
-            cols.append(f"CAST({_q(column)} AS TIMESTAMPTZ) AS {_q(name)}")
+            cols.append(f"CAST({quote_ident(column)} AS TIMESTAMPTZ) AS {quote_ident(name)}")
         else:
-            cols.append(f"{_q(column)} AS {_q(name)}")
-    time_col = _q(table.time)
+            cols.append(f"{quote_ident(column)} AS {quote_ident(name)}")
+    time_col = quote_ident(table.time)
     known = ""
     if table.label is not None:
         if table.label_time is not None:
-            known = f", epoch_us({_q(table.label_time)}) AS _known"
+            known = f", epoch_us({quote_ident(table.label_time)}) AS _known"
         else:
             delay = table.label_delay_us
             known = (
                 f", epoch_us({time_col}) + {delay} AS _known"
-                f", {time_col} + to_microseconds({delay}) AS {_q(table.known_column)}"
+                f", {time_col} + to_microseconds({delay}) AS {quote_ident(table.known_column)}"
             )
     con.execute(
         f"""CREATE TEMP TABLE ev AS
         SELECT *, epoch_us({time_col}) AS _t {known},
-               row_number() OVER (ORDER BY {time_col}, {_q(table.id)}) - 1 AS _rn
+               row_number() OVER (ORDER BY {time_col}, {quote_ident(table.id)}) - 1 AS _rn
         FROM (SELECT {", ".join(cols)} FROM {src})
         ORDER BY _rn"""
     )
+    ident = quote_ident(table.id)
     row = con.execute(
-        f"""SELECT count(*), count(*) - count({_q(table.id)}), count(*) - count({time_col}),
-                   count({_q(table.id)}) - count(DISTINCT {_q(table.id)}) FROM ev"""
+        f"""SELECT count(*), count(*) - count({ident}), count(*) - count({time_col}),
+                   count({ident}) - count(DISTINCT {ident}) FROM ev"""
     ).fetchone()
     assert row is not None
     n, null_ids, null_times, dup_ids = (int(v) for v in row)
@@ -650,7 +655,7 @@ def _rolling(
         for d in defs
         if d.kind in LABELLED and (w := d.window_us) is not None
     }
-    ent = _q(entity)
+    ent = quote_ident(entity)
     part = f"PARTITION BY {ent} ORDER BY _t RANGE BETWEEN"
     # Every frame ends at CURRENT ROW: DuckDB is several times faster on those than on
     # "X PRECEDING AND Y PRECEDING". A delayed window (t - d - w, t - d] is therefore
@@ -768,7 +773,7 @@ def _known_positives(
     events.
     """
     assert table.label is not None
-    ent = _q(entity)
+    ent = quote_ident(entity)
     cols = [f"k{i}" for i in range(len(specs))]
 
     def one(i: int, value: int) -> str:
@@ -783,7 +788,7 @@ def _known_positives(
         f"""
         WITH pos AS (
             SELECT {ent} AS e, _known AS a, _t AS s
-            FROM ev WHERE {_q(table.label)} AND _known IS NOT NULL AND {ent} IS NOT NULL
+            FROM ev WHERE {quote_ident(table.label)} AND _known IS NOT NULL AND {ent} IS NOT NULL
         ),
         steps AS ({" UNION ALL ".join(steps)}),
         grouped AS (
@@ -811,7 +816,7 @@ def _first_seen(con: duckdb.DuckDBPyConnection, d: FeatureDef, n: int) -> np.nda
     """1.0 for the first event (in (time, id) order) of each (entity, key) pair, else 0.0."""
     assert d.entity is not None
     assert d.key is not None
-    ent = _q(d.entity)
+    ent = quote_ident(d.entity)
     key = f"({d.key})"
     rel = con.execute(
         f"""SELECT min(_rn) AS first_rn FROM ev
@@ -836,7 +841,7 @@ def _history(
     exprs = list(dict.fromkeys(e for d in defs for e in (d.expr, d.key) if e is not None))
     cols = "".join(f", CAST(({e}) AS DOUBLE) AS v{i}" for i, e in enumerate(exprs))
     entities = list(dict.fromkeys(d.entity for d in defs if d.entity is not None))
-    ents = "".join(f", {_q(e)} AS e{i}" for i, e in enumerate(entities))
+    ents = "".join(f", {quote_ident(e)} AS e{i}" for i, e in enumerate(entities))
     # A frame, not fetchnumpy: null keys come back as NA whatever the entity's type.
     rel = con.execute(f"SELECT _t{ents}{cols} FROM ev ORDER BY _rn").df()
     us = rel["_t"].to_numpy(dtype=np.int64)
