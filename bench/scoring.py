@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -123,28 +124,31 @@ def transactions(home: Path, n: int) -> list[dict[str, object]]:
     ]
 
 
+def as_transaction(body: dict[str, object]) -> Any:
+    """The typed transaction of one request body (what the API's face builds)."""
+    from bankml.fraud.transaction import Transaction
+
+    return Transaction.create(
+        transaction_id=body["transaction_id"],
+        timestamp=body["timestamp"],
+        customer=body["customer_id"],
+        terminal=body["terminal_id"],
+        amount=body["amount"],
+        card=body["card_id"],
+        country=body["country"],
+    )
+
+
 def in_process(home: Path, n: int) -> list[list[str]]:
     """Median microseconds of raw predict, scoring path and full decision, and ratios."""
     from bankml.app import Services
     from bankml.core.settings import load_settings
 
     svc = Services(load_settings(home=home, env="test", secret_key=SECRET))
-    from bankml.fraud.transaction import Transaction
 
     scorer = svc.fraud.scorer()
     booster = scorer.serving.model.booster_
-    txns = [
-        Transaction.create(
-            transaction_id=t["transaction_id"],
-            timestamp=t["timestamp"],
-            customer=t["customer_id"],
-            terminal=t["terminal_id"],
-            amount=t["amount"],
-            card=t["card_id"],
-            country=t["country"],
-        )
-        for t in transactions(home, n)
-    ]
+    txns = [as_transaction(t) for t in transactions(home, n)]
     rows = [scorer.decide(t)["values"] for t in txns[:200]]
 
     def timed(fn, items) -> float:  # type: ignore[no-untyped-def]
@@ -310,7 +314,6 @@ def peer_bodies(home: Path, txns: list[dict[str, object]]) -> tuple[Path, list[s
     """
     from bankml.app import Services
     from bankml.core.settings import load_settings
-    from bankml.fraud.transaction import Transaction
 
     svc = Services(load_settings(home=home, env="test", secret_key=SECRET))
     scorer = svc.fraud.scorer()
@@ -320,17 +323,7 @@ def peer_bodies(home: Path, txns: list[dict[str, object]]) -> tuple[Path, list[s
     names = list(scorer.serving.feature_names)
     bodies = []
     for t in txns:
-        row = scorer.decide(
-            Transaction.create(
-                transaction_id=t["transaction_id"],
-                timestamp=t["timestamp"],
-                customer=t["customer_id"],
-                terminal=t["terminal_id"],
-                amount=t["amount"],
-                card=t["card_id"],
-                country=t["country"],
-            )
-        )["values"]
+        row = scorer.decide(as_transaction(t))["values"]
         data = [None if v != v else float(v) for v in row]  # NaN is not JSON
         bodies.append({"dataframe_split": {"columns": names, "data": [data]}})
     svc.close()

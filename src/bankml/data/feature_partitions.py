@@ -42,8 +42,7 @@ import math
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -52,7 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from bankml.core.errors import DataFileError, InputError
+from bankml.core.errors import InputError
 from bankml.data.feature_sql import compile_features
 from bankml.data.features import (
     STREAMING_OPTIONS,
@@ -60,9 +59,10 @@ from bankml.data.features import (
     EventTable,
     FeatureDef,
     connect_engine,
-    first_line,
+    duckdb_errors,
     quote_ident,
     source_sql,
+    sql_literal,
     validate_source,
 )
 
@@ -155,7 +155,7 @@ def compute_features_partitioned(
         (work / "spill").mkdir()
         con = connect_engine(options, work / "spill")
         try:
-            with _duckdb_errors():
+            with duckdb_errors():
                 src = source_sql(con, source)
                 n = validate_source(con, src, table)
                 plan = plan_partitions(defs, n, partition_rows, slice_rows)
@@ -198,21 +198,6 @@ def compute_features_partitioned(
     return n
 
 
-@contextmanager
-def _duckdb_errors() -> Iterator[None]:
-    """DuckDB's errors about the source as bankml's one-line errors (as the other engines)."""
-    try:
-        yield
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
-    except duckdb.ConversionException as exc:
-        raise InputError(f"a column has values of the wrong type: {first_line(exc)}") from exc
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
-
-
 def _slice_expr(con: duckdb.DuckDBPyConnection, src: str, table: EventTable, slices: int) -> str:
     """SQL giving each source row its time slice: equal widths of [min, max] event time.
 
@@ -245,7 +230,7 @@ def _partition_source(
     con.execute(f"SET partitioned_write_flush_threshold = {_FLUSH_ROWS}")
     con.execute(
         f"COPY (SELECT {columns}, {slice_sql} AS {_SLICE}, hash({key}) % {parts} AS {_PART}"
-        f" FROM {src}) TO {_literal(target)}"
+        f" FROM {src}) TO {sql_literal(target)}"
         f" (FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({_PART}))"
     )
     return sorted(target.glob(f"{_PART}=*"), key=lambda p: int(p.name.split("=")[1]))
@@ -263,7 +248,7 @@ def _family_features(
     """Run the family's compiled query on one part; write its rows by time slice."""
     # The slice rides through the query as a passthrough column of the event table.
     sliced = replace(table, columns={**table.columns, _SLICE: _SLICE})
-    src = f"read_parquet({_literal(part / '*.parquet')}, hive_partitioning = false)"
+    src = f"read_parquet({sql_literal(part / '*.parquet')}, hive_partitioning = false)"
     sql = compile_features(group, sliced, src, passthrough=keep, order=False)
     if not carries_columns:
         names = [table.id, _SLICE, *(f.name for f in group)]
@@ -274,7 +259,7 @@ def _family_features(
     target.mkdir(exist_ok=True)
     file = target / f"{part.name.split('=')[1]}.parquet"
     con.execute(
-        f"COPY (SELECT * FROM ({sql}) ORDER BY {_SLICE}) TO {_literal(file)}"
+        f"COPY (SELECT * FROM ({sql}) ORDER BY {_SLICE}) TO {sql_literal(file)}"
         f" (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {_SORTED_GROUP_ROWS})"
     )
 
@@ -304,7 +289,7 @@ def _assemble(
         for s in range(plan.slices):
             # Row group statistics on the slice column skip the other slices' rows.
             sources = [
-                f"(SELECT * FROM read_parquet({_literal(work / f'out{i}' / '*.parquet')})"
+                f"(SELECT * FROM read_parquet({sql_literal(work / f'out{i}' / '*.parquet')})"
                 f" WHERE {_SLICE} = {s}) f{i}"
                 for i in range(len(plan.families))
             ]

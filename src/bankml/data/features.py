@@ -66,7 +66,8 @@ import logging
 import re
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -373,22 +374,16 @@ def compute_features_to_parquet(
         con.execute("SET preserve_insertion_order = true")
         tmp = out.with_name(f".{out.name}.partial")
         try:
-            src = source_sql(con, source)
-            n = validate_source(con, src, table)
-            sql = compile_features(defs, table, src, passthrough=passthrough)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            literal = "'" + str(tmp).replace("'", "''") + "'"
-            con.execute(
-                f"COPY ({sql}) TO {literal} "
-                "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576)"
-            )
-            tmp.replace(out)
-        except duckdb.IOException as exc:
-            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
-        except duckdb.InvalidInputException as exc:
-            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
-        except duckdb.ConversionException as exc:
-            raise InputError(f"a column has values of the wrong type: {first_line(exc)}") from exc
+            with duckdb_errors():
+                src = source_sql(con, source)
+                n = validate_source(con, src, table)
+                sql = compile_features(defs, table, src, passthrough=passthrough)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                con.execute(
+                    f"COPY ({sql}) TO {sql_literal(tmp)} "
+                    "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576)"
+                )
+                tmp.replace(out)
         finally:
             tmp.unlink(missing_ok=True)
             con.close()
@@ -494,6 +489,22 @@ def validate_source(con: duckdb.DuckDBPyConnection, src: str, table: EventTable)
     if dup_ids:
         raise InputError(MSG_DUPLICATE_IDS.format(n=dup_ids, id=table.id))
     return n
+
+
+@contextmanager
+def duckdb_errors() -> Iterator[None]:
+    """DuckDB's errors about the source as bankml's one-line errors (every engine's)."""
+    try:
+        yield
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
+    except duckdb.ConversionException as exc:
+        raise InputError(f"a column has values of the wrong type: {first_line(exc)}") from exc
+
+
+def sql_literal(path: Path) -> str:
+    """A path as an SQL string literal."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def first_line(exc: BaseException) -> str:
