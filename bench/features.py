@@ -195,7 +195,9 @@ def child(args: argparse.Namespace) -> None:
         frame = build_fraud_features(Path(args.path), options=options).frame
         rows = len(frame)
     elif args.child in ("stream", "partitioned"):
-        import pyarrow.dataset as ds
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
 
         from bankml.data.features import EngineOptions, compute_features_to_parquet
         from bankml.fraud.features import DEFAULT_MAPPING, enabled_features, resolve_event_table
@@ -246,8 +248,14 @@ def child(args: argparse.Namespace) -> None:
         out_gb = target.stat().st_size / 1e9
         cpu = _cpu_s() - cpu0
         peak_mb = _rss_mb()
-        picked = ds.dataset(target).to_table(
-            filter=ds.field("transaction_id").isin(sample.to_numpy())
+        # The compared rows, one record batch at a time: a dataset scan of a 10 GB result
+        # with its default read-ahead took this process to 11.7 GB at 100M rows.
+        wanted = pa.array(sample.to_numpy())
+        picked = pa.Table.from_batches(
+            [
+                batch.filter(pc.is_in(batch.column("transaction_id"), value_set=wanted))
+                for batch in pq.ParquetFile(target).iter_batches(batch_size=1 << 18)
+            ]
         )
         picked.to_pandas().to_parquet(args.out)
         target.unlink()

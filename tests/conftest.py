@@ -72,3 +72,15 @@ def spark_session() -> Iterator[object]:
     session = local_spark_session(**{"spark.sql.shuffle.partitions": "1"})
     yield session
     session.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs ``-n 2 --dist loadgroup``), keep each test module
+    on one worker, so its module-scoped fixtures (a trained model, a served app, a browser)
+    are built once, and every module with a `spark` test on the same worker, so one JVM
+    serves them all. Runs before xdist reads the groups."""
+    spark_modules = {item.module for item in items if item.get_closest_marker("spark")}
+    for item in items:
+        group = "spark" if item.module in spark_modules else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -62,6 +62,9 @@ class Home:
                     "library_versions": json.dumps({"lightgbm": "4.6.0"}),
                 },
             )
+            # As training does: the version enters bankml's inventory when it is registered,
+            # so every test sees both versions whichever ran first.
+            self.svc.governance.register(NAME, n, trainer)
         people = [
             ("tom", Role.VALIDATOR),  # trained v1 himself, so may not approve it
             ("maria", Role.MODEL_DEVELOPER),
@@ -151,6 +154,22 @@ def test_list_and_show_print_the_inventory_and_lineage(home: Home) -> None:
     assert len(shown["lineage"]["artifact_sha256"]) == 64
     assert shown["params"] == {"learning_rate": "0.05"}
     assert [t["to_state"] for t in shown["transitions"]] == ["registered"]
+
+
+def test_list_enters_versions_an_older_release_registered_only_in_mlflow(
+    home: Home, tmp_path: Path
+) -> None:
+    model_dir = tmp_path / "legacy"
+    model_dir.mkdir()
+    (model_dir / "model.txt").write_text("registered before bankml kept an inventory\n")
+    home.svc.registry.register(
+        "legacy", model_dir, params={}, metrics={"roc_auc": 0.88}, tags={"trained_by": "tom"}
+    )
+    assert home.svc.governance.inventory("legacy") == []
+    rows = json.loads(home.model("list", "legacy", "--json"))
+    assert [(r["version"], r["state"], r["trained_by"]) for r in rows] == [(1, "registered", "tom")]
+    assert rows[0]["metrics"]["roc_auc"] == pytest.approx(0.88)
+    assert [r.version for r in home.svc.governance.inventory("legacy")] == [1]
 
 
 def test_cli_lifecycle_refuses_the_maker_and_promotes_after_a_checker(
