@@ -136,8 +136,8 @@ def main() -> None:
                 lambda i: [*BANKML, "model", "promote", MODEL, str(2 * i + 2)],
                 3.0,
             ),
-            ("bankml model show toy 1", lambda _i: [*BANKML, "model", "show", MODEL, "1"], 3.0),
-            ("bankml audit verify", lambda _i: [*BANKML, "audit", "verify"], 3.0),
+            ("bankml model show toy 1", lambda _i: [*BANKML, "model", "show", MODEL, "1"], None),
+            ("bankml audit verify", lambda _i: [*BANKML, "audit", "verify"], None),
         ]
         load = os.getloadavg()
         table = Table(
