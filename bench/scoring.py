@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -413,8 +414,33 @@ def neighbour(enabled: bool, cpu: int | None) -> Iterator[None]:
         proc.wait()
 
 
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) so far of process ``pid`` and its live descendants (every
+    thread's children: `mlflow models serve` runs its server as a child), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # it ended meanwhile
+            continue
+    return total
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def drive(target: Target, rate: float, seconds: float, clients: int) -> dict[str, float]:
-    """Run the load generator (its own process) against ``target``: its figures."""
+    """Run the load generator (its own process) against ``target``: its figures, with the CPU
+    the server spent per request and the share of a core the load generator used (on two
+    cores a client near 100% caps what any server can show in a closed loop)."""
+    server0, client0, wall0 = tree_cpu_s(target.proc.pid), _children_cpu_s(), time.perf_counter()
     out = subprocess.run(
         [
             sys.executable,
@@ -432,6 +458,9 @@ def drive(target: Target, rate: float, seconds: float, clients: int) -> dict[str
     )
     m: dict[str, float] = json.loads(out.stdout)
     m["loadavg"] = os.getloadavg()[0]
+    # Both include the load generator's start (imports, connections) and the last responses.
+    m["server_cpu_ms_per_req"] = (tree_cpu_s(target.proc.pid) - server0) * 1000 / max(m["n"], 1)
+    m["client_core_share"] = (_children_cpu_s() - client0) / (time.perf_counter() - wall0)
     return m
 
 
@@ -495,6 +524,8 @@ def over_http(
                                 f"{m['p95']:.1f}",
                                 f"{m['p99']:.1f}",
                                 str(int(m["errors"])),
+                                f"{m['server_cpu_ms_per_req']:.2f}",
+                                f"{m['client_core_share']:.0%}",
                                 f"{m['loadavg']:.1f}",
                             ]
                         )
@@ -509,6 +540,8 @@ def over_http(
                                     f"{q[len(q) // 2]:.1f}",
                                     f"{q[int(len(q) * 0.95)]:.1f}",
                                     f"{q[int(len(q) * 0.99)]:.1f}",
+                                    "",
+                                    "",
                                     "",
                                     "",
                                 ]
@@ -573,6 +606,16 @@ def verdict(results: list[dict[str, object]], rate: float) -> list[str]:
                         f"{cond}: {me} vs {peer}, closed loop: {f(mine_c, 'rps'):.0f} vs "
                         f"{f(theirs_c, 'rps'):.0f} req/s = {ratio:.1f}x: >= 5x {ok}"
                     )
+                    cpu_ratio = f(theirs_c, "server_cpu_ms_per_req") / f(
+                        mine_c, "server_cpu_ms_per_req"
+                    )
+                    lines.append(
+                        f"{cond}: {me} vs {peer}, server CPU per request in the closed loop: "
+                        f"{f(mine_c, 'server_cpu_ms_per_req'):.2f} vs "
+                        f"{f(theirs_c, 'server_cpu_ms_per_req'):.2f} ms = {cpu_ratio:.1f}x "
+                        f"(load generator at {f(mine_c, 'client_core_share'):.0%} / "
+                        f"{f(theirs_c, 'client_core_share'):.0%} of a core)"
+                    )
     return lines
 
 
@@ -632,6 +675,8 @@ def main() -> None:
             "p95 ms",
             "p99 ms",
             "errors",
+            "server CPU ms/req",
+            "client CPU",
             "load avg",
             title="POST through HTTP, one server process each, same run (latency from each "
             "request's intended send time)",
