@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import statistics
 import subprocess
 import sys
@@ -36,19 +35,10 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+sys.path.insert(0, str(Path(__file__).parent))
+from scoring import SECRET, _env  # the same bench home environment as the fraud bench
+
 console = Console()
-SECRET = "bench-secret-key-bench-secret-key-0123456789"
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "BANKML_HOME": str(home),
-        "BANKML_ENV": "test",
-        "BANKML_SECRET_KEY": SECRET,
-    }
-    env.pop("MLFLOW_TRACKING_URI", None)
-    return env
 
 
 def prepare(home: Path) -> None:
