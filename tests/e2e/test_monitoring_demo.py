@@ -10,13 +10,11 @@ import pytest
 
 from bankml.app import Services
 from bankml.cli.demo_monitoring import MonitoringDemo, run_monitoring_demo
-from bankml.core.identity import Role
 from bankml.core.settings import load_settings
 from bankml.data.generator import generate_bank
-from bankml.fraud.mapping import DEFAULT_MAPPING
-from bankml.fraud.service import train_and_register
 from bankml.fraud.training import TrainConfig
 from tests.conftest import TEST_SECRET
+from tests.support import add_people, promote_through_gates, train_fraud
 
 pytestmark = pytest.mark.slow
 
@@ -41,21 +39,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Services, Monitoring
     s = Services(
         load_settings(home=tmp / "home", env="test", secret_key=TEST_SECRET, policy_dir=POLICIES)
     )
-    for name, role in [("maria", Role.MODEL_DEVELOPER), ("victor", Role.VALIDATOR),
-                       ("ada", Role.ADMIN)]:  # fmt: skip
-        s.users.add(name, role)
-    outcome = train_and_register(
-        tmp / "bank" / "transactions.parquet", DEFAULT_MAPPING, CONFIG,
-        registry=s.registry, ledger=s.ledger, actor="maria", out_dir=tmp / "run",
-    )  # fmt: skip
-    assert outcome.version is not None
-    v = outcome.version.version
+    add_people(s)
+    v = train_fraud(s, tmp / "bank" / "transactions.parquet", CONFIG, tmp / "run")
     s.lifecycle.install_policy("fraud", POLICIES / "fraud.toml", s.users.get("ada"))
-    s.governance.submit("fraud", v, s.users.get("maria"))
-    report, _ = s.lifecycle.validate("fraud", v, s.users.get("victor"))
-    assert report.passed, [r for r in report.results if r.passed is False]
-    s.lifecycle.approve("fraud", v, s.users.get("victor"), "gates pass")
-    s.governance.promote("fraud", v, s.users.get("ada"), "go-live")
+    promote_through_gates(s, "fraud", v)
     result = run_monitoring_demo(s, tmp / "monitoring.html", days=14, drift_after=5, broken_after=9)
     return s, result
 

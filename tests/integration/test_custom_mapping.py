@@ -25,7 +25,7 @@ from bankml.core.settings import load_settings
 from bankml.data.generator import generate_bank
 from tests.conftest import TEST_SECRET
 from tests.e2e.test_cli import run
-from tests.support import LiveServer
+from tests.support import LiveServer, promote_through_gates
 
 RENAMED = {
     "transaction_id": "txn_ref",
@@ -117,13 +117,8 @@ def test_a_model_trained_on_the_banks_own_columns_scores_over_http_and_replays(
     version = int(summary["version"])
     assert summary["counts"]  # trained on the renamed table
 
-    user = s.users.get
-    s.lifecycle.install_policy("fraud", s.settings.policy_dir / "fraud.toml", user("ada"))
-    s.governance.submit("fraud", version, user("maria"))
-    report, _ = s.lifecycle.validate("fraud", version, user("victor"))
-    assert report.passed, [r for r in report.results if r.passed is False]
-    s.lifecycle.approve("fraud", version, user("victor"), "gates pass on the bank's columns")
-    s.governance.promote("fraud", version, user("ada"), "go-live")
+    s.lifecycle.install_policy("fraud", s.settings.policy_dir / "fraud.toml", s.users.get("ada"))
+    promote_through_gates(s, "fraud", version, "gates pass on the bank's columns")
 
     last = pd.read_parquet(table).iloc[-1]
     txn = {

@@ -20,6 +20,7 @@ from bankml.fraud.mapping import DEFAULT_MAPPING
 from bankml.fraud.service import load_serving, train_and_register, triage_day
 from bankml.fraud.training import TrainConfig
 from tests.conftest import TEST_SECRET
+from tests.support import train_fraud
 
 CONFIG = TrainConfig(
     train_start=date(2026, 1, 1),
@@ -37,15 +38,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services
     generate_bank(root / "bank", customers=700, days=40, seed=11)
     svc = Services(load_settings(home=root / "home", env="test", secret_key=TEST_SECRET))
     svc.users.add("maria", Role.MODEL_DEVELOPER)
-    train_and_register(
-        root / "bank" / "transactions.parquet",
-        DEFAULT_MAPPING,
-        CONFIG,
-        registry=svc.registry,
-        ledger=svc.ledger,
-        actor="maria",
-        out_dir=root / "run",
-    )
+    train_fraud(svc, root / "bank" / "transactions.parquet", CONFIG, root / "run")
     yield svc, root / "bank" / "transactions.parquet"
     svc.close()
 

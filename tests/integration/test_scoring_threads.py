@@ -26,12 +26,16 @@ from bankml.core.errors import ConfigError
 from bankml.core.identity import Role
 from bankml.core.settings import load_settings
 from bankml.data.generator import generate_bank
-from bankml.fraud.mapping import DEFAULT_MAPPING
-from bankml.fraud.service import train_and_register
 from bankml.fraud.training import TrainConfig
 from bankml.fraud.transaction import Transaction
 from tests.conftest import TEST_SECRET
-from tests.support import LiveServer
+from tests.support import (
+    GOVERNANCE_PEOPLE,
+    LiveServer,
+    add_people,
+    promote_through_gates,
+    train_fraud,
+)
 
 # As in test_governed_path: a small bank, judged on every test transaction ("refit").
 CONFIG = TrainConfig(
@@ -52,31 +56,11 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("scoring-threads")
     generate_bank(root / "bank", customers=800, days=66, seed=11)
     svc = Services(load_settings(home=root / "home", env="test", secret_key=TEST_SECRET))
-    for name, role in [
-        ("maria", Role.MODEL_DEVELOPER),
-        ("victor", Role.VALIDATOR),
-        ("ada", Role.ADMIN),
-        ("switch", Role.SERVICE),
-    ]:
-        svc.users.add(name, role)
-    outcome = train_and_register(
-        root / "bank" / "transactions.parquet",
-        DEFAULT_MAPPING,
-        CONFIG,
-        registry=svc.registry,
-        ledger=svc.ledger,
-        actor="maria",
-        out_dir=root / "run",
-    )
-    assert outcome.version is not None
-    v = outcome.version.version
-    user = svc.users.get
-    svc.lifecycle.install_policy("fraud", svc.settings.policy_dir / "fraud.toml", user("ada"))
-    svc.governance.submit("fraud", v, user("maria"))
-    report, _ = svc.lifecycle.validate("fraud", v, user("victor"))
-    assert report.passed, [r for r in report.results if r.passed is False]
-    svc.lifecycle.approve("fraud", v, user("victor"), "gates pass")
-    svc.governance.promote("fraud", v, user("ada"), "go-live")
+    add_people(svc, [*GOVERNANCE_PEOPLE, ("switch", Role.SERVICE)])
+    v = train_fraud(svc, root / "bank" / "transactions.parquet", CONFIG, root / "run")
+    policy = svc.settings.policy_dir / "fraud.toml"
+    svc.lifecycle.install_policy("fraud", policy, svc.users.get("ada"))
+    promote_through_gates(svc, "fraud", v)
     svc.close()
     return root
 
