@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,11 +37,9 @@ from bankml.credit.service import applications_from_frame
 from bankml.credit.service import train_and_register as train_credit
 from bankml.credit.training import GENERATED_MAPPING, read_generated
 from bankml.data.generator import generate_bank
-from bankml.fraud.mapping import DEFAULT_MAPPING
-from bankml.fraud.service import train_and_register
 from bankml.fraud.training import TrainConfig
 from tests.conftest import TEST_SECRET
-from tests.support import LiveServer
+from tests.support import LiveServer, train_fraud
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -85,17 +83,7 @@ class Console:
 
 
 def _train(svc: Services, bank: Path, actor: str, seed: int, out: Path) -> int:
-    outcome = train_and_register(
-        bank,
-        DEFAULT_MAPPING,
-        TrainConfig(**{**CONFIG.__dict__, "seed": seed}),
-        registry=svc.registry,
-        ledger=svc.ledger,
-        actor=actor,
-        out_dir=out,
-    )
-    assert outcome.version is not None
-    return outcome.version.version
+    return train_fraud(svc, bank, replace(CONFIG, seed=seed), out, actor)
 
 
 def _lax_policy(svc: Services, root: Path, kind: str) -> None:

@@ -9,6 +9,7 @@ detected and a replay after the model artefact was altered is reported as differ
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,12 +24,10 @@ from bankml.core.errors import ConflictError, PermissionDeniedError, Unavailable
 from bankml.core.identity import Role
 from bankml.core.settings import load_settings
 from bankml.data.generator import generate_bank
-from bankml.fraud.mapping import DEFAULT_MAPPING
-from bankml.fraud.service import train_and_register
 from bankml.fraud.training import TrainConfig
 from bankml.fraud.transaction import Transaction
 from tests.conftest import TEST_SECRET
-from tests.support import LiveServer
+from tests.support import LiveServer, train_fraud
 
 # Training starts once the 30-day feature windows are full (the stability gate needs it).
 # This test is about the governed path, not model quality: on this small bank (58 frauds of
@@ -80,17 +79,7 @@ def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service
 
 
 def _train(svc: Services, bank: Path, actor: str, seed: int, out: Path) -> int:
-    outcome = train_and_register(
-        bank,
-        DEFAULT_MAPPING,
-        CONFIG.__class__(**{**CONFIG.__dict__, "seed": seed}),
-        registry=svc.registry,
-        ledger=svc.ledger,
-        actor=actor,
-        out_dir=out,
-    )
-    assert outcome.version is not None
-    return outcome.version.version
+    return train_fraud(svc, bank, replace(CONFIG, seed=seed), out, actor)
 
 
 def _txn(bank: Path, i: int) -> dict[str, object]:
