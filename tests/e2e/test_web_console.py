@@ -39,7 +39,7 @@ from bankml.credit.training import GENERATED_MAPPING, read_generated
 from bankml.data.generator import generate_bank
 from bankml.fraud.training import TrainConfig
 from tests.conftest import TEST_SECRET
-from tests.support import LiveServer, train_fraud
+from tests.support import LiveServer, promote_through_gates, train_fraud
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -97,7 +97,6 @@ def _lax_policy(svc: Services, root: Path, kind: str) -> None:
 
 def _credit_champion(svc: Services, bank: Path, out: Path) -> int:
     """Credit trained on the bank's applications, approved by the book and promoted."""
-    user = svc.users.get
     outcome = train_credit(
         read_generated(bank),
         GENERATED_MAPPING,
@@ -110,10 +109,7 @@ def _credit_champion(svc: Services, bank: Path, out: Path) -> int:
     assert outcome.version is not None
     version = outcome.version.version
     _lax_policy(svc, out, "credit")
-    svc.governance.submit("credit", version, user("maria"))
-    assert svc.lifecycle.validate("credit", version, user("victor"))[0].passed
-    svc.lifecycle.approve("credit", version, user("victor"), "gates pass; reasons reviewed")
-    svc.governance.promote("credit", version, user("ada"), "go-live")
+    promote_through_gates(svc, "credit", version, "gates pass; reasons reviewed")
     return version
 
 
@@ -165,10 +161,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     # A champion, approved by the book, that triaged its last day.
     v1 = _train(svc, txns, "maria", seed=0, out=root / "run1")
     _lax_policy(svc, root, "fraud")
-    svc.governance.submit("fraud", v1, user("maria"))
-    assert svc.lifecycle.validate("fraud", v1, user("victor"))[0].passed
-    svc.lifecycle.approve("fraud", v1, user("victor"), "all gates pass")
-    svc.governance.promote("fraud", v1, user("ada"), "go-live")
+    promote_through_gates(svc, "fraud", v1, "all gates pass")
 
     # Ten days of live traffic after its test period, monitored day by day (as `bankml demo`
     # does, on its own simulated clock): an amount feature drifts from day 4, a feed breaks
