@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -213,6 +214,10 @@ def child(args: argparse.Namespace) -> None:
         source = Path(args.path)
         resolved, _warnings, events = resolve_event_table(source, DEFAULT_MAPPING, DELAY_DAYS)
         target = Path(args.out).with_name(f"{args.child}-features.parquet")
+        common: dict[str, Any] = {
+            "passthrough": ["customer", "terminal", "card"],
+            "options": options,
+        }
         if args.child == "partitioned":
             from bankml.data.feature_partitions import compute_features_partitioned
 
@@ -229,20 +234,14 @@ def child(args: argparse.Namespace) -> None:
                 enabled_features(resolved),
                 events,
                 target,
-                passthrough=["customer", "terminal", "card"],
-                options=options,
+                **common,
                 partition_rows=args.partition_rows,
                 slice_rows=args.slice_rows,
                 progress=progress,
             )
         else:
             rows = compute_features_to_parquet(
-                source,
-                enabled_features(resolved),
-                events,
-                target,
-                passthrough=["customer", "terminal", "card"],
-                options=options,
+                source, enabled_features(resolved), events, target, **common
             )
         seconds = time.perf_counter() - started
         out_gb = target.stat().st_size / 1e9
@@ -347,7 +346,8 @@ def _watch(
     stopped = 0.0
     while proc.poll() is None:
         time.sleep(2)
-        peak = max(peak, _folder_gb(scratch))
+        used = _folder_gb(scratch)
+        peak = max(peak, used)
         free = shutil.disk_usage(scratch).free / 1e9
         least_free = min(least_free, free)
         text = err.read_text()
@@ -359,7 +359,7 @@ def _watch(
         if time.perf_counter() - last_status >= 60:
             last_status = time.perf_counter()
             console.print(
-                f"  [{elapsed:7.0f} s] {kind}: scratch {_folder_gb(scratch):.1f} GB"
+                f"  [{elapsed:7.0f} s] {kind}: scratch {used:.1f} GB"
                 f" (peak {peak:.1f}), disk free {free:.0f} GB,"
                 f" load average {os.getloadavg()[0]:.1f}"
             )

@@ -126,18 +126,10 @@ def transactions(home: Path, n: int) -> list[dict[str, object]]:
 
 
 def as_transaction(body: dict[str, object]) -> Any:
-    """The typed transaction of one request body (what the API's face builds)."""
-    from bankml.fraud.transaction import Transaction
+    """The typed transaction of one request body, built by the API's own face."""
+    from bankml.api.fraud import TransactionIn
 
-    return Transaction.create(
-        transaction_id=body["transaction_id"],
-        timestamp=body["timestamp"],
-        customer=body["customer_id"],
-        terminal=body["terminal_id"],
-        amount=body["amount"],
-        card=body["card_id"],
-        country=body["country"],
-    )
+    return TransactionIn.model_validate(body).to_transaction()
 
 
 def in_process(home: Path, n: int) -> list[list[str]]:

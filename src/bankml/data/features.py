@@ -335,13 +335,8 @@ def compute_features(
     with tempfile.TemporaryDirectory(prefix="bankml-features-", dir=options.temp_dir) as spill:
         con = connect_engine(options, Path(spill))
         try:
-            return _compute(con, source, list(defs), table, list(passthrough), started)
-        except duckdb.IOException as exc:
-            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
-        except duckdb.InvalidInputException as exc:
-            raise DataFileError(f"cannot read the source: {first_line(exc)}") from exc
-        except duckdb.ConversionException as exc:
-            raise InputError(f"a column has values of the wrong type: {first_line(exc)}") from exc
+            with duckdb_errors():
+                return _compute(con, source, list(defs), table, list(passthrough), started)
         finally:
             con.close()
 
