@@ -23,6 +23,8 @@ from bankml.fraud.evaluation import (
     expected_calibration_error,
     precision_at_k,
 )
+from bankml.fraud.explain import reason_text
+from bankml.fraud.features import FEATURE_NAMES
 from bankml.fraud.model import FraudModel
 from bankml.fraud.training import TrainConfig, card_day_weights, split, train
 
@@ -377,3 +379,41 @@ def test_single_row_fast_path_is_safe_across_threads_and_pickles() -> None:
     assert copy.score_row(rows[0]) == model.score_row(rows[0])
     with pytest.raises(InputError, match="3 values for a model of 4 features"):
         model.score_row(rows[0, :3])
+
+
+@pytest.mark.parametrize("feature", FEATURE_NAMES)
+def test_every_feature_has_an_analysts_sentence(feature: str) -> None:
+    """A reason an analyst reads is words, not ``name = value``: a feature added to the
+    engine without a sentence would reach the review queue as its column name."""
+    for value in (0.0, 0.5, 1.0, 3.0, 720.0):
+        text = reason_text(feature, value)
+        assert "_" not in text and "=" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("feature", "value", "expected"),
+    [
+        ("hours_since_terminal_txn", 0.158, "9 minutes since the terminal's previous transaction"),
+        ("hours_since_customer_txn", 100.0, "4 days since the customer's previous transaction"),
+        (
+            "hours_since_customer_txn",
+            720.0,
+            "no earlier transaction by the customer in the last 30 days",
+        ),
+        (
+            "amount_zscore_customer_30d",
+            -1.2,
+            "amount is 1.2 standard deviations below the customer's 30-day mean",
+        ),
+        (
+            "terminal_known_frauds_7d",
+            24.0,
+            "24 confirmed frauds at this terminal in the last 7 days",
+        ),
+        ("amount_to_customer_median_30d", 24.9, "amount is 24.9x the customer's 30-day median"),
+    ],
+)
+def test_reason_sentences_read_as_an_analyst_says_them(
+    feature: str, value: float, expected: str
+) -> None:
+    assert reason_text(feature, value) == expected

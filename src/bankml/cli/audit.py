@@ -252,7 +252,11 @@ def decisions(
     ),
     model: str = typer.Option(None, "--model", help="Model name, e.g. fraud."),
     version: int = typer.Option(None, "--version", help="Model version."),
-    outcome: str = typer.Option(None, "--outcome", help="The decision made, e.g. alert."),
+    outcome: str = typer.Option(
+        None,
+        "--outcome",
+        help="The decision made: review or pass (fraud); approve, refer or decline (credit).",
+    ),
     limit: int = typer.Option(50, "--limit", help="At most this many (1-1000)."),
     offset: int = typer.Option(0, "--offset", help="Skip this many (the next page)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from bankml.fraud.features import GAP_CAP_HOURS
+
 __all__ = ["Reason", "reason_text", "top_reasons"]
 
 _WINDOW_WORDS = {
@@ -35,18 +37,31 @@ class Reason:
     text: str
 
 
+def _gap(hours: float) -> str:
+    """A time gap in the unit an analyst would say it in."""
+    if hours < 1:
+        return f"{max(hours * 60, 0):.0f} minutes"
+    return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+
+
 def reason_text(feature: str, value: float) -> str:
     """A short sentence for a feature's value, in the fraud team's words."""
     if math.isnan(value):
         return f"{feature} unknown"
     m = _WINDOWED.match(feature)
     base, window = (m["base"], _WINDOW_WORDS.get(m["w"], m["w"])) if m else (feature, "")
-    if feature == "amount_to_customer_mean_30d":
+    if feature in ("amount_to_customer_mean_30d", "amount_to_customer_median_30d"):
+        stat = "average" if "mean" in feature else "median"
         return (
-            f"amount is {value:.1f}x the customer's 30-day average"
+            f"amount is {value:.1f}x the customer's 30-day {stat}"
             if value >= 0.95
-            else f"amount is {value:.0%} of the customer's 30-day average"
+            else f"amount is {value:.0%} of the customer's 30-day {stat}"
         )
+    if feature.startswith("hours_since_"):
+        who = "customer" if "customer" in feature else "terminal"
+        if value >= GAP_CAP_HOURS:
+            return f"no earlier transaction by the {who} in the last {GAP_CAP_HOURS / 24:.0f} days"
+        return f"{_gap(value)} since the {who}'s previous transaction"
     texts = {
         "amount": f"amount {value:,.2f}",
         "customer_txn_count": f"{value:.0f} transactions by the customer in the last {window}",
@@ -58,6 +73,14 @@ def reason_text(feature: str, value: float) -> str:
         "card_new_terminal": "first use of this terminal by the card"
         if value >= 0.5
         else "card has used this terminal before",
+        "terminal_known_frauds": f"{value:.0f} confirmed frauds at this terminal in the last "
+        f"{window}",
+        "amount_zscore_customer": f"amount is {abs(value):.1f} standard deviations "
+        f"{'above' if value >= 0 else 'below'} the customer's "
+        f"{window.replace(' days', '-day')} mean",
+        "customer_new_terminal": "first transaction by the customer at this terminal"
+        if value >= 0.5
+        else "customer has used this terminal before",
         "card_new_country": "first transaction in this country for the card"
         if value >= 0.5
         else "card has been used in this country before",

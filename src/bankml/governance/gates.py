@@ -72,7 +72,10 @@ DEFAULT_IDENTIFIER_PATTERN = (
 )
 
 # --- messages (constants so tests and faces can match them) ----------------------------------
-MSG_POLICY_MISSING = "policy file {path} does not exist: pass --policy with a TOML policy file"
+MSG_POLICY_MISSING = (
+    "policy file {path} does not exist: give the TOML policy's path, or set BANKML_POLICY_DIR "
+    "to the folder holding NAME.toml (the repository's policies/)"
+)
 MSG_POLICY_UNREADABLE = "cannot read policy file {path}: {reason}"
 MSG_POLICY_BAD_TOML = "policy file {path} is not valid TOML: {reason}"
 MSG_POLICY_BAD = "policy file {path}: {problem}"
