@@ -44,26 +44,27 @@ def _gap(hours: float) -> str:
     return f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"
 
 
+def _times(ratio: float, of: str) -> str:
+    """An amount against a reference: "3.2x the ...", or a share when it is below it."""
+    return f"amount is {ratio:.1f}x {of}" if ratio >= 0.95 else f"amount is {ratio:.0%} of {of}"
+
+
 def reason_text(feature: str, value: float) -> str:
     """A short sentence for a feature's value, in the fraud team's words."""
     if math.isnan(value):
         return f"{feature} unknown"
     m = _WINDOWED.match(feature)
     base, window = (m["base"], _WINDOW_WORDS.get(m["w"], m["w"])) if m else (feature, "")
-    if feature in ("amount_to_customer_mean_30d", "amount_to_customer_median_30d"):
-        stat = "average" if "mean" in feature else "median"
-        return (
-            f"amount is {value:.1f}x the customer's 30-day {stat}"
-            if value >= 0.95
-            else f"amount is {value:.0%} of the customer's 30-day {stat}"
-        )
-    if feature.startswith("hours_since_"):
-        who = "customer" if "customer" in feature else "terminal"
+    if feature.startswith("hours_since_"):  # hours_since_{customer,terminal}_txn
+        who = feature.removeprefix("hours_since_").removesuffix("_txn")
         if value >= GAP_CAP_HOURS:
             return f"no earlier transaction by the {who} in the last {GAP_CAP_HOURS / 24:.0f} days"
         return f"{_gap(value)} since the {who}'s previous transaction"
+    span = window.replace(" ", "-").removesuffix("s")  # "30 days" -> "30-day"
     texts = {
         "amount": f"amount {value:,.2f}",
+        "amount_to_customer_mean": _times(value, f"the customer's {span} average"),
+        "amount_to_customer_median": _times(value, f"the customer's {span} median"),
         "customer_txn_count": f"{value:.0f} transactions by the customer in the last {window}",
         "customer_mean_amount": f"customer's mean amount over the last {window} is {value:,.2f}",
         "terminal_txn_count": f"{value:.0f} transactions at this terminal in the last {window}",
@@ -76,8 +77,7 @@ def reason_text(feature: str, value: float) -> str:
         "terminal_known_frauds": f"{value:.0f} confirmed frauds at this terminal in the last "
         f"{window}",
         "amount_zscore_customer": f"amount is {abs(value):.1f} standard deviations "
-        f"{'above' if value >= 0 else 'below'} the customer's "
-        f"{window.replace(' days', '-day')} mean",
+        f"{'above' if value >= 0 else 'below'} the customer's {span} mean",
         "customer_new_terminal": "first transaction by the customer at this terminal"
         if value >= 0.5
         else "customer has used this terminal before",
